@@ -1,0 +1,304 @@
+/**
+ * The base class of every oauth-kv backend. It validates names, TTLs and values once, serializes
+ * values once, hides expired entries and computes remaining TTLs, so a backend implements only the
+ * few primitives that touch its storage.
+ * @module
+ */
+import {
+  type AsyncKeyValue,
+  type CollectionOptions,
+  DEFAULT_COLLECTION,
+  type JsonObject,
+  type KeysOptions,
+  type KeysPage,
+  type PutOptions,
+  type StoreCapabilities,
+  type TtlResult,
+} from './contract.js';
+import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
+import { InvalidKeyError, NotSupportedError, SerializationError, StoreClosedError } from './errors.js';
+import { serializeValue, validateName, validateTtl } from './validation.js';
+
+/** Default page size of `keys()`. */
+export const DEFAULT_KEYS_LIMIT = 1000;
+
+/**
+ * Options every {@link BaseStore} accepts.
+ *
+ * @example
+ * ```ts
+ * let now = 0;
+ * const store = new MemoryStore({ clock: () => now }); // deterministic time in tests
+ * ```
+ */
+export interface BaseStoreOptions {
+  /** Source of the current time in epoch ms (default `Date.now`). For tests and simulations. */
+  clock?: (() => number) | undefined;
+}
+
+/**
+ * Extend this to write a backend: implement `readEntry`, `writeEntry`, `removeEntry`, `takeEntry`
+ * and `writeEntryIfAbsent` (plus the bulk and optional primitives where the backend can do better
+ * than the defaults). Names arrive validated, bulk key lists without duplicates, and values
+ * serialized once as {@link PreparedEntry}. Entries a primitive returns may be expired: the base
+ * hides them.
+ *
+ * @example
+ * ```ts
+ * import { BaseStore, type PreparedEntry, type StoredEntry } from 'oauth-kv';
+ *
+ * class MapStore extends BaseStore {
+ *   readonly capabilities = { keys: false, collections: false, destroyCollection: false, cull: false, atomic: true };
+ *   #data = new Map<string, { json: string; expiresAt?: number }>();
+ *   protected async readEntry(c: string, k: string): Promise<StoredEntry | undefined> {
+ *     const e = this.#data.get(JSON.stringify([c, k]));
+ *     return e && { value: JSON.parse(e.json), expiresAt: e.expiresAt };
+ *   }
+ *   protected async writeEntry(c: string, k: string, e: PreparedEntry) {
+ *     this.#data.set(JSON.stringify([c, k]), { json: e.json, expiresAt: e.expiresAt });
+ *   }
+ *   // ... removeEntry, takeEntry, writeEntryIfAbsent
+ * }
+ * ```
+ */
+export abstract class BaseStore implements AsyncKeyValue {
+  abstract readonly capabilities: StoreCapabilities;
+  #closed = false;
+  readonly #clock: () => number;
+
+  constructor(options: BaseStoreOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  // ---- primitives a backend implements -------------------------------------------------------
+
+  /** Reads one entry (expired or not), or `undefined` when none is stored. */
+  protected abstract readEntry(collection: string, key: string): Promise<StoredEntry | undefined>;
+  /** Writes one entry, replacing any existing one. Resolves once durable. */
+  protected abstract writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void>;
+  /** Deletes one entry; `true` only when an unexpired entry was removed. */
+  protected abstract removeEntry(collection: string, key: string): Promise<boolean>;
+  /** Atomically reads and deletes one entry; returns it (expired or not) or `undefined`. */
+  protected abstract takeEntry(collection: string, key: string): Promise<StoredEntry | undefined>;
+  /** Atomically writes when no unexpired entry exists (an expired one is replaced); `true` if written. */
+  protected abstract writeEntryIfAbsent(
+    collection: string,
+    key: string,
+    entry: PreparedEntry,
+  ): Promise<boolean>;
+
+  /** Reads distinct keys, in order. Default: one `readEntry` per key, concurrently. */
+  protected readEntries(collection: string, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    return Promise.all(keys.map((key) => this.readEntry(collection, key)));
+  }
+  /** Writes distinct keys. Default: one `writeEntry` per key, concurrently. */
+  protected async writeEntries(
+    collection: string,
+    entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+  ): Promise<void> {
+    await Promise.all(entries.map(([key, entry]) => this.writeEntry(collection, key, entry)));
+  }
+  /** Deletes distinct keys; the number of unexpired entries removed. Default: one by one. */
+  protected async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
+    const results = await Promise.all(keys.map((key) => this.removeEntry(collection, key)));
+    return results.filter(Boolean).length;
+  }
+  /** One page of unexpired keys. Override when `capabilities.keys`. */
+  protected listKeys(_collection: string, _limit: number, _cursor: string | undefined): Promise<KeysPage> {
+    throw new NotSupportedError('keys', this.constructor.name);
+  }
+  /** Collections holding entries. Override when `capabilities.collections`. */
+  protected listCollections(): Promise<string[]> {
+    throw new NotSupportedError('collections', this.constructor.name);
+  }
+  /** Deletes a collection; `true` if it held entries. Override when `capabilities.destroyCollection`. */
+  protected removeCollection(_collection: string): Promise<boolean> {
+    throw new NotSupportedError('destroyCollection', this.constructor.name);
+  }
+  /** Deletes expired entries; how many. Override when `capabilities.cull`. */
+  protected removeExpired(): Promise<number> {
+    throw new NotSupportedError('cull', this.constructor.name);
+  }
+  /** Releases what the store created. Called once, by `close()`. */
+  protected async closeStore(): Promise<void> {}
+
+  // ---- helpers for backends ------------------------------------------------------------------
+
+  /** The current time in epoch ms, from the configured clock. */
+  protected now(): number {
+    return this.#clock();
+  }
+
+  /** `true` once `close()` was called. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---- the public contract -------------------------------------------------------------------
+
+  async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    return this.#live(await this.readEntry(collection, key))?.value;
+  }
+
+  async getMany(keys: readonly string[], options?: CollectionOptions): Promise<(JsonObject | undefined)[]> {
+    return (await this.#readMany(keys, options)).map((entry) => entry?.value);
+  }
+
+  async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    return this.#ttlResult(this.#live(await this.readEntry(collection, key)));
+  }
+
+  async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
+    return (await this.#readMany(keys, options)).map((entry) => this.#ttlResult(entry));
+  }
+
+  async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    const entry = this.#prepare(value, options?.ttl);
+    await this.writeEntry(collection, key, entry);
+  }
+
+  async putMany(entries: ReadonlyArray<readonly [string, JsonObject]>, options?: PutOptions): Promise<void> {
+    const collection = this.#begin(options);
+    if (!Array.isArray(entries)) {
+      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
+    }
+    validateTtl(options?.ttl);
+    const prepared = new Map<string, PreparedEntry>();
+    entries.forEach((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
+      }
+      const [key, value] = pair as [unknown, unknown];
+      validateName(key, 'key');
+      prepared.delete(key); // a later duplicate wins, in its own position
+      prepared.set(key, this.#prepare(value, options?.ttl));
+    });
+    if (prepared.size === 0) return;
+    await this.writeEntries(collection, [...prepared]);
+  }
+
+  async delete(key: string, options?: CollectionOptions): Promise<boolean> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    return this.removeEntry(collection, key);
+  }
+
+  async deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
+    const collection = this.#begin(options);
+    const unique = uniqueKeys(keys);
+    if (unique.length === 0) return 0;
+    return this.removeEntries(collection, unique);
+  }
+
+  async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    return this.#live(await this.takeEntry(collection, key))?.value;
+  }
+
+  async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    return this.writeEntryIfAbsent(collection, key, this.#prepare(value, options?.ttl));
+  }
+
+  async keys(collection: string = DEFAULT_COLLECTION, options: KeysOptions = {}): Promise<KeysPage> {
+    this.#begin({ collection });
+    const limit = options.limit ?? DEFAULT_KEYS_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new RangeError(`keys() limit must be a positive integer, got ${String(limit)}`);
+    }
+    if (options.cursor !== undefined && typeof options.cursor !== 'string') {
+      throw new TypeError('keys() cursor must be the string a previous page returned');
+    }
+    return this.listKeys(collection, limit, options.cursor);
+  }
+
+  async collections(): Promise<string[]> {
+    this.#begin(undefined);
+    return this.listCollections();
+  }
+
+  async destroyCollection(collection: string): Promise<boolean> {
+    this.#begin({ collection });
+    return this.removeCollection(collection);
+  }
+
+  async cull(): Promise<number> {
+    this.#begin(undefined);
+    return this.removeExpired();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.closeStore();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Checks the store is open and returns the validated collection. */
+  #begin(options: CollectionOptions | undefined): string {
+    if (this.#closed) throw new StoreClosedError(`${this.constructor.name} is closed`);
+    const collection = options?.collection ?? DEFAULT_COLLECTION;
+    validateName(collection, 'collection');
+    return collection;
+  }
+
+  #prepare(value: unknown, ttl: unknown): PreparedEntry {
+    validateTtl(ttl);
+    const json = serializeValue(value);
+    const createdAt = this.now();
+    return {
+      value: value as JsonObject,
+      json,
+      createdAt,
+      expiresAt: ttl === undefined ? undefined : createdAt + ttl * 1000,
+      ttl,
+    };
+  }
+
+  #live(entry: StoredEntry | undefined): StoredEntry | undefined {
+    return entry === undefined || isExpired(entry, this.now()) ? undefined : entry;
+  }
+
+  async #readMany(keys: readonly string[], options: CollectionOptions | undefined) {
+    const collection = this.#begin(options);
+    const unique = uniqueKeys(keys);
+    if (unique.length === 0) return [];
+    const entries = await this.readEntries(collection, unique);
+    if (unique.length === keys.length) return entries.map((e) => this.#live(e));
+    const byKey = new Map(unique.map((key, i) => [key, entries[i]]));
+    // Duplicates get their own copy so callers never share one object between two positions.
+    const seen = new Set<string>();
+    return keys.map((key) => {
+      const entry = this.#live(byKey.get(key));
+      if (entry === undefined) return undefined;
+      if (!seen.has(key)) {
+        seen.add(key);
+        return entry;
+      }
+      return { ...entry, value: structuredClone(entry.value) };
+    });
+  }
+
+  #ttlResult(entry: StoredEntry | undefined): TtlResult {
+    if (entry === undefined) return { value: undefined, ttl: undefined };
+    const ttl =
+      entry.expiresAt === undefined ? undefined : Math.max(0, (entry.expiresAt - this.now()) / 1000);
+    return { value: entry.value, ttl };
+  }
+}
+
+/** Validates a list of keys and returns them without duplicates, first occurrence first. */
+function uniqueKeys(keys: readonly string[]): string[] {
+  if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
+  for (const key of keys) validateName(key, 'key');
+  return keys.length < 2 ? [...keys] : [...new Set(keys)];
+}

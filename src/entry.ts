@@ -1,0 +1,226 @@
+/**
+ * The stored entry and its document form, compatible with py-key-value's `ManagedEntry`
+ * (`version`, `value`, `key`, `collection`, `created_at`, `expires_at`).
+ * @module
+ */
+import type { JsonObject } from './contract.js';
+import { DeserializationError } from './errors.js';
+import { isPlainObject, parseJsonObject } from './validation.js';
+
+/**
+ * An entry as a backend hands it to the base store: the value plus its timestamps in epoch
+ * milliseconds. The value object is owned by the receiver (backends return a fresh object).
+ *
+ * @example
+ * ```ts
+ * import type { StoredEntry } from 'oauth-kv';
+ * const entry: StoredEntry = { value: { a: 1 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 };
+ * ```
+ */
+export interface StoredEntry {
+  /** The stored JSON object. */
+  value: JsonObject;
+  /** When the entry was written, epoch ms (absent when the backend does not know). */
+  createdAt?: number | undefined;
+  /** When the entry expires, epoch ms; absent for no expiry. */
+  expiresAt?: number | undefined;
+}
+
+/**
+ * An entry ready to be written: validated, serialized once, with its timestamps computed.
+ *
+ * @example
+ * ```ts
+ * // Inside a backend's writeEntry primitive:
+ * await fs.writeFile(path, entryToDocumentJson(entry, { key, collection }));
+ * ```
+ */
+export interface PreparedEntry {
+  /** The value object as the caller passed it (do not keep a reference; use `json`). */
+  readonly value: JsonObject;
+  /** The value as compact JSON text. */
+  readonly json: string;
+  /** Write time, epoch ms. */
+  readonly createdAt: number;
+  /** Expiry, epoch ms; `undefined` for no expiry. */
+  readonly expiresAt: number | undefined;
+  /** The TTL in seconds the caller asked for; `undefined` for no expiry. */
+  readonly ttl: number | undefined;
+}
+
+/**
+ * The py-key-value document of an entry. `value` is an object (Redis, files) or a JSON string
+ * (Firestore).
+ *
+ * @example
+ * ```ts
+ * import type { EntryDocument } from 'oauth-kv';
+ * const doc: EntryDocument = { version: 1, value: { a: 1 }, created_at: '2026-11-22T10:30:00+00:00' };
+ * ```
+ */
+export interface EntryDocument {
+  version: 1;
+  value: JsonObject | string;
+  key?: string;
+  collection?: string;
+  created_at?: string;
+  expires_at?: string;
+}
+
+/**
+ * `true` when the entry has an expiry at or before `now` (py-key-value's `expires_at <= now`).
+ *
+ * @example
+ * ```ts
+ * import { isExpired } from 'oauth-kv';
+ * isExpired({ expiresAt: Date.now() - 1 }); // true
+ * ```
+ */
+export function isExpired(entry: { expiresAt?: number | undefined }, now: number = Date.now()): boolean {
+  return entry.expiresAt !== undefined && entry.expiresAt <= now;
+}
+
+/**
+ * Formats epoch milliseconds the way Python's `datetime.isoformat()` formats an aware UTC time:
+ * `2026-11-22T10:30:00.123000+00:00`, the fraction only when non-zero.
+ *
+ * @example
+ * ```ts
+ * import { formatIsoDate } from 'oauth-kv';
+ * formatIsoDate(Date.UTC(2026, 10, 22, 10, 30)); // "2026-11-22T10:30:00+00:00"
+ * ```
+ */
+export function formatIsoDate(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-22T10:30:00.123Z
+  const base = iso.slice(0, 19);
+  const millis = iso.slice(20, 23);
+  return millis === '000' ? `${base}+00:00` : `${base}.${millis}000+00:00`;
+}
+
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/**
+ * Parses an ISO-8601 date-time with an offset (`Z`, `+00:00`, `+0530`, microsecond fractions) into
+ * epoch milliseconds. Returns `undefined` for anything else, including dates without an offset.
+ *
+ * @example
+ * ```ts
+ * import { parseIsoDate } from 'oauth-kv';
+ * parseIsoDate('2026-11-22T10:30:00.123456+00:00'); // 1795343400123
+ * ```
+ */
+export function parseIsoDate(text: string): number | undefined {
+  const m = ISO_DATE.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, offset] = m as unknown as [string, ...string[]];
+  const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000 + 1e-6) : 0;
+  let utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), millis);
+  const check = new Date(utc);
+  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23) {
+    return undefined;
+  }
+  if (offset && offset !== 'Z' && offset !== 'z') {
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const digits = offset.slice(1).replace(':', '');
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);
+    utc -= sign * minutes * 60_000;
+  }
+  return utc;
+}
+
+/**
+ * Builds the py-key-value document of an entry. With `key`/`collection` the names are included
+ * (the Redis layout); `valueAsString` stores the value as JSON text (the Firestore layout).
+ *
+ * @example
+ * ```ts
+ * import { entryToDocument } from 'oauth-kv';
+ * entryToDocument({ value: { a: 1 }, createdAt: 0 }, { key: 'k', collection: 'c' });
+ * // { version: 1, value: { a: 1 }, key: 'k', collection: 'c', created_at: '1970-01-01T00:00:00+00:00' }
+ * ```
+ */
+export function entryToDocument(
+  entry: StoredEntry,
+  options: { key?: string; collection?: string; valueAsString?: boolean } = {},
+): EntryDocument {
+  const doc: EntryDocument = {
+    version: 1,
+    value: options.valueAsString ? JSON.stringify(entry.value) : entry.value,
+  };
+  if (options.key !== undefined) doc.key = options.key;
+  if (options.collection !== undefined) doc.collection = options.collection;
+  if (entry.createdAt !== undefined) doc.created_at = formatIsoDate(entry.createdAt);
+  if (entry.expiresAt !== undefined) doc.expires_at = formatIsoDate(entry.expiresAt);
+  return doc;
+}
+
+/**
+ * Serializes a prepared entry to document JSON text without serializing the value a second time.
+ * Field order follows Python's `sort_keys=True`.
+ *
+ * @example
+ * ```ts
+ * import { entryToDocumentJson } from 'oauth-kv';
+ * // '{"collection":"c","created_at":"...","key":"k","value":{"a":1},"version":1}'
+ * ```
+ */
+export function entryToDocumentJson(
+  entry: PreparedEntry,
+  names: { key?: string; collection?: string } = {},
+): string {
+  let out = '{';
+  if (names.collection !== undefined) out += `"collection":${JSON.stringify(names.collection)},`;
+  out += `"created_at":"${formatIsoDate(entry.createdAt)}",`;
+  if (entry.expiresAt !== undefined) out += `"expires_at":"${formatIsoDate(entry.expiresAt)}",`;
+  if (names.key !== undefined) out += `"key":${JSON.stringify(names.key)},`;
+  out += `"value":${entry.json},"version":1}`;
+  return out;
+}
+
+/**
+ * Reads a py-key-value document (an object or its JSON text) into a {@link StoredEntry}.
+ * Unknown fields and `version` are ignored; `value` may be an object or a string holding one.
+ * Throws {@link DeserializationError} when the document cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { documentToEntry } from 'oauth-kv';
+ * documentToEntry('{"version":1,"value":{"a":1},"expires_at":"2026-11-22T11:30:00Z"}');
+ * // { value: { a: 1 }, createdAt: undefined, expiresAt: 1795347000000 }
+ * ```
+ */
+export function documentToEntry(document: unknown): StoredEntry {
+  let doc = document;
+  if (typeof doc === 'string') {
+    const parsed = parseJsonObject(doc);
+    if (parsed === undefined) throw new DeserializationError('The stored document is not a JSON object');
+    doc = parsed;
+  }
+  if (!isPlainObject(doc)) throw new DeserializationError('The stored document is not a JSON object');
+  const raw = doc.value;
+  let value: JsonObject | undefined;
+  if (typeof raw === 'string') value = parseJsonObject(raw);
+  else if (isPlainObject(raw)) value = raw as JsonObject;
+  if (value === undefined) {
+    throw new DeserializationError(
+      raw === undefined
+        ? 'The stored document has no "value" field'
+        : 'The stored document\'s "value" is neither a JSON object nor a string holding one',
+    );
+  }
+  return {
+    value,
+    createdAt: readDate(doc.created_at, 'created_at'),
+    expiresAt: readDate(doc.expires_at, 'expires_at'),
+  };
+}
+
+function readDate(raw: unknown, field: string): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const ms = typeof raw === 'string' ? parseIsoDate(raw) : undefined;
+  if (ms === undefined) {
+    throw new DeserializationError(`The stored document's "${field}" is not an ISO-8601 date with an offset`);
+  }
+  return ms;
+}
