@@ -1,0 +1,73 @@
+/**
+ * Shared benchmark helpers: every bench file builds tinybench tasks, then calls `report()` which
+ * prints a table (ops/s, mean, p99 and the ratio to a named baseline) and writes
+ * bench/results/<suite>.json. Ratios, not absolute numbers, are what the project reports.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+
+export interface BenchRow {
+  suite: string;
+  task: string;
+  opsPerSec: number;
+  meanMs: number;
+  p99Ms: number;
+  samples: number;
+}
+
+/** A tinybench instance with settings that fit a 2-core CI machine. */
+export function newBench(options: { time?: number; iterations?: number } = {}): Bench {
+  return new Bench({ time: options.time ?? 1000, iterations: options.iterations ?? 50, warmup: true });
+}
+
+/**
+ * Runs the bench, prints a table and the ratios `task / baseline` for each pair given,
+ * and writes the rows to bench/results/<suite>.json.
+ * `ratios` maps a label to [numerator task, denominator task]: the ratio of their mean times.
+ */
+export async function report(
+  suite: string,
+  bench: Bench,
+  ratios: Record<string, [string, string]> = {},
+): Promise<{ rows: BenchRow[]; ratios: Record<string, number> }> {
+  await bench.run();
+  const rows: BenchRow[] = bench.tasks.map((task) => {
+    const r = task.result as
+      | { latency?: { mean: number; p99: number; samples: unknown[] }; throughput?: { mean: number } }
+      | undefined;
+    return {
+      suite,
+      task: task.name,
+      opsPerSec: r?.throughput?.mean ?? 0,
+      meanMs: r?.latency?.mean ?? Number.NaN,
+      p99Ms: r?.latency?.p99 ?? Number.NaN,
+      samples: r?.latency?.samples.length ?? 0,
+    };
+  });
+  console.log(`\n## ${suite}`);
+  console.table(
+    rows.map((r) => ({
+      task: r.task,
+      'ops/s': Math.round(r.opsPerSec),
+      'mean (ms)': r.meanMs.toFixed(4),
+      'p99 (ms)': r.p99Ms.toFixed(4),
+      samples: r.samples,
+    })),
+  );
+  const computed: Record<string, number> = {};
+  for (const [label, [num, den]] of Object.entries(ratios)) {
+    const a = rows.find((r) => r.task === num);
+    const b = rows.find((r) => r.task === den);
+    if (a && b) computed[label] = a.meanMs / b.meanMs;
+  }
+  for (const [label, value] of Object.entries(computed)) console.log(`  ${label}: ${value.toFixed(2)}×`);
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `${suite}.json`),
+    `${JSON.stringify({ suite, rows, ratios: computed }, null, 2)}\n`,
+  );
+  return { rows, ratios: computed };
+}
