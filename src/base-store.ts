@@ -246,7 +246,7 @@ export abstract class BaseStore implements AsyncKeyValue {
   /** Checks the store is open and returns the validated collection. */
   #begin(options: CollectionOptions | undefined): string {
     if (this.#closed) throw new StoreClosedError(`${this.constructor.name} is closed`);
-    const collection = options?.collection ?? DEFAULT_COLLECTION;
+    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
     validateName(collection, 'collection');
     return collection;
   }
