@@ -1,0 +1,228 @@
+/**
+ * A FastMCP (TypeScript) `TokenStorage` on any oauth-kv store, so FastMCP's OAuth proxy keeps its
+ * registered clients, transactions, authorization codes and token mappings in Redis, PostgreSQL,
+ * files or Firestore instead of process memory.
+ *
+ * This module never imports `fastmcp`: the class matches FastMCP's `TokenStorage` interface
+ * structurally (checked against fastmcp 4.20).
+ *
+ * @example
+ * ```ts
+ * import { OAuthProvider } from 'fastmcp/auth';
+ * import { FastMCPTokenStorage } from 'oauth-kv/fastmcp';
+ * import { RedisStore } from 'oauth-kv/redis';
+ *
+ * const auth = new OAuthProvider({
+ *   // ...upstream endpoints, client id and secret, baseUrl...
+ *   tokenStorage: new FastMCPTokenStorage(new RedisStore({ url: process.env.REDIS_URL })),
+ *   jwtSigningKey: process.env.JWT_SIGNING_KEY, // the same on every replica
+ *   encryptionKey: process.env.FASTMCP_ENCRYPTION_KEY, // the same on every replica, or false
+ * });
+ * ```
+ * @module
+ */
+import type { AsyncKeyValue, JsonObject, JsonValue } from '../contract.js';
+import { InvalidTTLError, SerializationError } from '../errors.js';
+import { isPlainObject, validateName } from '../validation.js';
+
+/**
+ * The collection {@link FastMCPTokenStorage} uses when none is configured.
+ *
+ * @example
+ * ```ts
+ * import { FASTMCP_DEFAULT_COLLECTION } from 'oauth-kv/fastmcp';
+ * console.log(FASTMCP_DEFAULT_COLLECTION); // "fastmcp-oauth-proxy"
+ * ```
+ */
+export const FASTMCP_DEFAULT_COLLECTION = 'fastmcp-oauth-proxy';
+
+/**
+ * The member that holds a value that is not itself a plain object (FastMCP's own encryption
+ * stores strings), so every stored entry is still a JSON object.
+ */
+const WRAPPED = '__oauth_kv_fastmcp_value__';
+
+/**
+ * Options of {@link FastMCPTokenStorage}.
+ *
+ * @example
+ * ```ts
+ * const tokenStorage = new FastMCPTokenStorage(store, { collection: 'mcp-prod-oauth' });
+ * ```
+ */
+export interface FastMCPTokenStorageOptions {
+  /**
+   * The collection that holds every FastMCP key (`client:…`, `transaction:…`, `code:…`,
+   * `mapping:…`, `upstream:…`). Default {@link FASTMCP_DEFAULT_COLLECTION}. Give each FastMCP
+   * server its own collection when several share one store.
+   */
+  collection?: string | undefined;
+}
+
+/**
+ * FastMCP's `TokenStorage` (`save` / `get` / `delete` / `take` / `cleanup`) on an oauth-kv
+ * {@link AsyncKeyValue}.
+ *
+ * - `take` is the store's atomic `take`: across every replica sharing the store, exactly one
+ *   request redeems an authorization code, a transaction or a refresh-token mapping.
+ * - Values go through a JSON round trip, as with FastMCP's own `EncryptedTokenStorage` and
+ *   `DiskStore`: `Date`s come back as ISO strings (FastMCP's schemas accept both) and `undefined`
+ *   members are dropped. A value with no JSON form (`undefined`, a function, a BigInt, a cycle)
+ *   is rejected with a {@link SerializationError} and nothing is written.
+ * - `ttl` is in seconds, as in FastMCP: `undefined` or `0` means no expiry (the meaning FastMCP's
+ *   `MemoryTokenStorage` and `DiskStore` give it), a negative TTL means already expired (the key
+ *   is deleted, nothing is written), `NaN`, `Infinity` and non-numbers throw {@link InvalidTTLError}.
+ * - `cleanup()` calls the store's `cull()` when the store supports it; stores with native expiry
+ *   (Redis) need nothing.
+ *
+ * The storage does not own the store: close the store yourself when the server stops.
+ *
+ * @example
+ * ```ts
+ * import { OAuthProxy } from 'fastmcp/auth';
+ * import { FastMCPTokenStorage } from 'oauth-kv/fastmcp';
+ * import { PostgresStore } from 'oauth-kv/postgres';
+ *
+ * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL });
+ * const proxy = new OAuthProxy({
+ *   baseUrl: 'https://mcp.example.com',
+ *   upstreamAuthorizationEndpoint: 'https://idp.example.com/authorize',
+ *   upstreamTokenEndpoint: 'https://idp.example.com/token',
+ *   upstreamClientId: process.env.UPSTREAM_CLIENT_ID!,
+ *   upstreamClientSecret: process.env.UPSTREAM_CLIENT_SECRET!,
+ *   jwtSigningKey: process.env.JWT_SIGNING_KEY!,
+ *   encryptionKey: false, // oauth-kv's encryption wrapper encrypts instead (see docs/fastmcp.md)
+ *   tokenStorage: new FastMCPTokenStorage(store),
+ * });
+ * ```
+ */
+export class FastMCPTokenStorage {
+  readonly #store: AsyncKeyValue;
+  readonly #collection: string;
+
+  constructor(store: AsyncKeyValue, options: FastMCPTokenStorageOptions = {}) {
+    if (store === null || typeof store !== 'object' || typeof store.take !== 'function') {
+      throw new TypeError('FastMCPTokenStorage needs an oauth-kv store (an AsyncKeyValue)');
+    }
+    const collection = options.collection ?? FASTMCP_DEFAULT_COLLECTION;
+    validateName(collection, 'collection');
+    this.#store = store;
+    this.#collection = collection;
+  }
+
+  /** The collection this storage writes to. */
+  get collection(): string {
+    return this.#collection;
+  }
+
+  /**
+   * Stores `value` under `key` for `ttl` seconds (see the class notes for `0` and negatives).
+   *
+   * @example
+   * ```ts
+   * await tokenStorage.save('code:abc', { clientId: 'c1', expiresAt: new Date() }, 300);
+   * ```
+   */
+  async save(key: string, value: unknown, ttl?: number): Promise<void> {
+    validateName(key, 'key');
+    const expiry = normalizeTtl(ttl);
+    const stored = encode(value);
+    if (expiry === 'expired') {
+      await this.#store.delete(key, { collection: this.#collection });
+      return;
+    }
+    await this.#store.put(key, stored, { collection: this.#collection, ttl: expiry });
+  }
+
+  /**
+   * The value stored under `key`, or `null` when it is missing or expired.
+   *
+   * @example
+   * ```ts
+   * const client = await tokenStorage.get('client:abc'); // null when unknown
+   * ```
+   */
+  async get(key: string): Promise<unknown> {
+    validateName(key, 'key');
+    return decode(await this.#store.get(key, { collection: this.#collection }));
+  }
+
+  /**
+   * Deletes `key` (a missing key is not an error).
+   *
+   * @example
+   * ```ts
+   * await tokenStorage.delete('transaction:xyz');
+   * ```
+   */
+  async delete(key: string): Promise<void> {
+    validateName(key, 'key');
+    await this.#store.delete(key, { collection: this.#collection });
+  }
+
+  /**
+   * Atomically reads and deletes `key`: of all concurrent callers, on every replica sharing the
+   * store, exactly one receives the value; the others get `null`.
+   *
+   * @example
+   * ```ts
+   * const code = await tokenStorage.take('code:abc'); // single use
+   * ```
+   */
+  async take(key: string): Promise<unknown> {
+    validateName(key, 'key');
+    return decode(await this.#store.take(key, { collection: this.#collection }));
+  }
+
+  /**
+   * Deletes expired entries when the store supports `cull()`; otherwise does nothing (expired
+   * entries are invisible to reads either way).
+   *
+   * @example
+   * ```ts
+   * await tokenStorage.cleanup(); // FastMCP calls this every minute
+   * ```
+   */
+  async cleanup(): Promise<void> {
+    if (this.#store.capabilities.cull) await this.#store.cull();
+  }
+}
+
+function normalizeTtl(ttl: unknown): number | undefined | 'expired' {
+  if (ttl === undefined || ttl === null || ttl === 0) return undefined;
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || !Number.isFinite(ttl)) {
+    throw new InvalidTTLError(
+      `The TTL must be a finite number of seconds or undefined, got ${
+        typeof ttl === 'number' ? String(ttl) : typeof ttl
+      }`,
+    );
+  }
+  return ttl < 0 ? 'expired' : ttl;
+}
+
+/** The JSON form of `value` as a storable object (wrapped when it is not a plain object). */
+function encode(value: unknown): JsonObject {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    // A cycle or a BigInt; the message of the cause names no stored data.
+    throw new SerializationError('The value has no JSON form', '$', { cause: err });
+  }
+  if (json === undefined) {
+    throw new SerializationError(`A ${typeof value} value has no JSON form`, '$');
+  }
+  const normalized = JSON.parse(json) as JsonValue;
+  if (isPlainObject(normalized) && !isWrapped(normalized)) return normalized;
+  return { [WRAPPED]: normalized };
+}
+
+function decode(stored: JsonObject | undefined): unknown {
+  if (stored === undefined) return null;
+  return isWrapped(stored) ? stored[WRAPPED] : stored;
+}
+
+function isWrapped(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === WRAPPED;
+}
