@@ -6,7 +6,7 @@ import { defineConfig } from 'tsup';
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
-  conformance: 'src/conformance/index.ts',
+  conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 
 export default defineConfig({
