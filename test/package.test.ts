@@ -1,0 +1,88 @@
+/**
+ * Package shape: every tsup entry is exported (and the other way round), and importing the core or
+ * a subpath never loads a database driver it does not need.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { entries } from '../tsup.config.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  exports: Record<string, unknown>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  dependencies?: Record<string, string>;
+};
+
+const DRIVERS = [
+  'pg',
+  'ioredis',
+  '@google-cloud/firestore',
+  'keyv',
+  '@modelcontextprotocol/sdk',
+  'oidc-provider',
+  'fastmcp',
+];
+
+/** Bare packages resolved while importing `file` (a source module) in a fresh Node process. */
+function packagesLoadedBy(file: string): string[] {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      './test/helpers/import-spy.mjs',
+      '-e',
+      `await import(${JSON.stringify(file)})`,
+    ],
+    { encoding: 'utf8', input: '' },
+  );
+  const line = out.split('\n').find((l) => l.startsWith('IMPORTS '));
+  return JSON.parse(line?.slice('IMPORTS '.length) ?? '[]') as string[];
+}
+
+describe('package.json', () => {
+  test('every tsup entry has an export and every export (but package.json) has an entry', () => {
+    const exported = Object.keys(pkg.exports).filter((k) => k !== './package.json');
+    const built = Object.keys(entries).map((name) => (name === 'index' ? '.' : `./${name}`));
+    expect(exported.sort()).toEqual(built.sort());
+    for (const source of Object.values(entries)) expect(existsSync(source)).toBe(true);
+  });
+
+  test('no runtime dependencies; drivers are optional peer dependencies', () => {
+    expect(pkg.dependencies ?? {}).toEqual({});
+    for (const [name] of Object.entries(pkg.peerDependencies)) {
+      expect(pkg.peerDependenciesMeta[name]?.optional).toBe(true);
+    }
+  });
+});
+
+describe('importing never loads a driver it does not use', () => {
+  test('the import spy sees packages that are loaded (control)', () => {
+    expect(packagesLoadedBy('./src/conformance/index.ts')).toEqual(
+      expect.arrayContaining(['fast-check', 'vitest']),
+    );
+  });
+
+  test('the root entry loads no third-party package at all', () => {
+    expect(packagesLoadedBy('./src/index.ts')).toEqual([]);
+  });
+
+  for (const [name, source] of Object.entries(entries)) {
+    if (name === 'index' || name === 'conformance') continue;
+    test(`oauth-kv/${name} loads no database driver on import`, () => {
+      const loaded = packagesLoadedBy(`./${source}`);
+      expect(loaded.filter((p) => DRIVERS.includes(p) && !allowedAtImport(name, p))).toEqual([]);
+    });
+  }
+});
+
+/** Integrations may import the SDK they integrate with; stores load their driver lazily. */
+function allowedAtImport(entry: string, pkgName: string): boolean {
+  return (
+    (entry === 'mcp' && pkgName === '@modelcontextprotocol/sdk') ||
+    (entry === 'fastmcp' && pkgName === 'fastmcp') ||
+    (entry === 'oidc-provider' && pkgName === 'oidc-provider')
+  );
+}
