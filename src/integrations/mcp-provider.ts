@@ -1,0 +1,216 @@
+/**
+ * `PersistentOAuthServerProvider`: a complete MCP SDK `OAuthServerProvider` (authorization server)
+ * whose whole state lives in an {@link OAuthStateStore}, so any number of replicas and restarts
+ * share clients, codes and tokens.
+ * @module
+ */
+import type {
+  AuthorizationParams,
+  OAuthServerProvider,
+} from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type {
+  OAuthClientInformationFull,
+  OAuthTokenRevocationRequest,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { JsonObject } from '../contract.js';
+import type { OAuthClientsStore } from './mcp-clients.js';
+import type { OAuthStateStore, TokenResult } from './mcp-state.js';
+
+/**
+ * The outcome of an authorization request: who approved (and optional data carried onto the
+ * grant and every token of it), or `undefined` to deny (`error=access_denied`).
+ *
+ * @example
+ * ```ts
+ * const approve = async (): Promise<Approval> => ({ subject: 'local-user' });
+ * ```
+ */
+export type Approval = { subject?: string | undefined; extra?: JsonObject | undefined } | undefined;
+
+/**
+ * Options of {@link PersistentOAuthServerProvider}.
+ *
+ * @example
+ * ```ts
+ * new PersistentOAuthServerProvider({ state, approve: async (client, params) => ({ subject: currentUser() }) });
+ * ```
+ */
+export interface PersistentOAuthServerProviderOptions {
+  /** Where clients, codes and tokens live. */
+  state: OAuthStateStore;
+  /**
+   * Decides an authorization request that the SDK has validated (known client, registered
+   * redirect URI, PKCE challenge). Return the approving subject, or `undefined` to deny. For an
+   * interactive consent page, write your own `authorize` and call `state.createAuthorizationCode`.
+   */
+  approve: (client: OAuthClientInformationFull, params: AuthorizationParams) => Approval | Promise<Approval>;
+  /**
+   * The RFC 8707 resource (your MCP server URL) tokens must be bound to. When set, a token for
+   * another resource does not verify.
+   */
+  resource?: URL | undefined;
+}
+
+/** The part of the SDK's (express) response that `authorize` uses. */
+interface RedirectResponse {
+  redirect(url: string): void;
+}
+
+/**
+ * An MCP SDK `OAuthServerProvider` for `mcpAuthRouter` and `requireBearerAuth`, storing everything
+ * in an {@link OAuthStateStore}: single-use codes, hashed tokens, atomic refresh rotation and
+ * grant revocation, on whatever backend the store uses.
+ *
+ * @example
+ * ```ts
+ * import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+ * import { OAuthStateStore, PersistentOAuthServerProvider } from 'oauth-kv/mcp';
+ *
+ * const provider = new PersistentOAuthServerProvider({
+ *   state: new OAuthStateStore(store),
+ *   approve: async () => ({ subject: 'local-user' }), // auto-approve: local development only
+ * });
+ * app.use(mcpAuthRouter({ provider, issuerUrl: new URL('http://127.0.0.1:3000') }));
+ * ```
+ */
+export class PersistentOAuthServerProvider implements OAuthServerProvider {
+  readonly #state: OAuthStateStore;
+  readonly #approve: PersistentOAuthServerProviderOptions['approve'];
+  readonly #resource: URL | undefined;
+
+  constructor(options: PersistentOAuthServerProviderOptions) {
+    this.#state = options.state;
+    this.#approve = options.approve;
+    this.#resource = options.resource;
+  }
+
+  /** The registered clients (the SDK's registration and client authentication use it). */
+  get clientsStore(): OAuthClientsStore {
+    return this.#state.clients;
+  }
+
+  /** Asks `approve`, then redirects back with a new single-use code, or with `access_denied`. */
+  async authorize(
+    client: OAuthClientInformationFull,
+    params: AuthorizationParams,
+    res: RedirectResponse,
+  ): Promise<void> {
+    const target = new URL(params.redirectUri);
+    if (params.state !== undefined) target.searchParams.set('state', params.state);
+    if (
+      this.#resource !== undefined &&
+      params.resource !== undefined &&
+      !sameResource(params.resource, this.#resource)
+    ) {
+      target.searchParams.set('error', 'invalid_target');
+      res.redirect(target.href);
+      return;
+    }
+    const approval = await this.#approve(client, params);
+    if (approval === undefined) {
+      target.searchParams.set('error', 'access_denied');
+      res.redirect(target.href);
+      return;
+    }
+    const code = await this.#state.createAuthorizationCode({
+      client_id: client.client_id,
+      redirect_uri: params.redirectUri,
+      code_challenge: params.codeChallenge,
+      code_challenge_method: 'S256',
+      scopes: params.scopes ?? [],
+      resource: (params.resource ?? this.#resource)?.href,
+      subject: approval.subject,
+      extra: approval.extra,
+    });
+    target.searchParams.set('code', code);
+    res.redirect(target.href);
+  }
+
+  /** The PKCE challenge of a code issued to `client` (the code is not redeemed). */
+  async challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
+    const record = await this.#state.getAuthorizationCode(code);
+    if (record === undefined || record.client_id !== client.client_id) {
+      throw await sdkError('InvalidGrantError', 'Unknown, expired or already used authorization code');
+    }
+    return record.code_challenge;
+  }
+
+  /** Redeems the code exactly once and issues tokens. */
+  async exchangeAuthorizationCode(
+    client: OAuthClientInformationFull,
+    code: string,
+    _codeVerifier?: string,
+    redirectUri?: string,
+    resource?: URL,
+  ): Promise<OAuthTokens> {
+    const result = await this.#state.exchangeAuthorizationCode(code, {
+      client_id: client.client_id,
+      redirect_uri: redirectUri,
+      resource: resource?.href,
+    });
+    return unwrap(result);
+  }
+
+  /** Rotates the refresh token exactly once and issues a new pair. */
+  async exchangeRefreshToken(
+    client: OAuthClientInformationFull,
+    refreshToken: string,
+    scopes?: string[],
+    resource?: URL,
+  ): Promise<OAuthTokens> {
+    const result = await this.#state.rotateRefreshToken(refreshToken, {
+      client_id: client.client_id,
+      scopes,
+      resource: resource?.href,
+    });
+    return unwrap(result);
+  }
+
+  /** Checks a bearer token against the store (and its grant). */
+  async verifyAccessToken(token: string): Promise<AuthInfo> {
+    const info = await this.#state.verifyAccessToken(token);
+    if (info === undefined) throw await sdkError('InvalidTokenError', 'Invalid, expired or revoked token');
+    const resource = info.resource === undefined ? undefined : new URL(info.resource);
+    if (this.#resource !== undefined && (resource === undefined || !sameResource(resource, this.#resource))) {
+      throw await sdkError('InvalidTokenError', 'The token was not issued for this resource');
+    }
+    const auth: AuthInfo = {
+      token,
+      clientId: info.client_id,
+      scopes: info.scopes,
+      expiresAt: info.expires_at,
+      extra: { grantId: info.grant_id, subject: info.subject, ...(info.extra ?? {}) },
+    };
+    if (resource !== undefined) auth.resource = resource;
+    return auth;
+  }
+
+  /** Revokes an access token, or a refresh token with its whole grant (RFC 7009). */
+  async revokeToken(client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
+    await this.#state.revokeToken(request.token, { client_id: client.client_id });
+  }
+}
+
+async function unwrap(result: TokenResult): Promise<OAuthTokens> {
+  if (result.ok) return result.tokens;
+  throw await sdkError(
+    result.error === 'invalid_scope' ? 'InvalidScopeError' : 'InvalidGrantError',
+    result.reason,
+  );
+}
+
+/** Builds one of the SDK's OAuth errors (loaded lazily), so its handlers answer 400/401, not 500. */
+async function sdkError(
+  name: 'InvalidGrantError' | 'InvalidScopeError' | 'InvalidTokenError',
+  message: string,
+): Promise<Error> {
+  const errors = await import('@modelcontextprotocol/sdk/server/auth/errors.js');
+  return new errors[name](message);
+}
+
+function sameResource(a: URL, b: URL): boolean {
+  const strip = (u: URL) => u.href.replace(/#.*$/, '').replace(/\/$/, '');
+  return strip(a) === strip(b);
+}
