@@ -1,0 +1,477 @@
+/**
+ * The Fernet encryption wrapper, storing values in py-key-value's encrypted form so a Python
+ * FastMCP server and a TypeScript server can share one encrypted store.
+ * @module
+ */
+import {
+  type AsyncKeyValue,
+  type CollectionOptions,
+  DEFAULT_COLLECTION,
+  type JsonObject,
+  type PutOptions,
+  type TtlResult,
+} from '../contract.js';
+import { Fernet, type FernetKey } from '../crypto/fernet.js';
+import { DecryptionError, EncryptionError, SerializationError } from '../errors.js';
+import { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
+import { WrapperStore } from './base.js';
+
+/** The field holding the ciphertext in py-key-value's encrypted form. */
+export const ENCRYPTED_DATA_FIELD = '__encrypted_data__';
+/** The field holding the format version in py-key-value's encrypted form. */
+export const ENCRYPTION_VERSION_FIELD = '__encryption_version__';
+/** The encrypted-form version this release writes and the newest it reads. */
+export const ENCRYPTION_VERSION = 1;
+/** Marks a plaintext bound to its collection and key (see {@link EncryptionOptions.bindToKey}). */
+export const BOUND_MARKER_FIELD = '__oauth_kv_bound__';
+
+const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The stored form of an encrypted value (py-key-value's `FernetEncryptionWrapper` layout).
+ *
+ * @example
+ * ```ts
+ * const stored: EncryptedValue = { __encrypted_data__: 'Z0FBQUFB...', __encryption_version__: 1 };
+ * ```
+ */
+export interface EncryptedValue {
+  /** Standard base64 (with `+/=`) of the Fernet token's ASCII bytes. */
+  [ENCRYPTED_DATA_FIELD]: string;
+  /** Always 1 for what this release writes. */
+  [ENCRYPTION_VERSION_FIELD]: number;
+  [extra: string]: string | number;
+}
+
+/**
+ * Options of {@link EncryptionWrapper} and {@link withEncryption}.
+ *
+ * @example
+ * ```ts
+ * const options: EncryptionOptions = {
+ *   keys: [process.env.OAUTH_KV_KEY!, process.env.OAUTH_KV_OLD_KEY!], // newest first
+ *   allowPlaintext: false,
+ *   onDecryptionError: 'throw',
+ * };
+ * ```
+ */
+export interface EncryptionOptions {
+  /**
+   * One Fernet key, or several newest first: the first encrypts every write, all are tried on
+   * reads. Keys are url-safe base64 strings (`generateFernetKey()`, Python's
+   * `Fernet.generate_key()`), 32-byte `Uint8Array`s, or {@link Fernet} instances.
+   */
+  keys: FernetKey | readonly FernetKey[];
+  /**
+   * Accept stored values that are not encrypted, as they are (default `false`: such a value is a
+   * {@link DecryptionError}, so nobody can plant a plaintext value an encrypted store would trust).
+   * Turn it on only while migrating an unencrypted store, then run {@link reencrypt} and turn it
+   * off. With {@link EncryptionOptions.bindToKey} it also accepts encrypted values that are not
+   * bound to their key.
+   */
+  allowPlaintext?: boolean | undefined;
+  /**
+   * What a read does with a value it cannot decrypt: `'throw'` a {@link DecryptionError} (default),
+   * or `'undefined'`: treat it as missing (py-key-value's `raise_on_decryption_error=False`).
+   */
+  onDecryptionError?: 'throw' | 'undefined' | undefined;
+  /**
+   * Bind each ciphertext to its collection and key (default `false`). The encrypted plaintext is then
+   * `{"__oauth_kv_bound__":1,"collection":…,"key":…,"value":{…}}`, and a value copied to another key
+   * or collection fails to decrypt. Values written this way are still valid Fernet tokens in the
+   * py-key-value layout, but a Python reader gets that wrapped object instead of the value (unwrap
+   * its `value` member). Bound values are recognised and checked whatever this option says; when it
+   * is `true`, unbound values are refused unless {@link EncryptionOptions.allowPlaintext} is set.
+   */
+  bindToKey?: boolean | undefined;
+}
+
+/**
+ * Options of {@link reencrypt}.
+ *
+ * @example
+ * ```ts
+ * await reencrypt(store, { collection: 'mcp-oauth-proxy-clients', pageSize: 200 });
+ * ```
+ */
+export interface ReencryptOptions {
+  /** The collection to rewrite (default `"default_collection"`). */
+  collection?: string | undefined;
+  /** Keys read per `keys()` page (default 100). */
+  pageSize?: number | undefined;
+  /**
+   * How each entry is rewritten:
+   * - `'take'` (default): atomically take the entry, then `putIfAbsent` it re-encrypted. A value
+   *   deleted, taken or replaced concurrently is never brought back, but for a moment the entry is
+   *   absent, and a crash in that moment loses it.
+   * - `'overwrite'`: `put` over the entry. It never disappears, but a concurrent delete, take or write
+   *   in the few milliseconds between the read and the write is undone (a used single-use code could
+   *   come back). Use it only when nothing else writes the collection.
+   */
+  mode?: 'take' | 'overwrite' | undefined;
+  /** Keys for a store that is not an {@link EncryptionWrapper} (the wrapper's own options otherwise). */
+  encryption?: EncryptionOptions | undefined;
+}
+
+interface Opened {
+  value: JsonObject;
+  /** Stored the way this wrapper writes now: newest key, bound when bindToKey. */
+  current: boolean;
+}
+
+/**
+ * Encrypts every value with Fernet before it reaches the wrapped store, in exactly py-key-value's
+ * stored form `{"__encrypted_data__": B, "__encryption_version__": 1}` (`B` = standard base64 of
+ * the Fernet token, which encrypts the value's compact JSON). Reads (`get`, `getMany`, `ttl`,
+ * `ttlMany`, `take`) decrypt; writes (`put`, `putMany`, `putIfAbsent`) encrypt; names, TTLs,
+ * `delete`, `keys`, `collections`, `destroyCollection` and `cull` pass through (names and expiry
+ * stay in clear). Errors never contain values, keys or key material.
+ *
+ * @example
+ * ```ts
+ * import { EncryptionWrapper, MemoryStore, generateFernetKey } from 'oauth-kv';
+ *
+ * const store = new EncryptionWrapper(new MemoryStore(), { keys: [generateFernetKey()] });
+ * await store.put('client-1', { client_secret: 's3cret' }, { collection: 'clients' });
+ * await store.get('client-1', { collection: 'clients' }); // { client_secret: 's3cret' }
+ * ```
+ */
+export class EncryptionWrapper extends WrapperStore {
+  readonly #fernet: Fernet;
+  readonly #allowPlaintext: boolean;
+  readonly #throwOnError: boolean;
+  readonly #bind: boolean;
+
+  constructor(inner: AsyncKeyValue, options: EncryptionOptions) {
+    super(inner);
+    if (!isPlainObject(options) || options.keys === undefined) {
+      throw new EncryptionError('EncryptionWrapper needs options with at least one Fernet key in `keys`');
+    }
+    const mode = options.onDecryptionError ?? 'throw';
+    if (mode !== 'throw' && mode !== 'undefined') {
+      throw new EncryptionError(`onDecryptionError must be 'throw' or 'undefined'`);
+    }
+    this.#fernet = new Fernet(options.keys);
+    this.#allowPlaintext = options.allowPlaintext === true;
+    this.#throwOnError = mode === 'throw';
+    this.#bind = options.bindToKey === true;
+  }
+
+  override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const raw = await this.inner.get(key, options);
+    return this.#read(raw, collectionOf(options), key);
+  }
+
+  override async getMany(
+    keys: readonly string[],
+    options?: CollectionOptions,
+  ): Promise<(JsonObject | undefined)[]> {
+    const raws = await this.inner.getMany(keys, options);
+    const collection = collectionOf(options);
+    return raws.map((raw, i) => this.#read(raw, collection, keys[i]!));
+  }
+
+  override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
+    const result = await this.inner.ttl(key, options);
+    return this.#readTtl(result, collectionOf(options), key);
+  }
+
+  override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
+    const results = await this.inner.ttlMany(keys, options);
+    const collection = collectionOf(options);
+    return results.map((result, i) => this.#readTtl(result, collection, keys[i]!));
+  }
+
+  override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const raw = await this.inner.take(key, options);
+    return this.#read(raw, collectionOf(options), key);
+  }
+
+  override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    const collection = checkWrite(key, options);
+    await this.inner.put(key, this.#seal(collection, key, value), options);
+  }
+
+  override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    const collection = checkWrite(key, options);
+    return this.inner.putIfAbsent(key, this.#seal(collection, key, value), options);
+  }
+
+  override async putMany(
+    entries: ReadonlyArray<readonly [string, JsonObject]>,
+    options?: PutOptions,
+  ): Promise<void> {
+    const collection: unknown = collectionOf(options);
+    validateName(collection, 'collection');
+    if (!Array.isArray(entries)) {
+      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
+    }
+    validateTtl(options?.ttl);
+    const sealed = entries.map((pair, i): [string, JsonObject] => {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
+      }
+      const [key, value] = pair as [unknown, unknown];
+      validateName(key, 'key');
+      return [key, this.#seal(collection, key, value)];
+    });
+    await this.inner.putMany(sealed, options);
+  }
+
+  /**
+   * Rewrites every entry of a collection under the newest key (and bound, with `bindToKey`),
+   * keeping each entry's remaining TTL. Entries already in that form are left alone, so a second
+   * run rewrites nothing. Returns how many entries were rewritten. See {@link reencrypt}.
+   *
+   * @example
+   * ```ts
+   * const rewritten = await store.reencrypt({ collection: 'mcp-upstream-tokens' });
+   * ```
+   */
+  async reencrypt(options: Omit<ReencryptOptions, 'encryption'> = {}): Promise<number> {
+    const collection: unknown = options.collection === undefined ? DEFAULT_COLLECTION : options.collection;
+    validateName(collection, 'collection');
+    const pageSize = options.pageSize ?? 100;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+      throw new RangeError(`reencrypt pageSize must be a positive integer, got ${String(pageSize)}`);
+    }
+    const mode = options.mode ?? 'take';
+    if (mode !== 'take' && mode !== 'overwrite') {
+      throw new RangeError(`reencrypt mode must be 'take' or 'overwrite'`);
+    }
+    let rewritten = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.inner.keys(collection, { limit: pageSize, cursor });
+      const keys = page.keys;
+      const readAt = Date.now();
+      const raws = keys.length === 0 ? [] : await this.inner.ttlMany(keys, { collection });
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const raw = raws[i]!;
+        if (raw.value === undefined) continue;
+        const opened = this.#tryOpen(raw.value, collection, key);
+        if (opened === undefined || opened.current) continue;
+        const deadline = raw.ttl === undefined ? undefined : readAt + raw.ttl * 1000;
+        if (await this.#rewrite(collection, key, raw.value, opened.value, deadline, mode)) rewritten++;
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return rewritten;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  async #rewrite(
+    collection: string,
+    key: string,
+    raw: JsonObject,
+    value: JsonObject,
+    deadline: number | undefined,
+    mode: 'take' | 'overwrite',
+  ): Promise<boolean> {
+    const ttl = remaining(deadline);
+    if (ttl === null) return false; // expired meanwhile
+    if (mode === 'overwrite') {
+      await this.inner.put(key, this.#seal(collection, key, value), { collection, ttl });
+      return true;
+    }
+    const taken = await this.inner.take(key, { collection });
+    if (taken === undefined) return false; // deleted or taken meanwhile: never bring it back
+    const later = remaining(deadline);
+    if (JSON.stringify(taken) !== JSON.stringify(raw)) {
+      // Replaced between the read and the take: put the newer value back as it was.
+      await this.inner.putIfAbsent(key, taken, { collection, ttl: later ?? ttl });
+      return false;
+    }
+    if (later === null) return false;
+    await this.inner.putIfAbsent(key, this.#seal(collection, key, value), { collection, ttl: later });
+    return true;
+  }
+
+  /** Encrypts a validated value; throws SerializationError (user path) before anything is written. */
+  #seal(collection: string, key: string, value: unknown): EncryptedValue {
+    const json = serializeValue(value);
+    const plaintext = this.#bind
+      ? `{"${BOUND_MARKER_FIELD}":1,"collection":${JSON.stringify(collection)},"key":${JSON.stringify(key)},"value":${json}}`
+      : json;
+    const token = this.#fernet.encrypt(plaintext);
+    return {
+      [ENCRYPTED_DATA_FIELD]: Buffer.from(token, 'latin1').toString('base64'),
+      [ENCRYPTION_VERSION_FIELD]: ENCRYPTION_VERSION,
+    };
+  }
+
+  #read(raw: JsonObject | undefined, collection: string, key: string): JsonObject | undefined {
+    if (raw === undefined) return undefined;
+    try {
+      return this.#open(raw, collection, key).value;
+    } catch (err) {
+      if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
+      throw err;
+    }
+  }
+
+  #readTtl(result: TtlResult, collection: string, key: string): TtlResult {
+    const value = this.#read(result.value, collection, key);
+    return value === undefined ? { value: undefined, ttl: undefined } : { value, ttl: result.ttl };
+  }
+
+  /** {@link #open} under the read policy: `undefined` for an unreadable value in 'undefined' mode. */
+  #tryOpen(raw: JsonObject, collection: string, key: string): Opened | undefined {
+    try {
+      return this.#open(raw, collection, key);
+    } catch (err) {
+      if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
+      throw err;
+    }
+  }
+
+  #open(raw: JsonObject, collection: string, key: string): Opened {
+    const where = `in collection ${JSON.stringify(collection)}`;
+    if (!Object.hasOwn(raw, ENCRYPTED_DATA_FIELD)) {
+      if (this.#allowPlaintext) return { value: raw, current: false };
+      throw new DecryptionError(
+        `A stored value ${where} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
+      );
+    }
+    const data = raw[ENCRYPTED_DATA_FIELD];
+    const version = raw[ENCRYPTION_VERSION_FIELD];
+    if (typeof data !== 'string') {
+      throw new DecryptionError(
+        `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
+      );
+    }
+    if (version === undefined) {
+      throw new DecryptionError(
+        `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`,
+      );
+    }
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+      throw new DecryptionError(
+        `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
+      );
+    }
+    if (version > ENCRYPTION_VERSION) {
+      throw new DecryptionError(
+        `A stored value ${where} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
+      );
+    }
+    if (!STANDARD_BASE64.test(data)) {
+      throw new DecryptionError(
+        `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`,
+      );
+    }
+    let text: string;
+    let keyIndex: number;
+    try {
+      const opened = this.#fernet.decryptWithInfo(Buffer.from(data, 'base64').toString('latin1'));
+      keyIndex = opened.keyIndex;
+      text = UTF8.decode(opened.data);
+    } catch (err) {
+      const reason = err instanceof DecryptionError ? err.message : 'the plaintext is not UTF-8';
+      throw new DecryptionError(`Cannot decrypt a stored value ${where}: ${reason}`, { cause: err });
+    }
+    const object = parseJsonObject(text);
+    if (object === undefined) {
+      throw new DecryptionError(`A stored value ${where} decrypted to something that is not a JSON object`);
+    }
+    if (isBound(object)) {
+      if (object.collection !== collection || object.key !== key) {
+        throw new DecryptionError(
+          `A stored value ${where} is bound to a different collection or key (was it copied?)`,
+        );
+      }
+      return { value: object.value, current: keyIndex === 0 };
+    }
+    if (this.#bind && !this.#allowPlaintext) {
+      throw new DecryptionError(
+        `A stored value ${where} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
+      );
+    }
+    return { value: object, current: keyIndex === 0 && !this.#bind };
+  }
+}
+
+/**
+ * Wraps a store so every value is encrypted with Fernet in py-key-value's format.
+ * The same as `new EncryptionWrapper(store, options)`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, withEncryption } from 'oauth-kv';
+ *
+ * const store = withEncryption(new MemoryStore(), { keys: [process.env.OAUTH_KV_KEY!] });
+ * ```
+ */
+export function withEncryption(store: AsyncKeyValue, options: EncryptionOptions): EncryptionWrapper {
+  return new EncryptionWrapper(store, options);
+}
+
+/**
+ * Rewrites every entry of a collection under the newest key, keeping remaining TTLs; returns how
+ * many entries were rewritten (entries already under the newest key are skipped). Pass the
+ * {@link EncryptionWrapper} itself, or a plain store with `options.encryption`. The store must
+ * support `keys()`. Run it after every replica has the new key first in its list, and before the
+ * old key is dropped.
+ *
+ * @example
+ * ```ts
+ * import { reencrypt, withEncryption } from 'oauth-kv';
+ *
+ * const store = withEncryption(redis, { keys: [newKey, oldKey] });
+ * for (const collection of ['mcp-oauth-proxy-clients', 'mcp-upstream-tokens']) {
+ *   console.log(collection, await reencrypt(store, { collection }));
+ * }
+ * ```
+ */
+export function reencrypt(
+  store: EncryptionWrapper | AsyncKeyValue,
+  options: ReencryptOptions = {},
+): Promise<number> {
+  if (store instanceof EncryptionWrapper) return store.reencrypt(options);
+  if (options.encryption === undefined) {
+    return Promise.reject(
+      new EncryptionError('reencrypt needs an EncryptionWrapper, or a store with options.encryption'),
+    );
+  }
+  return new EncryptionWrapper(store, options.encryption).reencrypt(options);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+interface Bound {
+  [BOUND_MARKER_FIELD]: 1;
+  collection: string;
+  key: string;
+  value: JsonObject;
+}
+
+function isBound(object: JsonObject): object is JsonObject & Bound {
+  return (
+    object[BOUND_MARKER_FIELD] === 1 &&
+    typeof object.collection === 'string' &&
+    typeof object.key === 'string' &&
+    isPlainObject(object.value) &&
+    Object.keys(object).length === 4
+  );
+}
+
+function collectionOf(options: CollectionOptions | undefined): string {
+  return options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
+}
+
+function checkWrite(key: unknown, options: PutOptions | undefined): string {
+  const collection: unknown = collectionOf(options);
+  validateName(collection, 'collection');
+  validateName(key, 'key');
+  validateTtl(options?.ttl);
+  return collection;
+}
+
+/** Seconds left until `deadline` (`undefined`: no expiry), or `null` once it has passed. */
+function remaining(deadline: number | undefined): number | undefined | null {
+  if (deadline === undefined) return undefined;
+  const left = (deadline - Date.now()) / 1000;
+  return left > 0 ? left : null;
+}
