@@ -1,0 +1,143 @@
+/**
+ * A real oidc-provider (in process, on a loopback port) on the oauth-kv adapter: dynamic client
+ * registration, client_credentials, introspection, revocation and the device flow, across two
+ * provider replicas sharing one store, and after a restart on a persistent backing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AsyncKeyValue } from '../src/contract.js';
+import { createOidcAdapter } from '../src/integrations/oidc-provider.js';
+import { MemoryStore } from '../src/stores/memory.js';
+import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
+import {
+  clientCredentials,
+  deviceAuthorization,
+  introspect,
+  type OidcServer,
+  pollDeviceCode,
+  readRegistration,
+  registerClient,
+  revoke,
+  startOidcServer,
+  submitUserCode,
+} from './helpers/oidc-server.js';
+
+const backings: ReplicaBacking[] = [
+  {
+    name: 'MemoryStore (one instance shared)',
+    available: true,
+    persistent: false,
+    setup: async () => {
+      const store = new MemoryStore({ sweepIntervalMs: 0 });
+      return { open: async () => store, teardown: () => store.close() };
+    },
+  },
+  ...(await fastmcpBackends()),
+];
+
+for (const backing of backings) {
+  describe.skipIf(!backing.available)(`oidc-provider replicas on ${backing.name}`, () => {
+    let env: Awaited<ReturnType<ReplicaBacking['setup']>>;
+    const servers: OidcServer[] = [];
+    const stores: AsyncKeyValue[] = [];
+    const prefix = `oidc-test-${process.pid}-${Date.now()}:`;
+
+    async function replica(): Promise<{ server: OidcServer; store: AsyncKeyValue }> {
+      const store = await env.open();
+      stores.push(store);
+      const server = await startOidcServer(createOidcAdapter(store, { collectionPrefix: prefix }));
+      servers.push(server);
+      return { server, store };
+    }
+
+    beforeAll(async () => {
+      env = await backing.setup();
+    });
+    afterAll(async () => {
+      for (const server of servers) await server.close();
+      if (backing.persistent) for (const store of stores) await store.close();
+      await env?.teardown();
+      for (const server of servers) expect(server.errors).toEqual([]);
+    });
+
+    it('a client registered on one replica gets client_credentials tokens on another; introspection and revocation cross replicas', async () => {
+      const a = await replica();
+      const b = await replica();
+      const client = await registerClient(a.server);
+
+      // The registration is in the store, under the Client model's collection.
+      expect(await a.store.get(client.clientId, { collection: `${prefix}Client` })).toMatchObject({
+        client_id: client.clientId,
+      });
+
+      const token = await clientCredentials(b.server, client);
+      expect(token.status).toBe(200);
+      expect(token.body).toMatchObject({ token_type: 'Bearer', scope: 'api:read' });
+      const accessToken = token.body.access_token as string;
+
+      const active = await introspect(a.server, client, accessToken);
+      expect(active.body).toMatchObject({ active: true, client_id: client.clientId, scope: 'api:read' });
+
+      expect((await revoke(a.server, client, accessToken)).status).toBe(200);
+      expect((await introspect(b.server, client, accessToken)).body).toEqual({ active: false });
+
+      // RFC 7592 read of the registration, authenticated by a token another replica issued.
+      const read = await readRegistration(b.server, client);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ client_id: client.clientId, client_name: 'service' });
+    });
+
+    it('an unknown client and a made-up token are refused', async () => {
+      const a = await replica();
+      const fake = { clientId: 'nobody', clientSecret: 'nothing', registrationAccessToken: 'x' };
+      expect((await clientCredentials(a.server, fake)).status).toBe(401);
+      const client = await registerClient(a.server);
+      expect((await introspect(a.server, client, 'not-a-token')).body).toEqual({ active: false });
+    });
+
+    it('the device flow stores its code with a user-code lookup the adapter resolves', async () => {
+      const a = await replica();
+      const b = await replica();
+      const device = await registerClient(a.server, {
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+        token_endpoint_auth_method: 'none',
+        scope: undefined,
+      });
+      const started = await deviceAuthorization(a.server, device.clientId);
+      expect(started.status).toBe(200);
+      const pending = await pollDeviceCode(b.server, device.clientId, started.body.device_code as string);
+      expect(pending.body).toMatchObject({ error: 'authorization_pending' });
+
+      // The user types the code on another replica: it finds the device code by user code.
+      const confirm = await submitUserCode(a.server, b.server, started.body.user_code as string);
+      expect(confirm.status).toBe(200);
+      expect(confirm.html).toContain('name="confirm"');
+      const unknown = await submitUserCode(b.server, a.server, 'BCDF-GHJK');
+      expect(unknown.html).not.toContain('name="confirm"');
+
+      const DeviceCode = new (createOidcAdapter(b.store, { collectionPrefix: prefix }))('DeviceCode');
+      const userCode = (started.body.user_code as string).replace('-', '');
+      expect(await DeviceCode.findByUserCode(userCode)).toMatchObject({
+        clientId: device.clientId,
+        kind: 'DeviceCode',
+      });
+    });
+
+    it.skipIf(!backing.persistent)(
+      'a restarted provider (new store object on the same backing) keeps clients and tokens',
+      async () => {
+        const first = await replica();
+        const client = await registerClient(first.server);
+        const token = await clientCredentials(first.server, client);
+        const accessToken = token.body.access_token as string;
+        await first.server.close();
+        await first.store.close();
+
+        const restarted = await replica();
+        expect((await introspect(restarted.server, client, accessToken)).body).toMatchObject({
+          active: true,
+        });
+        expect((await clientCredentials(restarted.server, client)).status).toBe(200);
+      },
+    );
+  });
+}
