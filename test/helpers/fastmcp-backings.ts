@@ -1,8 +1,11 @@
 /**
- * Real backings for the FastMCP replica tests: each `open()` creates a NEW store object on the
- * same backing (a Redis key prefix or a PostgreSQL schema unique to this run).
+ * Real backings for the FastMCP and oidc-provider replica tests: each `open()` creates a NEW store
+ * object on the same backing (a PostgreSQL schema unique to this run), the way two server
+ * replicas, or one server before and after a restart, each have their own store.
  */
 import type { AsyncKeyValue } from '../../src/contract.js';
+import { PostgresStore } from '../../src/stores/postgres.js';
+import { findBackend, uniqueName } from '../harness/backends.js';
 
 export interface ReplicaBacking {
   name: string;
@@ -12,7 +15,30 @@ export interface ReplicaBacking {
   setup(): Promise<{ open(): Promise<AsyncKeyValue>; teardown(): Promise<void> }>;
 }
 
-/** The real backends this machine offers (none until their stores exist). */
+/** The real backends this machine offers (skipped with a visible reason when missing). */
 export async function fastmcpBackends(): Promise<ReplicaBacking[]> {
-  return [];
+  const postgres = await findBackend('postgres');
+  return [
+    {
+      name: `PostgresStore ${postgres.description}`,
+      available: postgres.available,
+      persistent: true,
+      setup: async () => {
+        const { default: pg } = await import('pg');
+        const schema = uniqueName('oauthkv_integrations');
+        const admin = new pg.Pool({ connectionString: postgres.url, max: 1 });
+        admin.on('error', () => {});
+        await admin.query(`CREATE SCHEMA "${schema}"`);
+        return {
+          open: async () =>
+            new PostgresStore({ poolConfig: { connectionString: postgres.url, max: 4 }, schema }),
+          teardown: async () => {
+            await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+            await admin.end();
+            await postgres.stop();
+          },
+        };
+      },
+    },
+  ];
 }
