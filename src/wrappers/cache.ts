@@ -1,0 +1,248 @@
+/**
+ * The read-through cache wrapper: a fast store in front of a slow one.
+ * @module
+ */
+import {
+  type AsyncKeyValue,
+  type CollectionOptions,
+  DEFAULT_COLLECTION,
+  type JsonObject,
+  type PutOptions,
+} from '../contract.js';
+import { InvalidKeyError } from '../errors.js';
+import { validateName } from '../validation.js';
+import { WrapperStore } from './base.js';
+
+/**
+ * Options of {@link CacheWrapper}.
+ *
+ * @example
+ * ```ts
+ * const options: CacheOptions = { cache: new MemoryStore({ maxEntriesPerCollection: 10_000 }), maxTtl: 60 };
+ * ```
+ */
+export interface CacheOptions {
+  /** The cache store (for example a bounded `MemoryStore`). Needs `destroyCollection`. */
+  cache: AsyncKeyValue;
+  /**
+   * Longest time in seconds an entry stays in the cache (default: as long as it lives in the
+   * backing store). Set it when other processes write to the backing store without going through
+   * this wrapper: it bounds how long their changes stay invisible here.
+   */
+  maxTtl?: number | undefined;
+}
+
+/** Fills shorter than this many seconds of remaining life are not worth caching. */
+const MIN_FILL_TTL = 0.001;
+
+/**
+ * A read-through cache: `get` and `getMany` are served from the cache store when it holds the
+ * key (an empty object `{}` is a hit, not a miss); misses are read from the backing store with
+ * their remaining TTL and written to the cache with that TTL (never longer than the backing
+ * entry lives; capped by `maxTtl`). `ttl`/`ttlMany`, `keys` and `collections` always read the
+ * backing store, so reported lifetimes are exact.
+ *
+ * Every write through this wrapper (`put`, `putMany`, `delete`, `deleteMany`, `take`,
+ * `putIfAbsent`, `destroyCollection`) writes the backing store and invalidates the cache.
+ * `take` and `putIfAbsent` run on the backing store, so their atomicity is the backing store's.
+ * Concurrent reads and writes within this process never leave a stale value in the cache (a fill
+ * that raced with a write is discarded). Writes by other processes are not seen until the cached
+ * entry expires: bound that with `maxTtl`, or share one cache store between the processes.
+ * `close()` closes the backing and the cache store.
+ *
+ * @example
+ * ```ts
+ * import { CacheWrapper, MemoryStore } from 'oauth-kv';
+ *
+ * const store = new CacheWrapper(postgresStore, { cache: new MemoryStore({ maxEntriesPerCollection: 5_000 }), maxTtl: 30 });
+ * await store.get('client-1', { collection: 'clients' }); // from PostgreSQL, then cached
+ * await store.get('client-1', { collection: 'clients' }); // from memory
+ * ```
+ */
+export class CacheWrapper extends WrapperStore {
+  readonly #cache: AsyncKeyValue;
+  readonly #maxTtl: number | undefined;
+  /** Bumped before and after every write, so fills that raced with a write can be discarded. */
+  #generation = 0;
+
+  constructor(backing: AsyncKeyValue, options: CacheOptions) {
+    super(backing);
+    const cache = options?.cache;
+    if (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function') {
+      throw new TypeError('Cache: options.cache must be a store');
+    }
+    if (cache === backing) throw new TypeError('Cache: the cache must not be the backing store itself');
+    if (!cache.capabilities.destroyCollection) {
+      throw new TypeError(
+        'Cache: the cache store must support destroyCollection (to invalidate collections)',
+      );
+    }
+    const maxTtl = options.maxTtl;
+    if (maxTtl !== undefined && (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)) {
+      throw new RangeError('Cache: maxTtl must be a finite number of seconds above 0');
+    }
+    this.#cache = cache;
+    this.#maxTtl = maxTtl;
+  }
+
+  override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const collection = this.#collection(options);
+    validateName(key, 'key');
+    const cached = await this.#cache.get(key, { collection });
+    if (cached !== undefined) return cached;
+    const generation = this.#generation;
+    const { value, ttl } = await this.inner.ttl(key, { collection });
+    if (value !== undefined) await this.#fill(collection, [[key, value, ttl]], generation);
+    return value;
+  }
+
+  override async getMany(
+    keys: readonly string[],
+    options?: CollectionOptions,
+  ): Promise<(JsonObject | undefined)[]> {
+    const collection = this.#collection(options);
+    if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
+    for (const key of keys) validateName(key, 'key');
+    const results = await this.#cache.getMany(keys, { collection });
+    const missing = [...new Set(keys.filter((_, i) => results[i] === undefined))];
+    if (missing.length === 0) return results;
+    const generation = this.#generation;
+    const loaded = await this.inner.ttlMany(missing, { collection });
+    const byKey = new Map(missing.map((key, i) => [key, loaded[i]]));
+    const fills: [string, JsonObject, number | undefined][] = [];
+    const used = new Set<string>();
+    for (let i = 0; i < keys.length; i++) {
+      if (results[i] !== undefined) continue;
+      const key = keys[i] as string;
+      const found = byKey.get(key);
+      if (found?.value === undefined) continue;
+      if (used.has(key)) {
+        results[i] = structuredClone(found.value); // duplicates never share one object
+      } else {
+        used.add(key);
+        results[i] = found.value;
+        fills.push([key, found.value, found.ttl]);
+      }
+    }
+    if (fills.length > 0) await this.#fill(collection, fills, generation);
+    return results;
+  }
+
+  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    return this.#write(options, [key], () => this.inner.put(key, value, options));
+  }
+
+  override putMany(
+    entries: ReadonlyArray<readonly [string, JsonObject]>,
+    options?: PutOptions,
+  ): Promise<void> {
+    return this.#write(options, keysOf(entries), () => this.inner.putMany(entries, options));
+  }
+
+  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
+    return this.#write(options, [key], () => this.inner.delete(key, options));
+  }
+
+  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
+    return this.#write(options, Array.isArray(keys) ? keys : [], () => this.inner.deleteMany(keys, options));
+  }
+
+  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    return this.#write(options, [key], () => this.inner.take(key, options));
+  }
+
+  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    return this.#write(options, [key], () => this.inner.putIfAbsent(key, value, options));
+  }
+
+  override async destroyCollection(collection: string): Promise<boolean> {
+    validateName(collection, 'collection');
+    this.#generation++;
+    try {
+      await this.#cache.destroyCollection(collection);
+      return await this.inner.destroyCollection(collection);
+    } finally {
+      this.#generation++;
+      await this.#cache.destroyCollection(collection);
+    }
+  }
+
+  override async cull(): Promise<number> {
+    const culled = await this.inner.cull();
+    if (this.#cache.capabilities.cull) await this.#cache.cull();
+    return culled;
+  }
+
+  override async close(): Promise<void> {
+    const results = await Promise.allSettled([this.inner.close(), this.#cache.close()]);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  #collection(options: CollectionOptions | undefined): string {
+    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
+    validateName(collection, 'collection');
+    return collection;
+  }
+
+  /**
+   * Invalidates before and after the backing write (the second time also when it failed: a
+   * failed write may still have happened), bumping the generation around it.
+   */
+  async #write<T>(options: CollectionOptions | undefined, keys: readonly unknown[], run: () => Promise<T>) {
+    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
+    // Invalid names: let the backing store throw its usual error, nothing to invalidate.
+    const valid = isName(collection) && keys.every(isName);
+    const unique = valid ? [...new Set(keys as string[])] : [];
+    this.#generation++;
+    if (unique.length > 0) await this.#cache.deleteMany(unique, { collection });
+    try {
+      return await run();
+    } finally {
+      this.#generation++;
+      if (unique.length > 0) await this.#cache.deleteMany(unique, { collection });
+    }
+  }
+
+  async #fill(
+    collection: string,
+    entries: ReadonlyArray<readonly [string, JsonObject, number | undefined]>,
+    generation: number,
+  ): Promise<void> {
+    if (generation !== this.#generation) return; // a write ran meanwhile: what we read may be stale
+    const written: string[] = [];
+    for (const [key, value, remaining] of entries) {
+      let ttl = remaining;
+      if (this.#maxTtl !== undefined && (ttl === undefined || ttl > this.#maxTtl)) ttl = this.#maxTtl;
+      if (ttl !== undefined && ttl < MIN_FILL_TTL) continue;
+      await this.#cache.put(key, value, { collection, ttl });
+      written.push(key);
+    }
+    // A write that started after the check above may have invalidated before our put landed.
+    if (generation !== this.#generation && written.length > 0) {
+      await this.#cache.deleteMany(written, { collection });
+    }
+  }
+}
+
+function isName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.isWellFormed();
+}
+
+function keysOf(entries: ReadonlyArray<readonly [string, JsonObject]>): unknown[] {
+  if (!Array.isArray(entries)) return [];
+  return entries.map((pair) => (Array.isArray(pair) ? pair[0] : undefined));
+}
+
+/**
+ * Wraps `backing` in a read-through {@link CacheWrapper} using `options.cache`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, withCache } from 'oauth-kv';
+ *
+ * const store = withCache(firestoreStore, { cache: new MemoryStore(), maxTtl: 60 });
+ * ```
+ */
+export function withCache(backing: AsyncKeyValue, options: CacheOptions): CacheWrapper {
+  return new CacheWrapper(backing, options);
+}

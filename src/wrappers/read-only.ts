@@ -1,0 +1,106 @@
+/**
+ * The read-only wrapper: reads pass through, writes are refused or ignored.
+ * @module
+ */
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../contract.js';
+import { ReadOnlyError } from '../errors.js';
+import { WrapperStore } from './base.js';
+
+/**
+ * Options of {@link ReadOnlyWrapper}.
+ *
+ * @example
+ * ```ts
+ * const options: ReadOnlyOptions = { mode: 'ignore' };
+ * ```
+ */
+export interface ReadOnlyOptions {
+  /**
+   * `'throw'` (default): every write throws `ReadOnlyError`. `'ignore'`: writes do nothing and
+   * report that nothing changed (`delete` → `false`, `deleteMany`/`cull` → `0`,
+   * `putIfAbsent` → `false`, `destroyCollection` → `false`, `take` → `undefined`).
+   */
+  mode?: 'throw' | 'ignore' | undefined;
+}
+
+/**
+ * A read-only view of a store: `get`, `getMany`, `ttl`, `ttlMany`, `keys` and `collections` pass
+ * through; `put`, `putMany`, `delete`, `deleteMany`, `putIfAbsent`, `destroyCollection`, `cull`
+ * and `take` never change the store.
+ *
+ * `take` never deletes: in `'throw'` mode it throws `ReadOnlyError`; in `'ignore'` mode it returns
+ * `undefined` without reading, because handing out a value it cannot consume would break
+ * `take`'s exactly-once promise (an authorization code could be redeemed twice). Use `get` to read.
+ *
+ * @example
+ * ```ts
+ * import { ReadOnlyWrapper } from 'oauth-kv';
+ *
+ * const audit = new ReadOnlyWrapper(store);
+ * await audit.get('client-1', { collection: 'clients' }); // works
+ * await audit.put('client-1', {}); // throws ReadOnlyError
+ * ```
+ */
+export class ReadOnlyWrapper extends WrapperStore {
+  readonly #ignore: boolean;
+
+  constructor(inner: AsyncKeyValue, options: ReadOnlyOptions = {}) {
+    super(inner);
+    const mode = options.mode ?? 'throw';
+    if (mode !== 'throw' && mode !== 'ignore')
+      throw new RangeError("ReadOnly: mode must be 'throw' or 'ignore'");
+    this.#ignore = mode === 'ignore';
+  }
+
+  override async put(_key: string, _value: JsonObject, _options?: PutOptions): Promise<void> {
+    this.#refuse('put');
+  }
+  override async putMany(
+    _entries: ReadonlyArray<readonly [string, JsonObject]>,
+    _options?: PutOptions,
+  ): Promise<void> {
+    this.#refuse('putMany');
+  }
+  override async delete(_key: string, _options?: CollectionOptions): Promise<boolean> {
+    this.#refuse('delete');
+    return false;
+  }
+  override async deleteMany(_keys: readonly string[], _options?: CollectionOptions): Promise<number> {
+    this.#refuse('deleteMany');
+    return 0;
+  }
+  override async take(_key: string, _options?: CollectionOptions): Promise<JsonObject | undefined> {
+    this.#refuse('take');
+    return undefined;
+  }
+  override async putIfAbsent(_key: string, _value: JsonObject, _options?: PutOptions): Promise<boolean> {
+    this.#refuse('putIfAbsent');
+    return false;
+  }
+  override async destroyCollection(_collection: string): Promise<boolean> {
+    this.#refuse('destroyCollection');
+    return false;
+  }
+  override async cull(): Promise<number> {
+    this.#refuse('cull');
+    return 0;
+  }
+
+  #refuse(operation: string): void {
+    if (!this.#ignore) throw new ReadOnlyError(`The store is read-only: ${operation} is not allowed`);
+  }
+}
+
+/**
+ * Wraps `store` in a {@link ReadOnlyWrapper}.
+ *
+ * @example
+ * ```ts
+ * import { withReadOnly } from 'oauth-kv';
+ *
+ * const view = withReadOnly(store, { mode: 'ignore' });
+ * ```
+ */
+export function withReadOnly(store: AsyncKeyValue, options: ReadOnlyOptions = {}): ReadOnlyWrapper {
+  return new ReadOnlyWrapper(store, options);
+}

@@ -1,0 +1,115 @@
+/**
+ * The size limit wrapper: refuses values whose JSON is larger than a limit.
+ * @module
+ */
+import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
+import { SerializationError, ValueTooLargeError } from '../errors.js';
+import { serializeValue } from '../validation.js';
+import { WrapperStore } from './base.js';
+
+/**
+ * Options of {@link SizeLimitWrapper}.
+ *
+ * @example
+ * ```ts
+ * const options: SizeLimitOptions = { maxBytes: 64 * 1024 };
+ * ```
+ */
+export interface SizeLimitOptions {
+  /** Largest serialized value in bytes (the UTF-8 of its compact JSON): a positive integer. */
+  maxBytes: number;
+}
+
+/**
+ * Throws `ValueTooLargeError` for a value whose compact JSON is larger than `maxBytes` in UTF-8,
+ * before anything is written. `putMany` is all-or-nothing: one value over the limit and no entry
+ * of the batch is written. The limit applies to the value as this wrapper receives it: put the
+ * wrapper under an encryption wrapper to limit the stored (encrypted) size instead.
+ *
+ * @example
+ * ```ts
+ * import { SizeLimitWrapper, ValueTooLargeError } from 'oauth-kv';
+ *
+ * const store = new SizeLimitWrapper(inner, { maxBytes: 1024 });
+ * await store.put('k', { blob: 'x'.repeat(2048) }).catch((e) => e instanceof ValueTooLargeError); // true
+ * ```
+ */
+export class SizeLimitWrapper extends WrapperStore {
+  readonly #maxBytes: number;
+
+  constructor(inner: AsyncKeyValue, options: SizeLimitOptions) {
+    super(inner);
+    const max = options?.maxBytes;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError('SizeLimit: maxBytes must be a positive integer');
+    }
+    this.#maxBytes = max;
+  }
+
+  /** The limit in bytes. */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    this.#check(value);
+    return this.inner.put(key, value, options);
+  }
+
+  override async putMany(
+    entries: ReadonlyArray<readonly [string, JsonObject]>,
+    options?: PutOptions,
+  ): Promise<void> {
+    if (!Array.isArray(entries))
+      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
+    for (const [i, pair] of entries.entries()) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
+      }
+      this.#check(pair[1]);
+    }
+    return this.inner.putMany(entries, options);
+  }
+
+  override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    this.#check(value);
+    return this.inner.putIfAbsent(key, value, options);
+  }
+
+  #check(value: unknown): void {
+    const json = serializeValue(value);
+    // Cheap bound first: a UTF-16 code unit is at most 3 UTF-8 bytes.
+    if (json.length * 3 <= this.#maxBytes) return;
+    const size = utf8Length(json);
+    if (size > this.#maxBytes) throw new ValueTooLargeError(size, this.#maxBytes);
+  }
+}
+
+/** UTF-8 length of a well-formed string (serializeValue has rejected lone surrogates). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Wraps `store` in a {@link SizeLimitWrapper}.
+ *
+ * @example
+ * ```ts
+ * import { withSizeLimit } from 'oauth-kv';
+ *
+ * const store = withSizeLimit(inner, { maxBytes: 256 * 1024 });
+ * ```
+ */
+export function withSizeLimit(store: AsyncKeyValue, options: SizeLimitOptions): SizeLimitWrapper {
+  return new SizeLimitWrapper(store, options);
+}

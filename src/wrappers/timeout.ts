@@ -1,0 +1,179 @@
+/**
+ * The timeout wrapper: a time limit for each operation.
+ * @module
+ */
+import type {
+  AsyncKeyValue,
+  CollectionOptions,
+  JsonObject,
+  KeysOptions,
+  KeysPage,
+  PutOptions,
+  TtlResult,
+} from '../contract.js';
+import { StoreTimeoutError } from '../errors.js';
+import { WrapperStore } from './base.js';
+import type { StoreOperation } from './retry.js';
+
+/**
+ * Options of {@link TimeoutWrapper}.
+ *
+ * @example
+ * ```ts
+ * const options: TimeoutOptions = { timeoutMs: 2_000, operations: { destroyCollection: 30_000 } };
+ * ```
+ */
+export interface TimeoutOptions {
+  /** Limit of every operation in ms: a finite number above 0. */
+  timeoutMs: number;
+  /** Limits of single operations, in ms, overriding `timeoutMs`. */
+  operations?: Partial<Record<StoreOperation, number>> | undefined;
+}
+
+/**
+ * Rejects an operation that takes longer than its limit with `StoreTimeoutError` (a kind of
+ * `StoreConnectionError`, so the retry and fallback wrappers treat it the same way). The message
+ * names the operation and the limit, never a key or value.
+ *
+ * The wrapped operation is not cancelled: it may still complete after the timeout. For writes,
+ * `take` and `putIfAbsent` a timeout is therefore ambiguous (the write may or may not have
+ * happened), exactly like a dropped connection. `close()` has no limit.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutWrapper } from 'oauth-kv';
+ *
+ * const store = new TimeoutWrapper(firestoreStore, { timeoutMs: 2_000 });
+ * await store.get('k'); // StoreTimeoutError: get did not complete within 2000 ms
+ * ```
+ */
+export class TimeoutWrapper extends WrapperStore {
+  readonly #timeoutMs: number;
+  readonly #operations: Partial<Record<StoreOperation, number>>;
+
+  constructor(inner: AsyncKeyValue, options: TimeoutOptions) {
+    super(inner);
+    checkLimit(options?.timeoutMs, 'timeoutMs');
+    const operations: Partial<Record<StoreOperation, number>> = {};
+    for (const [name, ms] of Object.entries(options.operations ?? {})) {
+      if (!OPERATIONS.has(name)) throw new RangeError(`Timeout: unknown operation ${JSON.stringify(name)}`);
+      checkLimit(ms, `operations.${name}`);
+      operations[name as StoreOperation] = ms;
+    }
+    this.#timeoutMs = options.timeoutMs;
+    this.#operations = operations;
+  }
+
+  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    return this.#run('get', () => this.inner.get(key, options));
+  }
+  override getMany(
+    keys: readonly string[],
+    options?: CollectionOptions,
+  ): Promise<(JsonObject | undefined)[]> {
+    return this.#run('getMany', () => this.inner.getMany(keys, options));
+  }
+  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
+    return this.#run('ttl', () => this.inner.ttl(key, options));
+  }
+  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
+    return this.#run('ttlMany', () => this.inner.ttlMany(keys, options));
+  }
+  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    return this.#run('put', () => this.inner.put(key, value, options));
+  }
+  override putMany(
+    entries: ReadonlyArray<readonly [string, JsonObject]>,
+    options?: PutOptions,
+  ): Promise<void> {
+    return this.#run('putMany', () => this.inner.putMany(entries, options));
+  }
+  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
+    return this.#run('delete', () => this.inner.delete(key, options));
+  }
+  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
+    return this.#run('deleteMany', () => this.inner.deleteMany(keys, options));
+  }
+  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    return this.#run('take', () => this.inner.take(key, options));
+  }
+  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    return this.#run('putIfAbsent', () => this.inner.putIfAbsent(key, value, options));
+  }
+  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
+    return this.#run('keys', () => this.inner.keys(collection, options));
+  }
+  override collections(): Promise<string[]> {
+    return this.#run('collections', () => this.inner.collections());
+  }
+  override destroyCollection(collection: string): Promise<boolean> {
+    return this.#run('destroyCollection', () => this.inner.destroyCollection(collection));
+  }
+  override cull(): Promise<number> {
+    return this.#run('cull', () => this.inner.cull());
+  }
+
+  #run<T>(operation: StoreOperation, start: () => Promise<T>): Promise<T> {
+    const ms = this.#operations[operation] ?? this.#timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new StoreTimeoutError(`${operation} did not complete within ${ms} ms`));
+      }, ms);
+      let pending: Promise<T>;
+      try {
+        pending = start();
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+        return;
+      }
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+}
+
+const OPERATIONS: ReadonlySet<string> = new Set<StoreOperation>([
+  'get',
+  'getMany',
+  'ttl',
+  'ttlMany',
+  'put',
+  'putMany',
+  'delete',
+  'deleteMany',
+  'take',
+  'putIfAbsent',
+  'keys',
+  'collections',
+  'destroyCollection',
+  'cull',
+]);
+
+function checkLimit(ms: unknown, name: string): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 2_147_483_647) {
+    throw new RangeError(`Timeout: ${name} must be a number of milliseconds above 0 (at most 2^31-1)`);
+  }
+}
+
+/**
+ * Wraps `store` in a {@link TimeoutWrapper}.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from 'oauth-kv';
+ *
+ * const store = withTimeout(redisStore, { timeoutMs: 1_000 });
+ * ```
+ */
+export function withTimeout(store: AsyncKeyValue, options: TimeoutOptions): TimeoutWrapper {
+  return new TimeoutWrapper(store, options);
+}
