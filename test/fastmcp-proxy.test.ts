@@ -6,8 +6,10 @@
 import { OAuthProxy, OAuthProxyError } from 'fastmcp/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
+import { generateFernetKey } from '../src/crypto/keys.js';
 import { FASTMCP_DEFAULT_COLLECTION, FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import { withEncryption } from '../src/wrappers/encryption.js';
 import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
 import {
   CLIENT_REDIRECT,
@@ -40,11 +42,17 @@ for (const backing of backings) {
     const stores: AsyncKeyValue[] = [];
     let collection = '';
 
-    async function replica(overrides: Parameters<typeof proxyConfig>[1] = {}): Promise<OAuthProxy> {
+    async function replica(
+      overrides: Parameters<typeof proxyConfig>[1] = {},
+      wrap: (store: AsyncKeyValue) => AsyncKeyValue = (store) => store,
+    ): Promise<OAuthProxy> {
       const store = await env.open();
       stores.push(store);
       const proxy = new OAuthProxy(
-        proxyConfig(upstream, { tokenStorage: new FastMCPTokenStorage(store, { collection }), ...overrides }),
+        proxyConfig(upstream, {
+          tokenStorage: new FastMCPTokenStorage(wrap(store), { collection }),
+          ...overrides,
+        }),
       );
       proxies.push(proxy);
       return proxy;
@@ -136,6 +144,22 @@ for (const backing of backings) {
       const raw = JSON.stringify(await stores.at(-1)!.get(`client:${clientId}`, { collection }));
       expect(raw).not.toContain(CLIENT_REDIRECT);
       expect(raw).toMatch(/[0-9a-f]+:[0-9a-f]+:[0-9a-f]+/);
+    });
+
+    it('with encryptionKey: false over oauth-kv’s EncryptionWrapper the store holds only Fernet tokens', async () => {
+      await freshCollection();
+      const key = generateFernetKey();
+      const encrypted = (store: AsyncKeyValue) => withEncryption(store, { keys: [key], bindToKey: true });
+      const a = await replica({ encryptionKey: false }, encrypted);
+      const b = await replica({ encryptionKey: false }, encrypted);
+      const { clientId } = await registerClient(a);
+      const { code, verifier } = await obtainCode(b, a, clientId);
+      const tokens = await redeem(b, clientId, code, verifier);
+      expect(await a.loadUpstreamTokens(tokens.access_token)).toMatchObject({ tokenType: 'Bearer' });
+      await expect(redeem(a, clientId, code, verifier)).rejects.toMatchObject({ code: 'invalid_grant' });
+      const raw = await stores.at(-1)!.get(`client:${clientId}`, { collection });
+      expect(Object.keys(raw ?? {}).sort()).toEqual(['__encrypted_data__', '__encryption_version__']);
+      expect(JSON.stringify(raw)).not.toContain(CLIENT_REDIRECT);
     });
 
     it('with encryptionKey: false FastMCP hands its records to the store as they are', async () => {

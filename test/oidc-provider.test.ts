@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
+import { generateFernetKey } from '../src/crypto/keys.js';
 import { createOidcAdapter } from '../src/integrations/oidc-provider.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import { withEncryption } from '../src/wrappers/encryption.js';
 import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
 import {
   clientCredentials,
@@ -41,10 +43,12 @@ for (const backing of backings) {
     const stores: AsyncKeyValue[] = [];
     const prefix = `oidc-test-${process.pid}-${Date.now()}:`;
 
-    async function replica(): Promise<{ server: OidcServer; store: AsyncKeyValue }> {
+    async function replica(
+      wrap: (store: AsyncKeyValue) => AsyncKeyValue = (store) => store,
+    ): Promise<{ server: OidcServer; store: AsyncKeyValue }> {
       const store = await env.open();
       stores.push(store);
-      const server = await startOidcServer(createOidcAdapter(store, { collectionPrefix: prefix }));
+      const server = await startOidcServer(createOidcAdapter(wrap(store), { collectionPrefix: prefix }));
       servers.push(server);
       return { server, store };
     }
@@ -84,6 +88,20 @@ for (const backing of backings) {
       const read = await readRegistration(b.server, client);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ client_id: client.clientId, client_name: 'service' });
+    });
+
+    it('over oauth-kv’s EncryptionWrapper the store holds only Fernet tokens and replicas still agree', async () => {
+      const key = generateFernetKey();
+      const encrypted = (store: AsyncKeyValue) => withEncryption(store, { keys: [key] });
+      const a = await replica(encrypted);
+      const b = await replica(encrypted);
+      const client = await registerClient(a.server);
+      const token = await clientCredentials(b.server, client);
+      const accessToken = token.body.access_token as string;
+      expect((await introspect(a.server, client, accessToken)).body).toMatchObject({ active: true });
+      const raw = await a.store.get(client.clientId, { collection: `${prefix}Client` });
+      expect(Object.keys(raw ?? {}).sort()).toEqual(['__encrypted_data__', '__encryption_version__']);
+      expect(JSON.stringify(raw)).not.toContain(client.clientSecret);
     });
 
     it('an unknown client and a made-up token are refused', async () => {
