@@ -272,31 +272,39 @@ export class FileStore extends BaseStore {
       // A live entry means `false` at once, without the lock (the read is a linearization point).
       if ((await this.#state(file, collection, key)) === 'live') return false;
       const content = entryToDocumentJson(entry, { key, collection });
-      return await this.#inDirectory(dir, async () => {
-        const temp = await this.#writeTemp(dir, content);
-        try {
-          return await this.#withKeyLock(dir, name, async () => {
+      return await this.#inDirectory(dir, () =>
+        this.#withKeyLock(
+          dir,
+          name,
+          // Checked again once this caller's turn comes in this process: most racers stop here.
+          async () => (await this.#state(file, collection, key)) !== 'live',
+          async () => {
             for (let round = 0; round < PUT_IF_ABSENT_ROUNDS; round++) {
-              try {
-                await link(temp, file); // fails with EEXIST when any entry is there
-                await unlink(temp).catch(ignore);
-                await this.#syncDir(dir);
-                return true;
-              } catch (err) {
-                if (errorCode(err) !== 'EEXIST') throw err;
-              }
               const state = await this.#state(file, collection, key);
               if (state === 'live') return false;
-              if (state === 'expired') await this.#removeIfExpired(dir, name, collection, key);
+              if (state === 'expired') {
+                await this.#removeIfExpired(dir, name, collection, key);
+                continue;
+              }
+              const temp = await this.#writeTemp(dir, content);
+              try {
+                await link(temp, file); // fails with EEXIST when a concurrent put got there first
+              } catch (err) {
+                if (errorCode(err) === 'EEXIST') continue;
+                throw err;
+              } finally {
+                await unlink(temp).catch(ignore);
+              }
+              await this.#syncDir(dir);
+              return true;
             }
             throw new StoreTimeoutError(
               `FileStore putIfAbsent did not settle after ${PUT_IF_ABSENT_ROUNDS} rounds of concurrent writes`,
             );
-          });
-        } finally {
-          await unlink(temp).catch(ignore);
-        }
-      });
+          },
+          false,
+        ),
+      );
     } catch (err) {
       return this.#fail(err, 'write an entry');
     }
@@ -632,8 +640,12 @@ export class FileStore extends BaseStore {
       } else if (isEntryFileName(name)) {
         const item = await this.#inspect(dir, name.slice(0, -ENTRY_SUFFIX.length), decoded ?? undefined);
         if (item === undefined || item.live || encodeFileName(item.collection) !== encodedCollection) return;
-        const gone = await this.#withKeyLock(dir, name, () =>
-          this.#removeIfExpired(dir, name, item.collection, item.key),
+        const gone = await this.#withKeyLock(
+          dir,
+          name,
+          async () => true,
+          () => this.#removeIfExpired(dir, name, item.collection, item.key),
+          false,
         ).catch((err: unknown) => {
           if (errorCode(err) === 'ENOENT') return false; // the collection was destroyed meanwhile
           throw err;
@@ -648,16 +660,30 @@ export class FileStore extends BaseStore {
 
   // ---- per-key lock (putIfAbsent and cull only) -------------------------------------------------
 
-  async #withKeyLock<T>(dir: string, entryName: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding the lock of one key: first this process's queue for the key (no polling
+   * between callers of one process), then, when `proceed()` still says so, the lock file that
+   * serializes processes. Returns `skipped` when `proceed()` says no.
+   */
+  async #withKeyLock<T>(
+    dir: string,
+    entryName: string,
+    proceed: () => Promise<boolean>,
+    fn: () => Promise<T>,
+    skipped: T,
+  ): Promise<T> {
     const lockPath = join(dir, LOCK_PREFIX + entryName.slice(0, -ENTRY_SUFFIX.length));
-    const nonce = randomBytes(12).toString('hex');
-    await this.#acquire(lockPath, dir, nonce);
-    try {
-      return await fn();
-    } finally {
-      const holder = parseLock(await readText(lockPath).catch(() => undefined));
-      if (holder?.nonce === nonce) await unlink(lockPath).catch(ignore);
-    }
+    return withLocalLock(lockPath, async () => {
+      if (!(await proceed())) return skipped;
+      const nonce = randomBytes(12).toString('hex');
+      await this.#acquire(lockPath, dir, nonce);
+      try {
+        return await fn();
+      } finally {
+        const holder = parseLock(await readText(lockPath).catch(() => undefined));
+        if (holder?.nonce === nonce) await unlink(lockPath).catch(ignore);
+      }
+    });
   }
 
   async #acquire(lockPath: string, dir: string, nonce: string): Promise<void> {
@@ -803,6 +829,26 @@ function errorCode(err: unknown): string | undefined {
 }
 
 function ignore(): void {}
+
+/** Per-lock-path FIFO queues of this process, shared by every FileStore instance. */
+const localQueues = new Map<string, Promise<void>>();
+
+async function withLocalLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  const previous = localQueues.get(id) ?? Promise.resolve();
+  let release: () => void = ignore;
+  const mine = new Promise<void>((done) => {
+    release = done;
+  });
+  const tail = previous.then(() => mine);
+  localQueues.set(id, tail);
+  await previous;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (localQueues.get(id) === tail) localQueues.delete(id);
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));

@@ -1,0 +1,83 @@
+/**
+ * Child process for test/file-store-race.test.ts: opens a FileStore on a shared directory, prints
+ * "ready", waits for "go" on stdin (so two children start together), runs one scenario and prints
+ * its result as one JSON line. Run: node --import tsx test/helpers/file-race.ts '<json args>'.
+ */
+import { createInterface } from 'node:readline';
+import type { JsonObject } from '../../src/contract.js';
+import { FileStore } from '../../src/stores/file.js';
+
+interface Args {
+  dir: string;
+  op: 'take' | 'putIfAbsent' | 'write' | 'read' | 'hammer';
+  collection: string;
+  keys: string[];
+  callers?: number;
+  tag?: string;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const store = new FileStore({ directory: args.dir });
+const collection = args.collection;
+await store.get('warm-up', { collection }); // creates the directory and loads every module
+
+async function waitForGo(): Promise<void> {
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line.trim() === 'go') break;
+  }
+  lines.close();
+}
+
+process.stdout.write('ready\n');
+await waitForGo();
+
+let result: unknown;
+const callers = args.callers ?? 1;
+const jobs = args.keys.flatMap((key) => Array.from({ length: callers }, (_, i) => ({ key, i })));
+
+switch (args.op) {
+  case 'take': {
+    const got = await Promise.all(jobs.map(({ key }) => store.take(key, { collection })));
+    result = jobs.flatMap(({ key }, n) => (got[n] === undefined ? [] : [{ key, value: got[n] }]));
+    break;
+  }
+  case 'putIfAbsent': {
+    const won = await Promise.all(
+      jobs.map(({ key, i }) =>
+        store.putIfAbsent(key, { writer: args.tag ?? '', i }, { collection, ttl: 600 }),
+      ),
+    );
+    result = jobs.flatMap(({ key, i }, n) => (won[n] ? [{ key, writer: args.tag, i }] : []));
+    break;
+  }
+  case 'write': {
+    await store.putMany(
+      args.keys.map((key) => [key, { key, written: 'by-child' }] as const),
+      { collection },
+    );
+    await store.put('with-ttl', { ttl: true }, { collection, ttl: 3600 });
+    result = 'written';
+    break;
+  }
+  case 'read': {
+    const values = await store.getMany(args.keys, { collection });
+    const { value, ttl } = await store.ttl('with-ttl', { collection });
+    const page = await store.keys(collection, { limit: 10_000 });
+    result = { values, withTtl: value, ttl, keys: page.keys, collections: await store.collections() };
+    break;
+  }
+  case 'hammer': {
+    // Writes one key over and over with a large value until killed, reporting each resolved write.
+    const blob = 'x'.repeat(256 * 1024);
+    for (let seq = 1; seq < 1_000_000; seq++) {
+      const value: JsonObject = { seq, blob, tail: seq };
+      await store.put('hammered', value, { collection });
+      process.stdout.write(`wrote ${seq}\n`);
+    }
+    break;
+  }
+}
+
+process.stdout.write(`${JSON.stringify({ result })}\n`);
+await store.close();
