@@ -35,7 +35,7 @@ export async function report(
   await bench.run();
   const rows: BenchRow[] = bench.tasks.map((task) => {
     const r = task.result as
-      | { latency?: { mean: number; p99: number; samples: unknown[] }; throughput?: { mean: number } }
+      | { latency?: { mean: number; p99: number; samplesCount: number }; throughput?: { mean: number } }
       | undefined;
     return {
       suite,
@@ -43,7 +43,7 @@ export async function report(
       opsPerSec: r?.throughput?.mean ?? 0,
       meanMs: r?.latency?.mean ?? Number.NaN,
       p99Ms: r?.latency?.p99 ?? Number.NaN,
-      samples: r?.latency?.samples.length ?? 0,
+      samples: r?.latency?.samplesCount ?? 0,
     };
   });
   console.log(`\n## ${suite}`);
