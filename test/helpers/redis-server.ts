@@ -78,6 +78,8 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGKILL: no shutdown, no final save; the AOF (fsync always) holds every acknowledged write. */
   kill(): Promise<void>;
+  /** Sends a signal to the running server (`SIGSTOP` freezes it, `SIGCONT` resumes it). */
+  signal(signal: NodeJS.Signals): void;
   /** Kills the server (if running) and deletes its directory. */
   destroy(): Promise<void>;
 }
@@ -129,7 +131,11 @@ export async function startRedisServer(
       c.kill('SIGKILL');
       await gone;
     },
+    signal(signal) {
+      child?.kill(signal);
+    },
     async destroy() {
+      child?.kill('SIGCONT');
       await server.kill();
       await rm(dir, { recursive: true, force: true });
     },

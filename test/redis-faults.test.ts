@@ -1,0 +1,148 @@
+/**
+ * RedisStore against private `redis-server` processes it may kill: a crash (SIGKILL) mid-run, a
+ * frozen server (SIGSTOP), and a server without GETDEL (renamed away, as on Redis < 6.2).
+ */
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { JsonObject } from '../src/contract.js';
+import { StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
+import { RedisStore } from '../src/stores/redis.js';
+import {
+  type RedisServer,
+  redisBinariesAvailable,
+  redisCli,
+  startRedisServer,
+} from './helpers/redis-server.js';
+
+const available = await redisBinariesAvailable();
+if (!available && (process.env.CI === 'true' || process.env.CI === '1')) {
+  throw new Error('CI=true but redis-server/redis-cli are not installed');
+}
+
+describe.skipIf(!available)('RedisStore faults (private redis-server)', () => {
+  const servers: RedisServer[] = [];
+  const stores: RedisStore[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+    await Promise.all(servers.splice(0).map((s) => s.destroy()));
+  });
+  const start = async (args: string[] = []) => {
+    const server = await startRedisServer(args);
+    servers.push(server);
+    return server;
+  };
+
+  test('SIGKILL mid-run: in-flight operations fail with StoreConnectionError, the same store works after a restart, and every acknowledged write survives', async () => {
+    const server = await start();
+    const store = new RedisStore({ url: server.url, connectTimeoutMs: 3_000, commandTimeoutMs: 5_000 });
+    stores.push(store);
+    const collection = 'faults';
+    const acked = new Map<string, JsonObject>();
+    const errors: unknown[] = [];
+    let stop = false;
+
+    const writer = async (w: number) => {
+      for (let i = 0; i < 20_000 && !stop; i++) {
+        const key = `w${w}-${i}`;
+        const value = { w, i, token: 'value-secret' };
+        try {
+          if (i % 5 === 4) {
+            await store.putMany(
+              [
+                [key, value],
+                [`${key}-b`, value],
+              ],
+              { collection, ttl: 3600 },
+            );
+            acked.set(`${key}-b`, value);
+          } else {
+            await store.put(key, value, { collection });
+          }
+          acked.set(key, value);
+        } catch (err) {
+          errors.push(err);
+          return;
+        }
+      }
+    };
+    const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+    for (let i = 0; i < 400 && acked.size < 300; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(acked.size).toBeGreaterThanOrEqual(300);
+
+    // Reads, a take and a bulk write in flight at the moment of the crash.
+    const inflight = [
+      store.getMany([...acked.keys()].slice(0, 50), { collection }),
+      store.take('w0-0', { collection }),
+      store.putMany(
+        Array.from({ length: 50 }, (_, i) => [`late-${i}`, { i, token: 'value-secret' }] as const),
+        { collection },
+      ),
+      store.deleteMany(['nothing-1', 'nothing-2'], { collection }),
+    ];
+    await server.kill();
+    const settled = await Promise.allSettled([...writers, ...inflight]);
+    stop = true;
+    for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
+    expect(errors.length).toBeGreaterThan(0); // the writers never stop on their own
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect(inspect(err, { depth: 10 })).not.toContain('value-secret');
+    }
+    const takeResult = settled[writers.length + 1]!;
+    if (takeResult.status === 'fulfilled' && takeResult.value !== undefined) acked.delete('w0-0');
+    else if (takeResult.status === 'rejected') acked.delete('w0-0'); // outcome unknown
+
+    // While the server is down, operations fail with StoreConnectionError within connectTimeoutMs.
+    await expect(store.get('w0-1', { collection })).rejects.toBeInstanceOf(StoreConnectionError);
+
+    await server.start();
+    // The same store, without reconstruction: it reconnects and every acknowledged write is there.
+    const keys = [...acked.keys()];
+    const values = await store.getMany(keys, { collection });
+    expect(values.filter((v) => v === undefined).length).toBe(0);
+    expect(values).toEqual(keys.map((k) => acked.get(k)));
+    await store.put('after-restart', { ok: true }, { collection });
+    expect(await store.take('after-restart', { collection })).toEqual({ ok: true });
+  }, 60_000);
+
+  test('a frozen server (SIGSTOP) fails operations with StoreTimeoutError after commandTimeoutMs', async () => {
+    const server = await start();
+    const store = new RedisStore({ url: server.url, commandTimeoutMs: 300 });
+    stores.push(store);
+    await store.put('k', { a: 1 });
+    server.signal('SIGSTOP');
+    try {
+      const err = await store.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreTimeoutError);
+      expect((err as StoreTimeoutError).code).toBe('STORE_TIMEOUT');
+      expect((err as Error).message).toContain(`127.0.0.1:${server.port}`);
+    } finally {
+      server.signal('SIGCONT');
+    }
+    expect(await store.get('k')).toEqual({ a: 1 });
+  }, 30_000);
+
+  test('without GETDEL (Redis < 6.2) take falls back to a script and stays exactly-once', async () => {
+    const server = await start(['--rename-command', 'GETDEL', '']);
+    expect(await redisCli(server.port, 'GETDEL', 'x')).toMatch(/unknown command/i);
+    const a = new RedisStore(server.url);
+    const b = new RedisStore(server.url);
+    stores.push(a, b);
+    const collection = 'legacy';
+    const keys = Array.from({ length: 20 }, (_, i) => `code-${i}`);
+    await a.putMany(
+      keys.map((k) => [k, { k }] as const),
+      { collection, ttl: 60 },
+    );
+    const results = await Promise.all(
+      keys.flatMap((k) => Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).take(k, { collection }))),
+    );
+    expect(
+      results
+        .filter((r) => r !== undefined)
+        .map((r) => r.k)
+        .sort(),
+    ).toEqual([...keys].sort());
+    expect(await a.take('code-0', { collection })).toBeUndefined();
+  }, 30_000);
+});
