@@ -4,6 +4,7 @@
  * share clients, codes and tokens.
  * @module
  */
+import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import type {
   AuthorizationParams,
   OAuthServerProvider,
@@ -86,8 +87,11 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
     this.#resource = options.resource;
   }
 
-  /** The registered clients (the SDK's registration and client authentication use it). */
-  get clientsStore(): OAuthClientsStore {
+  /**
+   * The registered clients (the SDK's registration and client authentication use it): the
+   * state's {@link OAuthClientsStore}.
+   */
+  get clientsStore(): OAuthRegisteredClientsStore {
     return this.#state.clients;
   }
 
