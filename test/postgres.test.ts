@@ -12,7 +12,12 @@ import {
   StoreSetupError,
   StoreTimeoutError,
 } from '../src/errors.js';
-import { type PostgresPool, PostgresStore, type PostgresStoreOptions } from '../src/stores/postgres.js';
+import {
+  type PostgresPool,
+  type PostgresQueryConfig,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../src/stores/postgres.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const backend = await findBackend('postgres');
@@ -31,14 +36,20 @@ const pyRows = JSON.parse(
 ) as { table: string; ddl: string; rows: PyRow[] };
 
 /** A user-owned pool that counts the statements sent through it. */
-function countingPool(pool: pg.Pool): PostgresPool & { count: number; texts: string[] } {
+function countingPool(pool: pg.Pool): PostgresPool & { count: number; texts: string[]; names: string[] } {
   const counter = {
     count: 0,
     texts: [] as string[],
-    query(text: string, values?: unknown[]) {
+    names: [] as string[],
+    query(textOrConfig: string | PostgresQueryConfig, values?: unknown[]) {
       counter.count++;
-      counter.texts.push(text);
-      return pool.query(text, values);
+      if (typeof textOrConfig === 'string') {
+        counter.texts.push(textOrConfig);
+        return pool.query(textOrConfig, values);
+      }
+      counter.texts.push(textOrConfig.text);
+      if (textOrConfig.name) counter.names.push(textOrConfig.name);
+      return pool.query(textOrConfig);
     },
   };
   return counter;
@@ -140,6 +151,30 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
       const s2 = make({ pool: pool2, table });
       expect(await s2.get('k')).toEqual({ a: 1 });
       expect(pool2.count).toBe(2);
+    });
+  });
+
+  describe('prepared statements', () => {
+    test('by default statements are named per table, so stores on one pool never collide', async () => {
+      const pool = countingPool(admin);
+      const one = make({ pool, table: freshTable() });
+      const two = make({ pool, table: freshTable() });
+      await one.put('k', { from: 'one' });
+      await two.put('k', { from: 'two' });
+      expect(await one.get('k')).toEqual({ from: 'one' });
+      expect(await two.get('k')).toEqual({ from: 'two' });
+      const names = new Set(pool.names);
+      expect(names.size).toBe(4); // put and get, for each table
+      for (const name of names) expect(name).toMatch(/^okv_[0-9a-f]{8}_(put|get)$/);
+    });
+
+    test('preparedStatements: false sends unnamed statements', async () => {
+      const pool = countingPool(admin);
+      const s = make({ pool, table: freshTable(), preparedStatements: false });
+      await s.put('k', { a: 1 });
+      expect(await s.take('k')).toEqual({ a: 1 });
+      expect(pool.names).toEqual([]);
+      expect(pool.count).toBe(4); // existence check, DDL, put, take
     });
   });
 

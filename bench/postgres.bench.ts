@@ -1,0 +1,154 @@
+/**
+ * PostgresStore against the floor (the raw `pg` driver running the same SQL) and against
+ * `@keyv/postgres` through Keyv 5, on the server at OAUTH_KV_TEST_POSTGRES_URL (default: the local
+ * one). Creates and drops its own schema.
+ *
+ * Targets: single operations within 1.25× of raw, at or ahead of Keyv; getMany(100) under 3× a
+ * single get.
+ */
+import { randomBytes } from 'node:crypto';
+import KeyvPostgres from '@keyv/postgres';
+import Keyv from 'keyv';
+import pg from 'pg';
+import { PostgresStore } from '../src/stores/postgres.js';
+import { newBench, report } from './lib.js';
+
+const URL = process.env.OAUTH_KV_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export default async function run(): Promise<void> {
+  const schema = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Pool({ connectionString: URL, max: 2 });
+  admin.on('error', () => {});
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  const raw = new pg.Pool({ connectionString: URL, max: 10 });
+  raw.on('error', () => {});
+  const store = new PostgresStore({ poolConfig: { connectionString: URL, max: 10 }, schema });
+  const keyvStore = new KeyvPostgres({ uri: URL, schema, table: 'keyv', max: 10 });
+  const keyv = new Keyv({ store: keyvStore, namespace: 'bench' });
+  keyv.on('error', () => {});
+  try {
+    const c = 'mcp-upstream-tokens';
+    const value = {
+      access_token: randomBytes(32).toString('base64url'),
+      refresh_token: randomBytes(32).toString('base64url'),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'openid profile email offline_access',
+      client_id: 'https://app.example/client.json',
+    };
+    const json = JSON.stringify(value);
+    const keys = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+    const entries = keys.map((k) => [k, value] as const);
+    await store.putMany(entries, { collection: c, ttl: 3600 });
+    await keyv.setMany(keys.map((key) => ({ key, value })));
+    const T = `"${schema}"."kv_store"`;
+    const now = () => new Date().toISOString();
+    const exp = () => new Date(Date.now() + 3600_000).toISOString();
+    const live = '(expires_at IS NULL OR expires_at > $3::timestamptz)';
+    const sqlGet = `SELECT value, (extract(epoch FROM expires_at) * 1000)::float8 AS e FROM ${T} WHERE collection = $1 AND key = $2 AND ${live}`;
+    const sqlGetMany = `SELECT key, value, (extract(epoch FROM expires_at) * 1000)::float8 AS e FROM ${T} WHERE collection = $1 AND key = ANY($2::text[]) AND ${live}`;
+    const upsert =
+      'ON CONFLICT (collection, key) DO UPDATE SET value = EXCLUDED.value, ttl = EXCLUDED.ttl, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at';
+    const sqlPut = `INSERT INTO ${T} (collection, key, value, ttl, created_at, expires_at) VALUES ($1, $2, $3::jsonb, $4::float8, $5::timestamptz, $6::timestamptz) ${upsert}`;
+    const sqlPutMany = `INSERT INTO ${T} (collection, key, value, ttl, created_at, expires_at) SELECT $1, k, v::jsonb, $4::float8, $5::timestamptz, $6::timestamptz FROM UNNEST($2::text[], $3::text[]) AS u(k, v) ${upsert}`;
+    const sqlTake = `DELETE FROM ${T} WHERE collection = $1 AND key = $2 RETURNING value, (extract(epoch FROM expires_at) * 1000)::float8 AS e`;
+
+    let n = 0;
+    const refill = (prefix: string) => async () => {
+      n++;
+      await raw.query(sqlPut, [c, `${prefix}-${n}`, json, 3600, now(), exp()]);
+    };
+    const refillKeyv = async () => {
+      n++;
+      await keyv.set(`take-keyv-${n}`, value);
+    };
+
+    const bench = newBench({ time: 1500 });
+    bench
+      .add('oauth-kv get', async () => {
+        await store.get('token-1', { collection: c });
+      })
+      .add('raw pg get', async () => {
+        const { rows } = await raw.query(sqlGet, [c, 'token-1', now()]);
+        if (rows.length !== 1) throw new Error('missing');
+      })
+      .add('keyv get', async () => {
+        await keyv.get('token-1');
+      })
+      .add('oauth-kv put', async () => {
+        await store.put('put-1', value, { collection: c, ttl: 3600 });
+      })
+      .add('raw pg put', async () => {
+        await raw.query(sqlPut, [c, 'put-1', JSON.stringify(value), 3600, now(), exp()]);
+      })
+      .add('keyv set', async () => {
+        await keyv.set('put-1', value, 3600_000);
+      })
+      .add(
+        'oauth-kv take',
+        async () => {
+          await store.take(`take-a-${n}`, { collection: c });
+        },
+        { beforeEach: refill('take-a') },
+      )
+      .add(
+        'raw pg take',
+        async () => {
+          await raw.query(sqlTake, [c, `take-r-${n}`]);
+        },
+        { beforeEach: refill('take-r') },
+      )
+      .add(
+        'keyv get+delete',
+        async () => {
+          await keyv.get(`take-keyv-${n}`);
+          await keyv.delete(`take-keyv-${n}`);
+        },
+        { beforeEach: refillKeyv },
+      )
+      .add('oauth-kv getMany(100)', async () => {
+        await store.getMany(keys, { collection: c });
+      })
+      .add('raw pg getMany(100)', async () => {
+        await raw.query(sqlGetMany, [c, keys, now()]);
+      })
+      .add('keyv getMany(100)', async () => {
+        await keyv.getMany(keys);
+      })
+      .add('oauth-kv putMany(100)', async () => {
+        await store.putMany(entries, { collection: c, ttl: 3600 });
+      })
+      .add('raw pg putMany(100)', async () => {
+        await raw.query(sqlPutMany, [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()]);
+      })
+      .add('keyv setMany(100)', async () => {
+        await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 })));
+      })
+      .add('oauth-kv 100 sequential gets', async () => {
+        for (const key of keys) await store.get(key, { collection: c });
+      });
+
+    await report('postgres', bench, {
+      'get / raw': ['oauth-kv get', 'raw pg get'],
+      'put / raw': ['oauth-kv put', 'raw pg put'],
+      'take / raw': ['oauth-kv take', 'raw pg take'],
+      'getMany(100) / raw': ['oauth-kv getMany(100)', 'raw pg getMany(100)'],
+      'putMany(100) / raw': ['oauth-kv putMany(100)', 'raw pg putMany(100)'],
+      'get / keyv': ['oauth-kv get', 'keyv get'],
+      'put / keyv': ['oauth-kv put', 'keyv set'],
+      'take / keyv get+delete': ['oauth-kv take', 'keyv get+delete'],
+      'getMany(100) / keyv': ['oauth-kv getMany(100)', 'keyv getMany(100)'],
+      'putMany(100) / keyv': ['oauth-kv putMany(100)', 'keyv setMany(100)'],
+      'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
+      'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
+    });
+  } finally {
+    await store.close();
+    await keyv.disconnect().catch(() => {});
+    await raw.end();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,164 @@
+/**
+ * Fault tests for PostgresStore on a private PostgreSQL server (initdb in a temp dir, spare port):
+ * the server is killed mid-run and restarted; the shared server is never touched.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
+import { PostgresStore } from '../src/stores/postgres.js';
+import { findPgBin, type PgServer, sparePort, startPgServer } from './helpers/pg-server.js';
+
+const bin = findPgBin();
+
+/** Settles a promise into its outcome without throwing. */
+function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+describe('PostgresStore against an unreachable server', () => {
+  test('nothing listening: StoreConnectionError naming host:port, never the password', async () => {
+    const port = await sparePort();
+    const s = new PostgresStore({
+      url: `postgres://app:hunter2-secret@127.0.0.1:${port}/db`,
+      connectTimeoutMs: 5000,
+    });
+    try {
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((err as Error).message).not.toContain('hunter2');
+      expect(String((err as Error).stack)).not.toContain('hunter2');
+      // Every later operation fails the same way (setup is retried, not cached as failed).
+      await expect(s.put('k', { a: 1 })).rejects.toBeInstanceOf(StoreConnectionError);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a server that accepts but never answers: StoreTimeoutError within the connect timeout, no hang', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const s = new PostgresStore({
+      poolConfig: { host: '127.0.0.1', port, user: 'x' },
+      connectTimeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreTimeoutError);
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect(Date.now() - started).toBeLessThan(10_000); // a hang guard, not a speed check
+    } finally {
+      await s.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe.skipIf(bin === undefined)('PostgresStore when its server dies and comes back', () => {
+  let server: PgServer;
+  let store: PostgresStore;
+  const acknowledged = new Map<string, unknown>();
+
+  beforeAll(async () => {
+    server = await startPgServer();
+    store = new PostgresStore({ url: server.url, connectTimeoutMs: 5000 });
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+    await server?.destroy();
+  }, 120_000);
+
+  test('in-flight operations fail with StoreConnectionError; after restart the same store works and kept every acknowledged write', async () => {
+    const batch = Array.from({ length: 50 }, (_, i) => [`batch-${i}`, { i, kind: 'batch' }] as const);
+    await store.putMany(batch, { collection: 'faults', ttl: 3600 });
+    for (const [k, v] of batch) acknowledged.set(k, v);
+    for (let i = 0; i < 20; i++) {
+      const value = { i, kind: 'single' };
+      await store.put(`single-${i}`, value, { collection: 'faults' });
+      acknowledged.set(`single-${i}`, value);
+    }
+    expect(await store.putIfAbsent('once', { kind: 'once' }, { collection: 'faults' })).toBe(true);
+    acknowledged.set('once', { kind: 'once' });
+    await store.put('locked', { kind: 'locked' }, { collection: 'faults' });
+    acknowledged.set('locked', { kind: 'locked' });
+
+    // Hold a row lock so that a take() is provably in flight (waiting in the server) at the kill.
+    const locker = new pg.Client({ connectionString: server.url });
+    locker.on('error', () => {});
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query("SELECT 1 FROM kv_store WHERE collection = 'faults' AND key = 'locked' FOR UPDATE");
+    const inFlight = outcome(store.take('locked', { collection: 'faults' }));
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await locker.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM%'",
+      );
+      if (rows[0].n > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // More operations racing the kill: each either completes or fails with StoreConnectionError.
+    const racing = Array.from({ length: 30 }, (_, i) =>
+      outcome<unknown>(
+        i % 2 === 0
+          ? store.put(`racing-${i}`, { i }, { collection: 'faults' })
+          : store.get(`batch-${i}`, { collection: 'faults' }),
+      ),
+    );
+
+    await server.kill();
+
+    const taken = await inFlight;
+    expect(taken.ok).toBe(false);
+    expect(!taken.ok && taken.error).toBeInstanceOf(StoreConnectionError);
+    expect(!taken.ok && (taken.error as Error).message).toContain(`127.0.0.1:${server.port}`);
+    for (const result of await Promise.all(racing)) {
+      if (!result.ok) expect(result.error).toBeInstanceOf(StoreConnectionError);
+    }
+    const racedPuts = (await Promise.all(racing)).flatMap((r, i) => (i % 2 === 0 && r.ok ? [i] : []));
+
+    // While the server is down: a clear StoreConnectionError naming the server.
+    const down = await store.get('batch-1', { collection: 'faults' }).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(StoreConnectionError);
+    expect((down as Error).message).toContain(`127.0.0.1:${server.port}`);
+    await locker.end().catch(() => {});
+
+    await server.start();
+
+    // The same store instance, not reconstructed: the first operation after the restart succeeds.
+    expect(await store.get('single-0', { collection: 'faults' })).toEqual({ i: 0, kind: 'single' });
+    const keys = [...acknowledged.keys()];
+    expect(await store.getMany(keys, { collection: 'faults' })).toEqual([...acknowledged.values()]);
+    for (const i of racedPuts)
+      expect(await store.get(`racing-${i}`, { collection: 'faults' })).toEqual({ i });
+    // The take that failed did not consume the entry: its transaction died with the server.
+    expect(await store.take('locked', { collection: 'faults' })).toEqual({ kind: 'locked' });
+    expect(await store.putIfAbsent('once', { kind: 'again' }, { collection: 'faults' })).toBe(false);
+    expect((await store.ttl('batch-0', { collection: 'faults' })).ttl).toBeGreaterThan(3000);
+  }, 120_000);
+
+  test('a store first used while the server is down recovers once it is up (setup is retried)', async () => {
+    await server.kill();
+    const late = new PostgresStore({ url: server.url, table: 'late_table', connectTimeoutMs: 5000 });
+    try {
+      await expect(late.put('k', { a: 1 })).rejects.toBeInstanceOf(StoreConnectionError);
+      await server.start();
+      await late.put('k', { a: 1 });
+      expect(await late.get('k')).toEqual({ a: 1 });
+    } finally {
+      await late.close();
+    }
+  }, 120_000);
+});
