@@ -112,6 +112,16 @@ describe('Fernet', () => {
     }
   });
 
+  it('never reuses an IV, across refills of the random pool', () => {
+    const fernet = new Fernet(KEY);
+    const ivs = new Set<string>();
+    for (let i = 0; i < 700; i++) {
+      ivs.add(Buffer.from(fernet.encrypt('x'), 'base64url').subarray(9, 25).toString('hex'));
+    }
+    expect(ivs.size).toBe(700);
+    expect(ivs.has('0'.repeat(32))).toBe(false);
+  });
+
   it('stamps the token with the current time in seconds', () => {
     const fernet = new Fernet(KEY);
     const before = Math.floor(Date.now() / 1000);
