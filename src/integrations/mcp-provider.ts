@@ -48,8 +48,9 @@ export interface PersistentOAuthServerProviderOptions {
    */
   approve: (client: OAuthClientInformationFull, params: AuthorizationParams) => Approval | Promise<Approval>;
   /**
-   * The RFC 8707 resource (your MCP server URL) tokens must be bound to. When set, a token for
-   * another resource does not verify.
+   * The RFC 8707 resource (your MCP server URL) tokens must be bound to. When set, authorization
+   * requests for another resource are refused (`invalid_target`), requests naming none are bound
+   * to this one, and a token bound to another resource does not verify.
    */
   resource?: URL | undefined;
 }
