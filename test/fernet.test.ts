@@ -299,8 +299,10 @@ describe('key derivation (py-key-value and FastMCP)', () => {
   });
 
   it('refuses empty or non-string inputs with EncryptionError', async () => {
-    expect(() => deriveFernetKey('', 'salt')).toThrow(EncryptionError);
-    expect(() => deriveFernetKey('pass', undefined as unknown as string)).toThrow(EncryptionError);
+    await expect(deriveFernetKey('', 'salt')).rejects.toBeInstanceOf(EncryptionError);
+    await expect(deriveFernetKey('pass', undefined as unknown as string)).rejects.toBeInstanceOf(
+      EncryptionError,
+    );
     expect(() => deriveFastMcpStorageKey('')).toThrow(EncryptionError);
     expect(() => deriveFastMcpStorageKey('\ud800')).toThrow(EncryptionError);
   });

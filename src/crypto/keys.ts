@@ -6,10 +6,27 @@
 import { hkdfSync, pbkdf2, randomBytes } from 'node:crypto';
 import { EncryptionError } from '../errors.js';
 
-/** PBKDF2 iterations py-key-value uses for `source_material` + `salt`. */
+/**
+ * PBKDF2 iterations py-key-value uses for `source_material` + `salt` (and {@link deriveFernetKey}).
+ *
+ * @example
+ * ```ts
+ * import { PBKDF2_ITERATIONS } from 'oauth-kv';
+ * console.log(PBKDF2_ITERATIONS); // 1200000
+ * ```
+ */
 export const PBKDF2_ITERATIONS = 1_200_000;
 
-/** The HKDF salt FastMCP uses to derive its storage encryption key from the JWT signing key. */
+/**
+ * The HKDF salt FastMCP uses to derive its storage encryption key from the JWT signing key
+ * (see {@link deriveFastMcpStorageKey}).
+ *
+ * @example
+ * ```ts
+ * import { FASTMCP_STORAGE_SALT } from 'oauth-kv';
+ * console.log(FASTMCP_STORAGE_SALT); // "fastmcp-storage-encryption-key"
+ * ```
+ */
 export const FASTMCP_STORAGE_SALT = 'fastmcp-storage-encryption-key';
 
 /**
@@ -39,7 +56,7 @@ export function generateFernetKey(): string {
  * const store = withEncryption(inner, { keys: [key] });
  * ```
  */
-export function deriveFernetKey(sourceMaterial: string, salt: string): Promise<string> {
+export async function deriveFernetKey(sourceMaterial: string, salt: string): Promise<string> {
   checkText(sourceMaterial, 'sourceMaterial');
   checkText(salt, 'salt');
   return new Promise((resolve, reject) => {

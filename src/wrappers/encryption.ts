@@ -16,13 +16,47 @@ import { DecryptionError, EncryptionError, SerializationError } from '../errors.
 import { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
 import { WrapperStore } from './base.js';
 
-/** The field holding the ciphertext in py-key-value's encrypted form. */
+/**
+ * The field holding the ciphertext in py-key-value's encrypted form.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTED_DATA_FIELD } from 'oauth-kv';
+ * const raw = await innerStore.get('client-1', { collection: 'clients' });
+ * const encrypted = raw !== undefined && ENCRYPTED_DATA_FIELD in raw;
+ * ```
+ */
 export const ENCRYPTED_DATA_FIELD = '__encrypted_data__';
-/** The field holding the format version in py-key-value's encrypted form. */
+/**
+ * The field holding the format version in py-key-value's encrypted form.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTION_VERSION_FIELD } from 'oauth-kv';
+ * console.log(ENCRYPTION_VERSION_FIELD); // "__encryption_version__"
+ * ```
+ */
 export const ENCRYPTION_VERSION_FIELD = '__encryption_version__';
-/** The encrypted-form version this release writes and the newest it reads. */
+/**
+ * The encrypted-form version this release writes and the newest it reads.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTION_VERSION } from 'oauth-kv';
+ * console.log(ENCRYPTION_VERSION); // 1
+ * ```
+ */
 export const ENCRYPTION_VERSION = 1;
-/** Marks a plaintext bound to its collection and key (see {@link EncryptionOptions.bindToKey}). */
+/**
+ * Marks a plaintext bound to its collection and key (see {@link EncryptionOptions.bindToKey}).
+ * A Python reader of a bound value gets `{"__oauth_kv_bound__": 1, "collection", "key", "value"}`.
+ *
+ * @example
+ * ```python
+ * # Python: unwrap a value oauth-kv wrote with bindToKey
+ * if value.get("__oauth_kv_bound__") == 1: value = value["value"]
+ * ```
+ */
 export const BOUND_MARKER_FIELD = '__oauth_kv_bound__';
 
 const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
