@@ -43,6 +43,26 @@ describeConformance('withEncryption(MemoryStore, bindToKey)', {
   modelRuns: 10,
 });
 
+/** A view of a shared store whose close() leaves the shared store open. */
+class Unclosable extends WrapperStore {
+  override async close(): Promise<void> {}
+}
+const shared = new MemoryStore({ sweepIntervalMs: 0 });
+
+// Two wrapper instances over one backing: exactly-once take/putIfAbsent and persistence across
+// instances go through the encryption layer (old and new key order differ between instances).
+let instance = 0;
+describeConformance('withEncryption(shared MemoryStore), two instances', {
+  createStore: () =>
+    withEncryption(new Unclosable(shared), {
+      keys: instance++ % 2 ? [KEY, OLD_KEY] : [KEY],
+      bindToKey: true,
+    }),
+  persistent: true,
+  sharedBacking: true,
+  modelRuns: 5,
+});
+
 /** Decrypts a stored form by hand, the way Python's py-key-value does. */
 function decryptByHand(stored: JsonObject, key: string): string {
   const token = Buffer.from(stored.__encrypted_data__ as string, 'base64').toString('ascii');
