@@ -121,7 +121,7 @@ describe('OAuthStateStore (MemoryStore)', () => {
       code_challenge: 'x',
       scopes: [],
     });
-    const codeTtl = (await store.ttl(code, { collection: 'mcp-authorization-codes' })).ttl ?? 0;
+    const codeTtl = (await store.ttl(hashToken(code), { collection: 'mcp-authorization-codes' })).ttl ?? 0;
     const txnTtl = (await store.ttl(txn, { collection: 'mcp-oauth-transactions' })).ttl ?? 0;
     expect(codeTtl).toBeGreaterThan(299);
     expect(codeTtl).toBeLessThanOrEqual(300);
@@ -154,10 +154,12 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect((a ?? b)?.extra).toEqual({ upstream_verifier: 'v' });
   });
 
-  it('stores access and refresh tokens only under their SHA-256', async () => {
+  it('stores codes, access and refresh tokens only under their SHA-256', async () => {
     const store = new MemoryStore();
     const state = new OAuthStateStore(store);
-    const result = await state.exchangeAuthorizationCode(await newCode(state), { client_id: 'client-1' });
+    const code = await newCode(state);
+    expect((await store.keys('mcp-authorization-codes')).keys).toEqual([hashToken(code)]);
+    const result = await state.exchangeAuthorizationCode(code, { client_id: 'client-1' });
     if (!result.ok) throw new Error(result.reason);
     const { access_token, refresh_token } = result.tokens;
     expect(refresh_token).toBeDefined();
@@ -311,7 +313,7 @@ describe('OAuthStateStore (MemoryStore)', () => {
     const store = new MemoryStore();
     const state = new OAuthStateStore(store, { collections: { codes: 'my-codes', clients: 'my-clients' } });
     const code = await newCode(state);
-    expect(await store.get(code, { collection: 'my-codes' })).toBeDefined();
+    expect(await store.get(hashToken(code), { collection: 'my-codes' })).toBeDefined();
     await state.clients.registerClient({ client_id: 'x', redirect_uris: ['https://a.example/cb'] });
     expect(await store.get('x', { collection: 'my-clients' })).toBeDefined();
     expect(state.collections.refreshTokens).toBe('mcp-refresh-tokens');

@@ -35,7 +35,10 @@ export interface OAuthStateCollections {
   clients: string;
   /** Pending authorizations, by transaction id (default `"mcp-oauth-transactions"`). */
   transactions: string;
-  /** Authorization codes, by code (default `"mcp-authorization-codes"`). */
+  /**
+   * Authorization codes, by the SHA-256 hex of the code (default `"mcp-authorization-codes"`;
+   * FastMCP keys by the code itself, oauth-kv never stores a redeemable code as a key).
+   */
   codes: string;
   /** Upstream provider tokens of a proxy, by upstream token id (default `"mcp-upstream-tokens"`). */
   upstreamTokens: string;
@@ -263,7 +266,7 @@ const fail = (error: 'invalid_grant' | 'invalid_scope', reason: string): TokenRe
  *
  * - an authorization code is redeemed at most once, even by replicas racing on the same code;
  * - a refresh token rotates at most once: a second concurrent rotation with the same token fails;
- * - access and refresh tokens are stored only as their SHA-256 (a leaked store holds no usable token);
+ * - codes, access and refresh tokens are stored only as their SHA-256 (a leaked store holds no usable token);
  * - revoking a grant invalidates every token issued from it at once (tokens check their grant).
  *
  * The records hold client secrets and upstream tokens: wrap the store with `withEncryption`.
@@ -378,7 +381,8 @@ export class OAuthStateStore {
   // ---- authorization codes ---------------------------------------------------------------------
 
   /**
-   * Issues a new authorization code (256 random bits) and stores what it stands for.
+   * Issues a new authorization code (256 random bits) and stores what it stands for, under the
+   * code's SHA-256 (names are not encrypted by `withEncryption`; a hash is useless to a reader).
    *
    * @example
    * ```ts
@@ -400,7 +404,10 @@ export class OAuthStateStore {
       created_at: epochSeconds(now),
       expires_at: epochSeconds(now + ttl * 1000),
     });
-    const written = await this.#store.putIfAbsent(value, record, { collection: this.#c.codes, ttl });
+    const written = await this.#store.putIfAbsent(hashToken(value), record, {
+      collection: this.#c.codes,
+      ttl,
+    });
     if (!written) throw new Error('Authorization code collision; the random source is broken');
     return value;
   }
@@ -416,7 +423,8 @@ export class OAuthStateStore {
    * ```
    */
   async getAuthorizationCode(code: string): Promise<AuthorizationCodeRecord | undefined> {
-    const value = await this.#store.get(code, { collection: this.#c.codes });
+    if (typeof code !== 'string' || code.length === 0) return undefined;
+    const value = await this.#store.get(hashToken(code), { collection: this.#c.codes });
     return value === undefined ? undefined : readCode(value);
   }
 
@@ -437,7 +445,10 @@ export class OAuthStateStore {
     code: string,
     check: { client_id: string; redirect_uri?: string | undefined; resource?: string | undefined },
   ): Promise<TokenResult> {
-    const value = await this.#store.take(code, { collection: this.#c.codes });
+    if (typeof code !== 'string' || code.length === 0) {
+      return fail('invalid_grant', 'Unknown, expired or already used authorization code');
+    }
+    const value = await this.#store.take(hashToken(code), { collection: this.#c.codes });
     if (value === undefined)
       return fail('invalid_grant', 'Unknown, expired or already used authorization code');
     const record = readCode(value);
