@@ -84,6 +84,7 @@ const TRASH_PREFIX = '.trash-';
 const LOCK_PREFIX = '.lock-';
 const BREAK_PREFIX = '.brk-';
 const ENTRY_SUFFIX = '.json';
+const HOST = hostname();
 /** Parallel file operations of one bulk call or scan. */
 const PARALLEL = 16;
 /** Attempts of an operation whose collection directory vanished under it (destroyCollection, cull). */
@@ -662,8 +663,8 @@ export class FileStore extends BaseStore {
 
   /**
    * Runs `fn` holding the lock of one key: first this process's queue for the key (no polling
-   * between callers of one process), then, when `proceed()` still says so, the lock file that
-   * serializes processes. Returns `skipped` when `proceed()` says no.
+   * between callers of one process), then the lock file that serializes processes. A caller that
+   * had to queue first asks `proceed()` and returns `skipped` when it says no.
    */
   async #withKeyLock<T>(
     dir: string,
@@ -673,8 +674,8 @@ export class FileStore extends BaseStore {
     skipped: T,
   ): Promise<T> {
     const lockPath = join(dir, LOCK_PREFIX + entryName.slice(0, -ENTRY_SUFFIX.length));
-    return withLocalLock(lockPath, async () => {
-      if (!(await proceed())) return skipped;
+    return withLocalLock(lockPath, async (waited) => {
+      if (waited && !(await proceed())) return skipped;
       const nonce = randomBytes(12).toString('hex');
       await this.#acquire(lockPath, dir, nonce);
       try {
@@ -693,9 +694,7 @@ export class FileStore extends BaseStore {
       try {
         const handle = await open(lockPath, 'wx', this.#fileMode);
         try {
-          await handle.writeFile(
-            JSON.stringify({ pid: process.pid, host: hostname(), nonce, at: Date.now() }),
-          );
+          await handle.writeFile(JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() }));
         } finally {
           await handle.close();
         }
@@ -725,10 +724,7 @@ export class FileStore extends BaseStore {
     if (info === undefined || text === undefined) return;
     const holder = parseLock(text);
     const deadHolder =
-      holder !== undefined &&
-      holder.host === hostname() &&
-      holder.pid !== process.pid &&
-      !processAlive(holder.pid);
+      holder !== undefined && holder.host === HOST && holder.pid !== process.pid && !processAlive(holder.pid);
     if (!deadHolder && Date.now() - info.mtimeMs <= this.#staleLockMs) return;
     const identity = holder?.nonce ?? `${info.ino}-${Math.trunc(info.mtimeMs)}`;
     const marker = join(dir, BREAK_PREFIX + identity);
@@ -833,8 +829,9 @@ function ignore(): void {}
 /** Per-lock-path FIFO queues of this process, shared by every FileStore instance. */
 const localQueues = new Map<string, Promise<void>>();
 
-async function withLocalLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-  const previous = localQueues.get(id) ?? Promise.resolve();
+async function withLocalLock<T>(id: string, fn: (waited: boolean) => Promise<T>): Promise<T> {
+  const queued = localQueues.get(id);
+  const previous = queued ?? Promise.resolve();
   let release: () => void = ignore;
   const mine = new Promise<void>((done) => {
     release = done;
@@ -843,7 +840,7 @@ async function withLocalLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
   localQueues.set(id, tail);
   await previous;
   try {
-    return await fn();
+    return await fn(queued !== undefined);
   } finally {
     release();
     if (localQueues.get(id) === tail) localQueues.delete(id);
