@@ -214,6 +214,17 @@ describe('FileStore on disk', () => {
     expect((await stat(join(dir, 'store'))).mode & 0o777).toBe(0o755);
   });
 
+  test('a store directory removed while the store is open is created again by the next write', async () => {
+    const s = make();
+    await s.put('k', { a: 1 }, { collection: 'c' });
+    await rm(join(dir, 'store'), { recursive: true });
+    expect(await s.get('k', { collection: 'c' })).toBeUndefined();
+    await s.put('k', { a: 2 }, { collection: 'c' });
+    expect(await s.putIfAbsent('k2', { b: 1 }, { collection: 'c' })).toBe(true);
+    expect(await s.get('k', { collection: 'c' })).toEqual({ a: 2 });
+    expect((await stat(join(dir, 'store'))).mode & 0o777).toBe(0o700);
+  });
+
   test('each entry is a readable py-key-value document at <collection>/<key>.json', async () => {
     const s = make({ clock: () => Date.UTC(2026, 10, 22, 10, 30, 0, 123) });
     await s.put('https://app.example/client.json', { client_id: 'c1' }, { collection: 'clients', ttl: 60 });

@@ -455,7 +455,12 @@ export class FileStore extends BaseStore {
         await chmod(dir, this.#dirMode);
         await this.#syncDir(this.#root);
       } catch (err) {
-        if (errorCode(err) !== 'EEXIST') throw err;
+        if (errorCode(err) === 'ENOENT') {
+          this.#ready = undefined; // the store's directory itself was removed: set it up again
+          await this.#init();
+        } else if (errorCode(err) !== 'EEXIST') {
+          throw err;
+        }
       }
     }
   }
