@@ -5,11 +5,13 @@
 
 import { describeConformance } from '../src/conformance/index.js';
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../src/contract.js';
+import { generateFernetKey } from '../src/crypto/keys.js';
 import { StoreConnectionError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { CacheWrapper, withCache } from '../src/wrappers/cache.js';
 import { compose, layer } from '../src/wrappers/compose.js';
+import { withEncryption } from '../src/wrappers/encryption.js';
 import { FallbackWrapper, withFallback } from '../src/wrappers/fallback.js';
 import { NamespaceWrapper, withNamespace } from '../src/wrappers/namespace.js';
 import { RetryWrapper, withRetry } from '../src/wrappers/retry.js';
@@ -188,7 +190,8 @@ describeConformance('SizeLimitWrapper', {
 {
   const backing = memory();
   const cache = memory();
-  describeConformance('a stack of every wrapper (compose)', {
+  const key = generateFernetKey();
+  describeConformance('a stack of every wrapper (compose), with encryption', {
     createStore: () =>
       compose(
         layer(withStatistics),
@@ -198,6 +201,7 @@ describeConformance('SizeLimitWrapper', {
         layer(withNamespace, { prefix: 'app', mode: 'single', collection: 'everything' }),
         layer(withTtlPolicy, { minTtl: 0.5 }),
         layer(withSizeLimit, { maxBytes: 4 * 1024 * 1024 }),
+        layer(withEncryption, { keys: key }),
         layer(withCache, { cache: new Unclosable(cache) }),
         layer(withFallback, memory(), { writes: true, atomic: true }),
         new Unclosable(backing),
