@@ -410,6 +410,27 @@ describe('EncryptionWrapper', () => {
       },
     );
 
+    it("mode 'take' never resurrects an entry used concurrently, and keeps a concurrent replacement", async () => {
+      const { inner } = setup();
+      await seed(inner, OLD_KEY, 2);
+      const scratch = new MemoryStore();
+      stores.push(scratch);
+      await withEncryption(scratch, { keys: KEY }).put('k01', { replaced: true }, { collection: 'c' });
+      const newer = (await scratch.get('k01', { collection: 'c' }))!;
+      /** Simulates other servers acting between reencrypt's read and its take. */
+      class Racing extends WrapperStore {
+        override async take(key: string, options?: { collection?: string }) {
+          if (key === 'k00') await this.inner.delete(key, options); // a single-use code was used
+          if (key === 'k01') await this.inner.put(key, newer, { ...options, ttl: 500 }); // replaced
+          return super.take(key, options);
+        }
+      }
+      const rotating = withEncryption(new Racing(inner), { keys: [KEY, OLD_KEY] });
+      expect(await rotating.reencrypt({ collection: 'c' })).toBe(0);
+      expect(await inner.get('k00', { collection: 'c' })).toBeUndefined();
+      expect(await rotating.get('k01', { collection: 'c' })).toEqual({ replaced: true });
+    });
+
     it('skips entries already under the newest key and counts only the rewritten ones', async () => {
       const { inner } = setup();
       await seed(inner, OLD_KEY, 3);
