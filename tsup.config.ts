@@ -6,6 +6,13 @@ import { defineConfig } from 'tsup';
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  file: 'src/stores/file.ts',
+  postgres: 'src/stores/postgres.ts',
+  redis: 'src/stores/redis.ts',
+  firestore: 'src/stores/firestore.ts',
+  mcp: 'src/integrations/mcp.ts',
+  fastmcp: 'src/integrations/fastmcp.ts',
+  'oidc-provider': 'src/integrations/oidc-provider.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 

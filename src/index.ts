@@ -26,6 +26,8 @@ export {
   type StoreCapabilities,
   type TtlResult,
 } from './contract.js';
+export * from './crypto/fernet.js';
+export * from './crypto/keys.js';
 export {
   documentToEntry,
   type EntryDocument,
@@ -40,3 +42,16 @@ export {
 export * from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from './validation.js';
+export { WrapperStore } from './wrappers/base.js';
+export * from './wrappers/cache.js';
+export * from './wrappers/compose.js';
+export * from './wrappers/encryption.js';
+export * from './wrappers/fallback.js';
+export * from './wrappers/namespace.js';
+export * from './wrappers/read-only.js';
+export * from './wrappers/retry.js';
+export * from './wrappers/size-limit.js';
+export * from './wrappers/statistics.js';
+export * from './wrappers/timeout.js';
+export * from './wrappers/ttl.js';
+export * from './wrappers/typed.js';
