@@ -1,5 +1,6 @@
 /**
- * PostgresStore against the floor (the raw `pg` driver running the same SQL) and against
+ * PostgresStore against the floor (the raw `pg` driver running the same SQL as the same named
+ * prepared statements, plus an unprepared raw get for reference) and against
  * `@keyv/postgres` through Keyv 5, on the server at OAUTH_KV_TEST_POSTGRES_URL (default: the local
  * one). Creates and drops its own schema.
  *
@@ -56,7 +57,11 @@ export default async function run(): Promise<void> {
     let n = 0;
     const refill = (prefix: string) => async () => {
       n++;
-      await raw.query(sqlPut, [c, `${prefix}-${n}`, json, 3600, now(), exp()]);
+      await raw.query({
+        name: 'raw_put',
+        text: sqlPut,
+        values: [c, `${prefix}-${n}`, json, 3600, now(), exp()],
+      });
     };
     const refillKeyv = async () => {
       n++;
@@ -69,8 +74,11 @@ export default async function run(): Promise<void> {
         await store.get('token-1', { collection: c });
       })
       .add('raw pg get', async () => {
-        const { rows } = await raw.query(sqlGet, [c, 'token-1', now()]);
+        const { rows } = await raw.query({ name: 'raw_get', text: sqlGet, values: [c, 'token-1', now()] });
         if (rows.length !== 1) throw new Error('missing');
+      })
+      .add('raw pg get (unprepared)', async () => {
+        await raw.query(sqlGet, [c, 'token-1', now()]);
       })
       .add('keyv get', async () => {
         await keyv.get('token-1');
@@ -79,7 +87,11 @@ export default async function run(): Promise<void> {
         await store.put('put-1', value, { collection: c, ttl: 3600 });
       })
       .add('raw pg put', async () => {
-        await raw.query(sqlPut, [c, 'put-1', JSON.stringify(value), 3600, now(), exp()]);
+        await raw.query({
+          name: 'raw_put',
+          text: sqlPut,
+          values: [c, 'put-1', JSON.stringify(value), 3600, now(), exp()],
+        });
       })
       .add('keyv set', async () => {
         await keyv.set('put-1', value, 3600_000);
@@ -94,7 +106,7 @@ export default async function run(): Promise<void> {
       .add(
         'raw pg take',
         async () => {
-          await raw.query(sqlTake, [c, `take-r-${n}`]);
+          await raw.query({ name: 'raw_take', text: sqlTake, values: [c, `take-r-${n}`] });
         },
         { beforeEach: refill('take-r') },
       )
@@ -110,7 +122,7 @@ export default async function run(): Promise<void> {
         await store.getMany(keys, { collection: c });
       })
       .add('raw pg getMany(100)', async () => {
-        await raw.query(sqlGetMany, [c, keys, now()]);
+        await raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] });
       })
       .add('keyv getMany(100)', async () => {
         await keyv.getMany(keys);
@@ -119,7 +131,11 @@ export default async function run(): Promise<void> {
         await store.putMany(entries, { collection: c, ttl: 3600 });
       })
       .add('raw pg putMany(100)', async () => {
-        await raw.query(sqlPutMany, [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()]);
+        await raw.query({
+          name: 'raw_put_many',
+          text: sqlPutMany,
+          values: [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()],
+        });
       })
       .add('keyv setMany(100)', async () => {
         await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 })));
@@ -130,6 +146,7 @@ export default async function run(): Promise<void> {
 
     await report('postgres', bench, {
       'get / raw': ['oauth-kv get', 'raw pg get'],
+      'get / raw unprepared': ['oauth-kv get', 'raw pg get (unprepared)'],
       'put / raw': ['oauth-kv put', 'raw pg put'],
       'take / raw': ['oauth-kv take', 'raw pg take'],
       'getMany(100) / raw': ['oauth-kv getMany(100)', 'raw pg getMany(100)'],

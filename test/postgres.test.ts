@@ -418,6 +418,7 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
       expect(() => new PostgresStore({ url: '' })).toThrow(TypeError);
       expect(() => new PostgresStore({ url: backend.url, connectTimeoutMs: 0 })).toThrow(RangeError);
       expect(() => new PostgresStore({ url: backend.url, cullIntervalMs: -5 })).toThrow(RangeError);
+      expect(() => new PostgresStore({ url: backend.url, cullIntervalMs: 2 ** 31 })).toThrow(RangeError);
       expect(() => new PostgresStore({ pool: {} as PostgresPool })).toThrow(TypeError);
     });
 
@@ -442,12 +443,25 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
   });
 
   describe('errors map to typed errors', () => {
-    test('a dropped table → StoreSetupError', async () => {
+    test('a dropped table → StoreSetupError; the next operation creates it again (prepared statements follow)', async () => {
       const table = freshTable();
       const s = make({ table });
       await s.put('k', { a: 1 });
       await admin.query(`DROP TABLE ${qualified(table)}`);
       await expect(s.get('k')).rejects.toBeInstanceOf(StoreSetupError);
+      expect(await s.get('k')).toBeUndefined();
+      await s.put('k', { a: 2 });
+      expect(await s.get('k')).toEqual({ a: 2 });
+
+      const fixedTable = freshTable();
+      const fixed = make({ table: fixedTable, createTable: false });
+      for (const statement of PostgresStore.ddl({ schema, table: fixedTable })) await admin.query(statement);
+      await fixed.put('k', { a: 1 });
+      await admin.query(`DROP TABLE ${qualified(fixedTable)}`);
+      await expect(fixed.get('k')).rejects.toBeInstanceOf(StoreSetupError);
+      const again = await fixed.get('k').catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(StoreSetupError);
+      expect((again as Error).message).toContain('CREATE TABLE IF NOT EXISTS');
     });
 
     test('a read-only session (hot standby, read-only role) → ReadOnlyError on writes; reads work', async () => {

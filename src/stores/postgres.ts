@@ -202,7 +202,10 @@ export class PostgresStore extends BaseStore {
     this.#qualified =
       this.#schema === undefined ? quote(this.#table) : `${quote(this.#schema)}.${quote(this.#table)}`;
     this.#createTable = opts.createTable ?? true;
-    this.#connectTimeoutMs = positive(opts.connectTimeoutMs ?? 10_000, 'connectTimeoutMs');
+    this.#connectTimeoutMs = positive(
+      opts.connectTimeoutMs ?? opts.poolConfig?.connectionTimeoutMillis ?? 10_000,
+      'connectTimeoutMs',
+    );
     this.#userPool = opts.pool;
     this.#poolConfig = opts.url !== undefined ? { connectionString: opts.url } : opts.poolConfig;
     this.#where = describeServer(opts.pool ? poolOptions(opts.pool) : this.#poolConfig);
@@ -383,6 +386,12 @@ export class PostgresStore extends BaseStore {
           : await pool.query({ name: this.#prepare + op, text, values });
       return result.rows;
     } catch (err) {
+      if ((err as { code?: unknown }).code === '42P01') {
+        // The table was dropped under us: the next operation runs the setup again (and creates it
+        // when createTable allows).
+        this.#ready = undefined;
+        throw new StoreSetupError(this.#missingTableMessage(op));
+      }
       throw this.#mapError(err, op);
     }
   }
@@ -410,12 +419,7 @@ export class PostgresStore extends BaseStore {
     }
     if ((rows[0] as { t: boolean } | undefined)?.t) return pool;
     const ddl = ddlStatements(this.#table, this.#schema);
-    if (!this.#createTable) {
-      throw new StoreSetupError(
-        `The table ${this.#qualified} does not exist in PostgreSQL at ${this.#where} and createTable is false. ` +
-          `Create it with:\n${ddl.join(';\n')};`,
-      );
-    }
+    if (!this.#createTable) throw new StoreSetupError(this.#missingTableMessage('setup'));
     try {
       // One simple-protocol query runs as one transaction: the advisory lock serialises concurrent
       // creators (CREATE TABLE IF NOT EXISTS alone can race on the catalog).
@@ -443,7 +447,14 @@ export class PostgresStore extends BaseStore {
       throw new StoreSetupError('PostgresStore needs the `pg` package: npm install pg', { cause: err });
     }
     const Pool = pg.Pool ?? (pg as unknown as { default: typeof import('pg') }).default.Pool;
-    const pool = new Pool({ connectionTimeoutMillis: this.#connectTimeoutMs, ...this.#poolConfig });
+    const pool = new Pool({
+      // TCP keepalive finds connections a NAT or load balancer dropped; an idle pool never keeps the
+      // process alive. Both can be overridden in poolConfig.
+      keepAlive: true,
+      allowExitOnIdle: true,
+      ...this.#poolConfig,
+      connectionTimeoutMillis: this.#connectTimeoutMs,
+    });
     // An idle client losing its connection (server restart) must not crash the process; the pool
     // drops that client and the next operation connects again.
     pool.on('error', () => {});
@@ -453,6 +464,17 @@ export class PostgresStore extends BaseStore {
     }
     this.#pool = pool as OwnedPool;
     return this.#pool;
+  }
+
+  #missingTableMessage(op: string): string {
+    const ddl = ddlStatements(this.#table, this.#schema).join(';\n');
+    return (
+      `The table ${this.#qualified} does not exist in PostgreSQL at ${this.#where} (during ${op}). ` +
+      (this.#createTable
+        ? 'The next operation creates it again; to create it yourself run:\n'
+        : 'createTable is false; create it with:\n') +
+      `${ddl};`
+    );
   }
 
   /** Turns a driver error into an oauth-kv error. Never copies row data or the password. */
@@ -623,8 +645,11 @@ function literal(text: string): string {
 }
 
 function positive(value: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`PostgresStore ${what} must be a positive number of milliseconds`);
+  // setTimeout and setInterval fire at once past 2^31 - 1 ms.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2_147_483_647) {
+    throw new RangeError(
+      `PostgresStore ${what} must be a positive number of milliseconds (at most 2^31 - 1)`,
+    );
   }
   return value;
 }
