@@ -1,0 +1,348 @@
+import { readFileSync } from 'node:fs';
+import type { Firestore } from '@google-cloud/firestore';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { describeConformance } from '../src/conformance/index.js';
+import { parseIsoDate } from '../src/entry.js';
+import {
+  DeserializationError,
+  StoreClosedError,
+  StoreConnectionError,
+  StoreSetupError,
+  ValueTooLargeError,
+} from '../src/errors.js';
+import { decodeFirestoreId, encodeFirestoreId, FirestoreStore } from '../src/stores/firestore.js';
+import { findBackend } from './harness/backends.js';
+import { decryptPyKeyValue, type EmulatorProject, emulatorProject } from './helpers/firestore-emulator.js';
+
+const backend = await findBackend('firestore');
+if (backend.available) process.env.FIRESTORE_EMULATOR_HOST ??= backend.url;
+const project: EmulatorProject | undefined = backend.available
+  ? emulatorProject(backend.url, 'oakv-fs')
+  : undefined;
+afterAll(async () => {
+  await project?.dispose();
+  await backend.stop();
+});
+
+const vectors = JSON.parse(
+  readFileSync(new URL('./fixtures/vectors/py-key-value/firestore-documents.json', import.meta.url), 'utf8'),
+) as Array<{ path: string; document: Record<string, unknown>; fernet_key: string; value: unknown }>;
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$/;
+
+describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.description}`, () => {
+  const p = project as EmulatorProject;
+  const projectId = p?.projectId;
+
+  describeConformance('FirestoreStore', {
+    createStore: () => new FirestoreStore({ projectId }),
+    persistent: true,
+    sharedBacking: true,
+    // Firestore holds at most 1 MiB per document, names and fields included: 1 MB values fit.
+    largeValueBytes: 1_000_000,
+  });
+
+  describeConformance('FirestoreStore with rootPath and ttlField', {
+    createStore: () => new FirestoreStore({ projectId, rootPath: 'tenants/conformance', ttlField: 'ttl_at' }),
+    persistent: true,
+    sharedBacking: true,
+    largeValueBytes: 1_000_000,
+    modelRuns: 10,
+  });
+
+  const stores: FirestoreStore[] = [];
+  const make = (options: ConstructorParameters<typeof FirestoreStore>[0] = {}) => {
+    const s = new FirestoreStore({ projectId, ...options });
+    stores.push(s);
+    return s;
+  };
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+  let n = 0;
+  const fresh = (label = 'c') => `fs-${label}-${++n}-${Date.now().toString(36)}`;
+
+  describe('py-key-value layout', () => {
+    test('an entry is the document {collection}/{key} with version, value as a JSON string and ISO dates', async () => {
+      const s = make();
+      const collection = fresh();
+      const before = Date.now();
+      await s.put(
+        'client-1',
+        { client_id: 'client-1', uris: ['https://a.example/cb'] },
+        { collection, ttl: 60 },
+      );
+      const snap = await p.raw.doc(`${collection}/client-1`).get();
+      expect(snap.exists).toBe(true);
+      const doc = snap.data() as Record<string, unknown>;
+      expect(Object.keys(doc).sort()).toEqual(['created_at', 'expires_at', 'value', 'version']);
+      expect(doc.version).toBe(1);
+      expect(typeof doc.value).toBe('string');
+      expect(JSON.parse(doc.value as string)).toEqual({
+        client_id: 'client-1',
+        uris: ['https://a.example/cb'],
+      });
+      expect(doc.created_at).toMatch(ISO_UTC);
+      expect(doc.expires_at).toMatch(ISO_UTC);
+      const created = parseIsoDate(doc.created_at as string) as number;
+      expect(created).toBeGreaterThanOrEqual(before - 1);
+      expect(parseIsoDate(doc.expires_at as string)).toBe(created + 60_000);
+
+      await s.put('client-1', { again: true }, { collection });
+      const rewritten = (await p.raw.doc(`${collection}/client-1`).get()).data() as Record<string, unknown>;
+      expect(Object.keys(rewritten).sort()).toEqual(['created_at', 'value', 'version']);
+    });
+
+    test('reads the document Python wrote (vector), byte for byte through Fernet', async () => {
+      const vector = vectors[0]!;
+      const [collection, key] = vector.path.split('/') as [string, string];
+      await p.raw.doc(vector.path).set(vector.document);
+      const expiresAt = parseIsoDate(vector.document.expires_at as string) as number;
+      // A fixed clock half an hour before the vector's expiry keeps the test independent of today.
+      const s = make({ clock: () => expiresAt - 1_800_000 });
+      const stored = await s.get(key, { collection });
+      expect(stored).toEqual(JSON.parse(vector.document.value as string));
+      expect(decryptPyKeyValue(stored as { __encrypted_data__: string }, vector.fernet_key)).toEqual(
+        vector.value,
+      );
+      const { ttl } = await s.ttl(key, { collection });
+      expect(ttl).toBeCloseTo(1800, 3);
+      expect((await s.keys(collection)).keys).toEqual([key]);
+      expect(await s.collections()).toContain(collection);
+
+      const later = make({ clock: () => expiresAt });
+      expect(await later.get(key, { collection })).toBeUndefined();
+      expect(await later.putIfAbsent(key, { replaced: true }, { collection })).toBe(true);
+    });
+
+    test('a Python reader finds what we write: plain names are the raw ids', async () => {
+      const s = make();
+      const collection = 'mcp-oauth-proxy-clients';
+      await s.put('mcp_1234', { client_id: 'mcp_1234' }, { collection });
+      const ids = (await p.raw.collection(collection).listDocuments()).map((d) => d.id);
+      expect(ids).toContain('mcp_1234');
+      await s.delete('mcp_1234', { collection });
+    });
+
+    test('an unreadable document is a DeserializationError for reads; delete still removes it', async () => {
+      const s = make();
+      const collection = fresh();
+      await p.raw.doc(`${collection}/bad`).set({ version: 1, value: 'not json' });
+      await p.raw.doc(`${collection}/novalue`).set({ version: 1 });
+      await expect(s.get('bad', { collection })).rejects.toBeInstanceOf(DeserializationError);
+      await expect(s.take('bad', { collection })).rejects.toBeInstanceOf(DeserializationError);
+      expect((await p.raw.doc(`${collection}/bad`).get()).exists).toBe(true);
+      await expect(s.getMany(['novalue'], { collection })).rejects.toBeInstanceOf(DeserializationError);
+      expect(await s.delete('bad', { collection })).toBe(true);
+      expect(await s.deleteMany(['novalue', 'missing'], { collection })).toBe(1);
+      expect((await p.raw.collection(collection).get()).empty).toBe(true);
+    });
+
+    test('dates written as Firestore Timestamps by another tool are read too', async () => {
+      const { Timestamp } = await import('@google-cloud/firestore');
+      const s = make();
+      const collection = fresh();
+      const expires = Date.now() + 120_000;
+      await p.raw.doc(`${collection}/k`).set({
+        version: 1,
+        value: { as: 'map' },
+        created_at: Timestamp.now(),
+        expires_at: Timestamp.fromMillis(expires),
+      });
+      const { value, ttl } = await s.ttl('k', { collection });
+      expect(value).toEqual({ as: 'map' });
+      expect(ttl).toBeGreaterThan(100);
+    });
+  });
+
+  describe('names Firestore cannot hold as ids', () => {
+    test('the encoding is reversible, leaves plain names alone and marks every encoded one', () => {
+      const plain = ['client-1', 'mcp_9272', 'a::b', '%2F', 'Grüße', '_x_', '__a__b', 'x'.repeat(1500)];
+      for (const name of plain) expect(encodeFirestoreId(name)).toBe(name);
+      const cases: Array<[string, string]> = [
+        ['https://app.example/cb', '~ehttps:%2F%2Fapp.example%2Fcb'],
+        ['.', '~e.'],
+        ['..', '~e..'],
+        ['__reserved__', '~e__reserved__'],
+        ['~tilde', '~e~tilde'],
+        ['a%2Fb/c', '~ea%252Fb%2Fc'],
+      ];
+      for (const [name, id] of cases) {
+        expect(encodeFirestoreId(name)).toBe(id);
+        expect(decodeFirestoreId(id)).toBe(name);
+      }
+      const long = '/'.repeat(600);
+      expect(encodeFirestoreId(long)).toMatch(/^~h[0-9a-f]{64}$/);
+      expect(decodeFirestoreId(encodeFirestoreId(long))).toBeUndefined();
+      expect(encodeFirestoreId('é'.repeat(751))).toMatch(/^~h/);
+    });
+
+    test('encoded keys land on their documents and keys() returns the original names', async () => {
+      const s = make();
+      const collection = fresh();
+      const long = `${'é'.repeat(800)}/tail`;
+      const keys = ['https://app.example/client.json', '..', '__x__', '~t', long, 'plain'];
+      await s.putMany(
+        keys.map((k, i) => [k, { i }] as const),
+        { collection },
+      );
+      const ids = (await p.raw.collection(collection).listDocuments()).map((d) => d.id).sort();
+      expect(ids).toEqual(keys.map(encodeFirestoreId).sort());
+      const hashed = (await p.raw.doc(`${collection}/${encodeFirestoreId(long)}`).get()).data();
+      expect(hashed?.key).toBe(long);
+      expect((await s.keys(collection)).keys.sort()).toEqual([...keys].sort());
+      expect(await s.getMany(keys, { collection })).toEqual(keys.map((_, i) => ({ i })));
+    });
+
+    test('over-long collection names are hashed and still listed by collections()', async () => {
+      const s = make();
+      const collection = `${fresh()}-${'c'.repeat(1600)}`;
+      await s.put('k', { a: 1 }, { collection });
+      expect(await s.get('k', { collection })).toEqual({ a: 1 });
+      expect(await s.collections()).toContain(collection);
+      expect(await s.destroyCollection(collection)).toBe(true);
+      expect(await s.collections()).not.toContain(collection);
+    });
+  });
+
+  describe('rootPath', () => {
+    test('keeps every collection under one document; collections() and cull() look only there', async () => {
+      let now = Date.now();
+      const s = make({ rootPath: 'apps/one', clock: () => now });
+      const outside = fresh('outside');
+      await p.raw
+        .doc(`${outside}/k`)
+        .set({ version: 1, value: '{}', expires_at: '2000-01-01T00:00:00+00:00' });
+      const collection = fresh();
+      await s.put('k', { a: 1 }, { collection, ttl: 10 });
+      expect((await p.raw.doc(`apps/one/${collection}/k`).get()).exists).toBe(true);
+      expect((await p.raw.doc(`${collection}/k`).get()).exists).toBe(false);
+      const listed = await s.collections();
+      expect(listed).toContain(collection);
+      expect(listed).not.toContain(outside);
+      now += 11_000;
+      expect(await s.cull()).toBe(1);
+      expect((await p.raw.doc(`${outside}/k`).get()).exists).toBe(true);
+    });
+
+    test('an invalid rootPath or ttlField is a StoreSetupError', () => {
+      for (const rootPath of ['apps', 'apps/one/x', '/apps/one', 'apps//x/y', 'a/..']) {
+        expect(() => new FirestoreStore({ projectId, rootPath })).toThrow(StoreSetupError);
+      }
+      for (const ttlField of ['expires_at', 'value', 'a.b', '', 'x y']) {
+        expect(() => new FirestoreStore({ projectId, ttlField })).toThrow(StoreSetupError);
+      }
+    });
+  });
+
+  describe('ttlField', () => {
+    test('a Timestamp at the expiry is written next to expires_at, and only for entries with a TTL', async () => {
+      const s = make({ ttlField: 'expire_at' });
+      const collection = fresh();
+      await s.put('ttl', { a: 1 }, { collection, ttl: 300 });
+      await s.put('forever', { a: 2 }, { collection });
+      const doc = (await p.raw.doc(`${collection}/ttl`).get()).data() as Record<string, unknown>;
+      const ts = doc.expire_at as { toMillis(): number };
+      expect(ts.toMillis()).toBe(parseIsoDate(doc.expires_at as string));
+      const forever = (await p.raw.doc(`${collection}/forever`).get()).data() as Record<string, unknown>;
+      expect(forever.expire_at).toBeUndefined();
+      await s.putMany([['m', { a: 3 }]], { collection, ttl: 60 });
+      expect((await p.raw.doc(`${collection}/m`).get()).get('expire_at')).toBeDefined();
+    });
+  });
+
+  describe('bulk operations beyond one batch', () => {
+    test('putMany, getMany and deleteMany over 1,201 entries (three batches)', async () => {
+      const s = make();
+      const collection = fresh();
+      const keys = Array.from({ length: 1201 }, (_, i) => `k${i}`);
+      await s.putMany(
+        keys.map((k, i) => [k, { i }] as const),
+        { collection, ttl: 600 },
+      );
+      const got = await s.getMany(keys, { collection });
+      expect(got.every((v, i) => v?.i === i)).toBe(true);
+      expect(await s.deleteMany([...keys, 'missing'], { collection })).toBe(1201);
+      expect((await p.raw.collection(collection).limit(1).get()).empty).toBe(true);
+    }, 60_000);
+
+    test('cull deletes only expired documents, across collections, in batches', async () => {
+      let now = Date.now();
+      const s = make({ rootPath: `cull/${fresh()}`, clock: () => now });
+      const one = fresh();
+      const two = fresh();
+      await s.putMany(
+        Array.from({ length: 520 }, (_, i) => [`e${i}`, { i }] as const),
+        { collection: one, ttl: 5 },
+      );
+      await s.put('e', { x: 1 }, { collection: two, ttl: 5 });
+      await s.put('keep', { x: 2 }, { collection: two, ttl: 600 });
+      await s.put('forever', { x: 3 }, { collection: one });
+      now += 6_000;
+      expect(await s.cull()).toBe(521);
+      expect(await s.cull()).toBe(0);
+      expect((await s.keys(one)).keys).toEqual(['forever']);
+      expect((await s.keys(two)).keys).toEqual(['keep']);
+    }, 60_000);
+  });
+
+  describe('limits and failures', () => {
+    test('a value over the 1 MiB document limit is a ValueTooLargeError and nothing is written', async () => {
+      const s = make();
+      const collection = fresh();
+      const err = await s
+        .put('big', { blob: 'x'.repeat(1_100_000) }, { collection })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValueTooLargeError);
+      expect((err as ValueTooLargeError).limit).toBeLessThan(1_048_576);
+      await expect(
+        s.putMany(
+          [
+            ['small', { a: 1 }],
+            ['big', { blob: 'x'.repeat(1_100_000) }],
+          ],
+          { collection },
+        ),
+      ).rejects.toBeInstanceOf(ValueTooLargeError);
+      expect(await s.getMany(['small', 'big'], { collection })).toEqual([undefined, undefined]);
+    });
+
+    test('an unreachable server is a StoreConnectionError within operationTimeoutMs', async () => {
+      const { Firestore } = await import('@google-cloud/firestore');
+      // The client reads the emulator address when it is constructed.
+      const saved = process.env.FIRESTORE_EMULATOR_HOST;
+      process.env.FIRESTORE_EMULATOR_HOST = '127.0.0.1:1';
+      const firestore = new Firestore({ projectId });
+      process.env.FIRESTORE_EMULATOR_HOST = saved;
+      // Not terminated: the Firestore client keeps retrying in the background and rejects its own
+      // internal promises once terminated; the worker's exit ends it.
+      const s = new FirestoreStore({ firestore, operationTimeoutMs: 1500 });
+      const err = await s.get('secret-code', { collection: 'c' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect((err as Error).message).not.toContain('secret-code');
+      await expect(s.put('k', { secret: 'v' }, { collection: 'c' })).rejects.toBeInstanceOf(
+        StoreConnectionError,
+      );
+      await expect(s.take('k', { collection: 'c' })).rejects.toBeInstanceOf(StoreConnectionError);
+      await s.close();
+    }, 30_000);
+
+    test('close() leaves a client passed in open and refuses further calls', async () => {
+      const firestore: Firestore = p.client();
+      const s = new FirestoreStore({ firestore });
+      const collection = fresh();
+      await s.put('k', { a: 1 }, { collection });
+      await s.close();
+      await expect(s.get('k', { collection })).rejects.toBeInstanceOf(StoreClosedError);
+      expect((await firestore.doc(`${collection}/k`).get()).exists).toBe(true);
+    });
+
+    test('close() terminates a client the store created', async () => {
+      const s = new FirestoreStore({ projectId });
+      await s.put('k', { a: 1 }, { collection: fresh() });
+      await s.close();
+      await s.close();
+      await expect(s.get('k')).rejects.toBeInstanceOf(StoreClosedError);
+    });
+  });
+});
