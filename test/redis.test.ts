@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
 import type { JsonObject } from '../src/contract.js';
+import { documentToEntry } from '../src/entry.js';
 import { DeserializationError, InvalidKeyError, StoreConnectionError } from '../src/errors.js';
 import {
   decodeCollection,
@@ -213,6 +214,50 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
       }
     });
 
+    test('every ISO-8601 form py-key-value accepts is read like documentToEntry reads it; bad dates are refused', async () => {
+      const store = make();
+      const collection = fresh('dates');
+      const year = new Date().getUTCFullYear() + 2;
+      const good: Record<string, string> = {
+        canonical: `${year}-03-01T10:30:00+00:00`,
+        micros: `${year}-03-01T10:30:00.123456+00:00`,
+        zulu: `${year}-03-01T10:30:00Z`,
+        offset: `${year}-03-01T16:00:00.5+05:30`,
+        space: `${year}-03-01 10:30:00.123+00:00`,
+        leapDay: '2028-02-29T00:00:00.000001+00:00',
+      };
+      for (const [key, expires] of Object.entries(good)) {
+        const doc = {
+          created_at: '2026-01-01T00:00:00+00:00',
+          expires_at: expires,
+          value: { key },
+          version: 1,
+        };
+        await raw.set(`${prefix}${collection}::${key}`, JSON.stringify(doc));
+        const expected = documentToEntry(JSON.stringify(doc));
+        const { value, ttl } = await store.ttl(key, { collection });
+        expect(value, key).toEqual({ key });
+        expect(Math.abs((ttl ?? 0) - (expected.expiresAt! - Date.now()) / 1000), key).toBeLessThan(5);
+      }
+      const bad: Record<string, Record<string, unknown>> = {
+        notLeap: { expires_at: '2027-02-29T00:00:00+00:00' },
+        month13: { expires_at: '2027-13-01T00:00:00+00:00' },
+        noOffset: { expires_at: '2027-03-01T00:00:00' },
+        letters: { created_at: '2026-0x-01T00:00:00+00:00' },
+        number: { created_at: 12 },
+        noValue: { value: undefined },
+      };
+      for (const [key, fields] of Object.entries(bad)) {
+        const doc = { created_at: '2026-01-01T00:00:00+00:00', value: { a: 1 }, version: 1, ...fields };
+        await raw.set(`${prefix}${collection}::${key}`, JSON.stringify(doc));
+        expect(() => documentToEntry(JSON.stringify(doc)), key).toThrow(DeserializationError);
+        await expect(store.get(key, { collection }), key).rejects.toBeInstanceOf(DeserializationError);
+      }
+      // A value stored as a JSON string (the Firestore form) is read too.
+      await raw.set(`${prefix}${collection}::str`, JSON.stringify({ value: '{"s":1}', version: 1 }));
+      expect(await store.get('str', { collection })).toEqual({ s: 1 });
+    });
+
     test('an entry Redis expired natively is gone', async () => {
       const store = make();
       const collection = fresh('native');
@@ -225,7 +270,16 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
 
   describe('collection names', () => {
     test('plain names are unchanged; names that could alias are encoded reversibly', () => {
-      for (const name of ['mcp-oauth-proxy-clients', 'a:b', ':a', 'a b', '🔑', 'x%', 'a*?[]{}\\', 'a%3A%3Ab']) {
+      for (const name of [
+        'mcp-oauth-proxy-clients',
+        'a:b',
+        ':a',
+        'a b',
+        '🔑',
+        'x%',
+        'a*?[]{}\\',
+        'a%3A%3Ab',
+      ]) {
         expect(encodeCollection(name)).toBe(name);
       }
       const tricky = ['a::b', 'a:', '::', ':', '%', '%3A', '%a', 'a::', '%25'];

@@ -1,0 +1,178 @@
+/**
+ * RedisStore against the floor (raw ioredis sending the same commands and parsing the same
+ * documents) and against `@keyv/redis` through Keyv 5, on the server at OAUTH_KV_TEST_REDIS_URL
+ * (default: the local one). Every key lives under a per-run prefix, deleted afterwards (SCAN + UNLINK
+ * on that prefix only).
+ *
+ * Targets: single operations within 1.25× of raw, at or ahead of Keyv; getMany(100) under 3× a
+ * single get.
+ */
+import { randomBytes } from 'node:crypto';
+import KeyvRedis from '@keyv/redis';
+import { Redis } from 'ioredis';
+import Keyv from 'keyv';
+import { RedisStore } from '../src/stores/redis.js';
+import { newBench, report } from './lib.js';
+
+const URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+export default async function run(): Promise<void> {
+  const tag = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const prefix = `${tag}:`;
+  const raw = new Redis(URL);
+  const store = new RedisStore({ url: URL, keyPrefix: prefix });
+  const keyvStore = new KeyvRedis(URL, { namespace: `${tag}-keyv` });
+  const keyv = new Keyv({ store: keyvStore, namespace: `${tag}-keyv`, useKeyPrefix: false });
+  keyv.on('error', () => {});
+  try {
+    const c = 'mcp-upstream-tokens';
+    const value = {
+      access_token: randomBytes(32).toString('base64url'),
+      refresh_token: randomBytes(32).toString('base64url'),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'openid profile email offline_access',
+      client_id: 'https://app.example/client.json',
+    };
+    const keys = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+    const entries = keys.map((k) => [k, value] as const);
+    const rawKey = (k: string) => `${prefix}raw-${c}::${k}`;
+    const rawKeys = keys.map(rawKey);
+    /** The py-key-value document the store writes, built the plain way. */
+    const doc = (key: string) => {
+      const now = Date.now();
+      return JSON.stringify({
+        collection: c,
+        created_at: new Date(now).toISOString().replace('Z', '+00:00'),
+        expires_at: new Date(now + 3_600_000).toISOString().replace('Z', '+00:00'),
+        key,
+        value,
+        version: 1,
+      });
+    };
+    const parse = (text: string | null) => {
+      if (text === null) throw new Error('missing');
+      const d = JSON.parse(text) as { value: unknown; expires_at?: string };
+      if (d.expires_at !== undefined && Date.parse(d.expires_at) <= Date.now()) return undefined;
+      return d.value;
+    };
+    await store.putMany(entries, { collection: c, ttl: 3600 });
+    const seed = raw.multi();
+    for (const k of keys) seed.set(rawKey(k), doc(k), 'PX', 3_600_000);
+    await seed.exec();
+    await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 })));
+
+    let n = 0;
+    const bench = newBench({ time: 1500 });
+    bench
+      .add('oauth-kv get', async () => {
+        await store.get('token-1', { collection: c });
+      })
+      .add('raw ioredis get', async () => {
+        parse(await raw.get(rawKey('token-1')));
+      })
+      .add('keyv get', async () => {
+        await keyv.get('token-1');
+      })
+      .add('oauth-kv put', async () => {
+        await store.put('put-1', value, { collection: c, ttl: 3600 });
+      })
+      .add('raw ioredis put', async () => {
+        await raw.set(rawKey('put-1'), doc('put-1'), 'PX', 3_600_000);
+      })
+      .add('keyv set', async () => {
+        await keyv.set('put-1', value, 3_600_000);
+      })
+      .add(
+        'oauth-kv take',
+        async () => {
+          if ((await store.take(`take-${n}`, { collection: c })) === undefined) throw new Error('missing');
+        },
+        {
+          beforeEach: async () => {
+            n++;
+            await store.put(`take-${n}`, value, { collection: c, ttl: 3600 });
+          },
+        },
+      )
+      .add(
+        'raw ioredis take',
+        async () => {
+          parse(await raw.getdel(rawKey(`take-${n}`)));
+        },
+        {
+          beforeEach: async () => {
+            n++;
+            await raw.set(rawKey(`take-${n}`), doc(`take-${n}`), 'PX', 3_600_000);
+          },
+        },
+      )
+      .add(
+        'keyv get+delete',
+        async () => {
+          await keyv.get(`take-${n}`);
+          await keyv.delete(`take-${n}`);
+        },
+        {
+          beforeEach: async () => {
+            n++;
+            await keyv.set(`take-${n}`, value, 3_600_000);
+          },
+        },
+      )
+      .add('oauth-kv getMany(100)', async () => {
+        await store.getMany(keys, { collection: c });
+      })
+      .add('raw ioredis getMany(100)', async () => {
+        (await raw.mget(rawKeys)).map(parse);
+      })
+      .add('keyv getMany(100)', async () => {
+        await keyv.getMany(keys);
+      })
+      .add('oauth-kv putMany(100)', async () => {
+        await store.putMany(entries, { collection: c, ttl: 3600 });
+      })
+      .add('raw ioredis putMany(100)', async () => {
+        const tx = raw.multi();
+        for (const k of keys) tx.set(rawKey(k), doc(k), 'PX', 3_600_000);
+        await tx.exec();
+      })
+      .add('keyv setMany(100)', async () => {
+        await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 })));
+      })
+      .add('oauth-kv 100 sequential gets', async () => {
+        for (const key of keys) await store.get(key, { collection: c });
+      });
+
+    await report('redis', bench, {
+      'get / raw': ['oauth-kv get', 'raw ioredis get'],
+      'put / raw': ['oauth-kv put', 'raw ioredis put'],
+      'take / raw': ['oauth-kv take', 'raw ioredis take'],
+      'getMany(100) / raw': ['oauth-kv getMany(100)', 'raw ioredis getMany(100)'],
+      'putMany(100) / raw': ['oauth-kv putMany(100)', 'raw ioredis putMany(100)'],
+      'get / keyv': ['oauth-kv get', 'keyv get'],
+      'put / keyv': ['oauth-kv put', 'keyv set'],
+      'take / keyv get+delete': ['oauth-kv take', 'keyv get+delete'],
+      'getMany(100) / keyv': ['oauth-kv getMany(100)', 'keyv getMany(100)'],
+      'putMany(100) / keyv': ['oauth-kv putMany(100)', 'keyv setMany(100)'],
+      'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
+      'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
+    });
+  } finally {
+    await store.close();
+    await keyv.disconnect().catch(() => {});
+    await unlinkMatching(raw, `${tag}*`);
+    raw.disconnect();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
