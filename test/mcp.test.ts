@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { DeserializationError, StoreClosedError } from '../src/errors.js';
@@ -8,6 +11,7 @@ import {
   OAuthClientsStore,
   OAuthStateStore,
 } from '../src/integrations/mcp.js';
+import { FileStore } from '../src/stores/file.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
@@ -385,6 +389,10 @@ function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncK
 }
 
 describeRaces('MemoryStore, one instance', () => new MemoryStore(), false);
+
+const fileDirectory = mkdtempSync(join(tmpdir(), 'oauth-kv-mcp-races-'));
+afterAll(() => rmSync(fileDirectory, { recursive: true, force: true }));
+describeRaces('FileStore, two instances on one directory', () => new FileStore({ directory: fileDirectory }));
 
 const redis = await findBackend('redis');
 const postgres = await findBackend('postgres');
