@@ -49,6 +49,7 @@ export default async function run(): Promise<void> {
   const npm = createRequire(import.meta.url)('fernet') as FernetNpm;
   const secret = new npm.Secret(key);
   const store = withEncryption(new MemoryStore({ sweepIntervalMs: 0 }), { keys: [key] });
+  const bound = withEncryption(new MemoryStore({ sweepIntervalMs: 0 }), { keys: [key], bindToKey: true });
 
   // Sanity: each task really round-trips.
   if (ours.decryptText(ours.encrypt(text)) !== text) throw new Error('ours does not round-trip');
@@ -70,6 +71,10 @@ export default async function run(): Promise<void> {
     .add('EncryptionWrapper put+get 1 KB (MemoryStore)', async () => {
       await store.put('client', value as never, { collection: 'bench' });
       sink += Object.keys((await store.get('client', { collection: 'bench' })) ?? {}).length;
+    })
+    .add('EncryptionWrapper bindToKey put+get 1 KB (MemoryStore)', async () => {
+      await bound.put('client', value as never, { collection: 'bench' });
+      sink += Object.keys((await bound.get('client', { collection: 'bench' })) ?? {}).length;
     });
 
   await report('fernet', bench, {
@@ -81,8 +86,13 @@ export default async function run(): Promise<void> {
       'EncryptionWrapper put+get 1 KB (MemoryStore)',
       'oauth-kv Fernet encrypt+decrypt 1 KB',
     ],
+    'bindToKey / plain wrapper': [
+      'EncryptionWrapper bindToKey put+get 1 KB (MemoryStore)',
+      'EncryptionWrapper put+get 1 KB (MemoryStore)',
+    ],
   });
   await store.close();
+  await bound.close();
   if (sink === 0) throw new Error('benchmark tasks did no work');
 }
 
