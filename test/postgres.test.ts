@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -186,6 +187,11 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
         'CREATE INDEX IF NOT EXISTS "idx_kv_store_expires_at" ON "kv_store"(expires_at) WHERE expires_at IS NOT NULL',
       );
       expect(PostgresStore.ddl({ schema: 'oauth', table: 'tokens' })[0]).toContain('"oauth"."tokens"');
+      // py-key-value names the index of a long table after a hash of the table name.
+      const long = 'a'.repeat(50);
+      expect(PostgresStore.ddl({ table: long })[1]).toBe(
+        `CREATE INDEX IF NOT EXISTS "idx_${createHash('sha256').update(long).digest('hex').slice(0, 16)}_exp" ON "${long}"(expires_at) WHERE expires_at IS NOT NULL`,
+      );
     });
 
     test('the created table has the exact column types, primary key and partial expiry index', async () => {

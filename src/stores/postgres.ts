@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { PoolConfig } from 'pg';
 import { BaseStore, type BaseStoreOptions } from '../base-store.js';
 import type { JsonObject, KeysPage, StoreCapabilities } from '../contract.js';
@@ -601,8 +602,12 @@ function statements(t: string): Statements {
 
 function ddlStatements(table: string, schema: string | undefined): string[] {
   const t = schema === undefined ? quote(table) : `${quote(schema)}.${quote(table)}`;
-  // PostgreSQL truncates identifiers to 63 bytes, as it does for py-key-value's unquoted name.
-  const index = quote(`idx_${table}_expires_at`.slice(0, 63));
+  // py-key-value's index name; past PostgreSQL's 63-byte identifier limit it uses a hash instead.
+  let indexName = `idx_${table}_expires_at`;
+  if (indexName.length > 63) {
+    indexName = `idx_${createHash('sha256').update(table).digest('hex').slice(0, 16)}_exp`;
+  }
+  const index = quote(indexName);
   return [
     `CREATE TABLE IF NOT EXISTS ${t} (collection TEXT NOT NULL, key TEXT NOT NULL, value JSONB NOT NULL, ` +
       'ttl DOUBLE PRECISION, created_at TIMESTAMPTZ, expires_at TIMESTAMPTZ, PRIMARY KEY (collection, key))',
