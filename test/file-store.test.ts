@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import {
   chmod,
   copyFile,
@@ -432,7 +432,14 @@ describe('FileStore on disk', () => {
     await s.put('seed', {}, { collection: 'l' });
     const lock = join(dir, 'store', 'l', '.lock-k');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
-    await writeFile(lock, JSON.stringify({ pid: dead, host: hostname(), nonce: 'aa', at: Date.now() }));
+    const owner = lockOwnerOfThisProcess();
+    await writeFile(lock, JSON.stringify({ pid: dead, host: owner, nonce: 'aa', at: Date.now() }));
+    // The same dead pid in another container (other PID namespace) is not known to be dead: kept.
+    const elsewhere = join(dir, 'store', 'l', '.lock-k9');
+    await writeFile(
+      elsewhere,
+      JSON.stringify({ pid: dead, host: `${hostname()} pid:[1]`, nonce: 'cc', at: Date.now() }),
+    );
     expect(await s.putIfAbsent('k', { a: 1 }, { collection: 'l' })).toBe(true);
     await expect(stat(lock)).rejects.toMatchObject({ code: 'ENOENT' });
 
@@ -450,7 +457,11 @@ describe('FileStore on disk', () => {
     await writeFile(join(dir, 'store', 'l', '.lock-k3'), '');
     await utimes(join(dir, 'store', 'l', '.lock-k3'), old, old);
     expect(await s.putIfAbsent('k3', { a: 1 }, { collection: 'l' })).toBe(true);
+    await expect(s.putIfAbsent('k9', { a: 1 }, { collection: 'l' })).rejects.toBeInstanceOf(
+      StoreTimeoutError,
+    );
     await utimes(join(dir, 'store', 'l', '.lock-k2'), old, old);
+    await utimes(elsewhere, old, old);
     await s.cull();
     expect((await readdir(join(dir, 'store', 'l'))).sort()).toEqual(['k.json', 'k3.json', 'seed.json']);
   });
@@ -509,6 +520,17 @@ describe('FileStore on disk', () => {
     expect(await make().get('k')).toEqual({ a: 1 });
   });
 });
+
+/** The holder identity FileStore records in its locks: host name and, on Linux, PID namespace. */
+function lockOwnerOfThisProcess(): string {
+  let namespace = '';
+  try {
+    namespace = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // not Linux
+  }
+  return namespace ? `${hostname()} ${namespace}` : hostname();
+}
 
 async function walk(root: string): Promise<string[]> {
   const out: string[] = [];

@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import {
   chmod,
   link,
@@ -84,7 +85,20 @@ const TRASH_PREFIX = '.trash-';
 const LOCK_PREFIX = '.lock-';
 const BREAK_PREFIX = '.brk-';
 const ENTRY_SUFFIX = '.json';
-const HOST = hostname();
+/** Who holds a lock: host name plus, on Linux, the PID namespace (containers can share a host name). */
+let holderIdentity: string | undefined;
+function lockOwner(): string {
+  if (holderIdentity === undefined) {
+    let namespace = '';
+    try {
+      namespace = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      // not Linux: the host name alone
+    }
+    holderIdentity = `${hostname()}${namespace ? ` ${namespace}` : ''}`;
+  }
+  return holderIdentity;
+}
 /** Parallel file operations of one bulk call or scan. */
 const PARALLEL = 16;
 /** Attempts of an operation whose collection directory vanished under it (destroyCollection, cull). */
@@ -699,7 +713,9 @@ export class FileStore extends BaseStore {
       try {
         const handle = await open(lockPath, 'wx', this.#fileMode);
         try {
-          await handle.writeFile(JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() }));
+          await handle.writeFile(
+            JSON.stringify({ pid: process.pid, host: lockOwner(), nonce, at: Date.now() }),
+          );
         } finally {
           await handle.close();
         }
@@ -729,7 +745,10 @@ export class FileStore extends BaseStore {
     if (info === undefined || text === undefined) return;
     const holder = parseLock(text);
     const deadHolder =
-      holder !== undefined && holder.host === HOST && holder.pid !== process.pid && !processAlive(holder.pid);
+      holder !== undefined &&
+      holder.host === lockOwner() &&
+      holder.pid !== process.pid &&
+      !processAlive(holder.pid);
     if (!deadHolder && Date.now() - info.mtimeMs <= this.#staleLockMs) return;
     const identity = holder?.nonce ?? `${info.ino}-${Math.trunc(info.mtimeMs)}`;
     const marker = join(dir, BREAK_PREFIX + identity);
