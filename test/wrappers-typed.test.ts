@@ -30,6 +30,13 @@ describe('typedCollection', () => {
     expectTypeOf(got).toEqualTypeOf<z.output<typeof Client> | undefined>();
     expect(got).toEqual(value);
     expect(clients.collection).toBe('clients');
+    // TypedCollection<T> names the value type; the constructor takes the schema directly.
+    type ClientValue = z.infer<typeof Client>;
+    const annotated: TypedCollection<ClientValue> = new TypedCollection(memory(), 'clients', Client);
+    expectTypeOf(annotated.get).returns.resolves.toEqualTypeOf<ClientValue | undefined>();
+    const withDefault = typedCollection(memory(), 'c', z.object({ scope: z.string().default('openid') }));
+    expectTypeOf(withDefault.put).parameter(1).toEqualTypeOf<{ scope?: string | undefined }>();
+    expectTypeOf(withDefault.get).returns.resolves.toEqualTypeOf<{ scope: string } | undefined>();
   });
 
   test('an invalid write throws ValidationError with paths and messages, never the value; nothing is written', async () => {

@@ -72,15 +72,22 @@ export interface TypedTtlResult<T> {
  * await clients.put('c1', { client_id: 'c1', redirect_uris: ['https://app.example/cb'] });
  * const client = await clients.get('c1'); // typed as z.output<typeof Client> | undefined
  * ```
+ *
+ * `T` is the type reads return (the schema's output), `I` the type writes accept (its input).
  */
-export class TypedCollection<S extends StandardSchemaV1> {
+export class TypedCollection<T, I = T> {
   readonly #store: AsyncKeyValue;
   readonly #collection: string;
-  readonly #schema: S;
+  readonly #schema: StandardSchemaV1<I, T>;
   readonly #onInvalid: 'throw' | 'undefined';
   readonly #ttl: number | undefined;
 
-  constructor(store: AsyncKeyValue, collection: string, schema: S, options: TypedCollectionOptions = {}) {
+  constructor(
+    store: AsyncKeyValue,
+    collection: string,
+    schema: StandardSchemaV1<I, T>,
+    options: TypedCollectionOptions = {},
+  ) {
     validateName(collection, 'collection');
     if (
       typeof schema !== 'object' ||
@@ -116,7 +123,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * const client = await clients.get('c1');
    * ```
    */
-  async get(key: string): Promise<StandardSchemaV1.InferOutput<S> | undefined> {
+  async get(key: string): Promise<T | undefined> {
     return this.#read(await this.#store.get(key, this.#options()));
   }
 
@@ -128,7 +135,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * const [a, b] = await clients.getMany(['a', 'b']);
    * ```
    */
-  async getMany(keys: readonly string[]): Promise<(StandardSchemaV1.InferOutput<S> | undefined)[]> {
+  async getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
     const stored = await this.#store.getMany(keys, this.#options());
     return Promise.all(stored.map((value) => this.#read(value)));
   }
@@ -141,7 +148,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * const { value, ttl } = await codes.ttl('code-1');
    * ```
    */
-  async ttl(key: string): Promise<TypedTtlResult<StandardSchemaV1.InferOutput<S>>> {
+  async ttl(key: string): Promise<TypedTtlResult<T>> {
     const result = await this.#store.ttl(key, this.#options());
     const value = await this.#read(result.value);
     return { value, ttl: value === undefined ? undefined : result.ttl };
@@ -155,7 +162,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * await clients.put('c1', { client_id: 'c1', redirect_uris: [] });
    * ```
    */
-  async put(key: string, value: StandardSchemaV1.InferInput<S>, options?: TypedPutOptions): Promise<void> {
+  async put(key: string, value: I, options?: TypedPutOptions): Promise<void> {
     validateName(key, 'key');
     const ttl = this.#ttlOf(options);
     const stored = await this.#write(value);
@@ -170,10 +177,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * await clients.putMany([['a', clientA], ['b', clientB]]);
    * ```
    */
-  async putMany(
-    entries: ReadonlyArray<readonly [string, StandardSchemaV1.InferInput<S>]>,
-    options?: TypedPutOptions,
-  ): Promise<void> {
+  async putMany(entries: ReadonlyArray<readonly [string, I]>, options?: TypedPutOptions): Promise<void> {
     if (!Array.isArray(entries)) throw new TypeError('putMany takes an array of [key, value] pairs');
     const ttl = this.#ttlOf(options);
     const stored: [string, JsonObject][] = [];
@@ -208,7 +212,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * const code = await codes.take('code-1'); // single use
    * ```
    */
-  async take(key: string): Promise<StandardSchemaV1.InferOutput<S> | undefined> {
+  async take(key: string): Promise<T | undefined> {
     return this.#read(await this.#store.take(key, this.#options()));
   }
 
@@ -220,11 +224,7 @@ export class TypedCollection<S extends StandardSchemaV1> {
    * const first = await seen.putIfAbsent(jti, { at: Date.now() }, { ttl: 600 });
    * ```
    */
-  async putIfAbsent(
-    key: string,
-    value: StandardSchemaV1.InferInput<S>,
-    options?: TypedPutOptions,
-  ): Promise<boolean> {
+  async putIfAbsent(key: string, value: I, options?: TypedPutOptions): Promise<boolean> {
     validateName(key, 'key');
     const ttl = this.#ttlOf(options);
     const stored = await this.#write(value);
@@ -262,10 +262,10 @@ export class TypedCollection<S extends StandardSchemaV1> {
     return wrap(result.value);
   }
 
-  async #read(stored: JsonObject | undefined): Promise<StandardSchemaV1.InferOutput<S> | undefined> {
+  async #read(stored: JsonObject | undefined): Promise<T | undefined> {
     if (stored === undefined) return undefined;
     const result = await this.#schema['~standard'].validate(unwrap(stored));
-    if (!result.issues) return result.value as StandardSchemaV1.InferOutput<S>;
+    if (!result.issues) return result.value;
     if (this.#onInvalid === 'undefined') return undefined;
     throw validationError(
       `A value stored in collection ${JSON.stringify(this.#collection)} does not match the schema`,
@@ -338,6 +338,11 @@ export function typedCollection<S extends StandardSchemaV1>(
   collection: string,
   schema: S,
   options: TypedCollectionOptions = {},
-): TypedCollection<S> {
-  return new TypedCollection(store, collection, schema, options);
+): TypedCollection<StandardSchemaV1.InferOutput<S>, StandardSchemaV1.InferInput<S>> {
+  return new TypedCollection(
+    store,
+    collection,
+    schema as StandardSchemaV1<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>>,
+    options,
+  );
 }
