@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoreCapabilities } from '../src/contract.js';
 import { InvalidKeyError, InvalidTTLError, NotSupportedError, SerializationError } from '../src/errors.js';
-import { createOidcAdapter } from '../src/integrations/oidc-provider.js';
+import { createOidcAdapter, OidcAlreadyConsumedError } from '../src/integrations/oidc-provider.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 
@@ -70,7 +70,7 @@ describe('createOidcAdapter', () => {
     expect(await at.find('x')).toBeUndefined();
   });
 
-  it('consume sets consumed (epoch seconds), keeps the first time, and keeps the TTL', async () => {
+  it('consume sets consumed (epoch seconds) and keeps the TTL', async () => {
     const { Adapter, time } = setup();
     const codes = new Adapter('AuthorizationCode');
     await codes.upsert('code1', { jti: 'code1', grantId: 'g1' }, 60);
@@ -80,11 +80,46 @@ describe('createOidcAdapter', () => {
     const found = await codes.find('code1');
     expect(found?.consumed).toBeGreaterThanOrEqual(before);
     expect(found?.consumed).toBeLessThanOrEqual(after);
-    const first = found?.consumed;
-    await codes.consume('code1');
-    expect((await codes.find('code1'))?.consumed).toBe(first);
     time.now += 60_000;
     expect(await codes.find('code1')).toBeUndefined();
+  });
+
+  it('a second consume throws OidcAlreadyConsumedError, shaped as oidc-provider’s invalid_grant', async () => {
+    const { Adapter } = setup();
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('code1', { jti: 'code1' }, 60);
+    await codes.consume('code1');
+    const first = (await codes.find('code1'))?.consumed;
+    const err = await codes.consume('code1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OidcAlreadyConsumedError);
+    expect(err).toMatchObject({ expose: true, statusCode: 400, message: 'invalid_grant' });
+    expect((await codes.find('code1'))?.consumed).toBe(first);
+  });
+
+  it('with exclusiveConsume: false a second consume keeps the first time quietly', async () => {
+    const { Adapter } = setup({ exclusiveConsume: false });
+    const codes = new Adapter('RefreshToken');
+    await codes.upsert('r1', { jti: 'r1' }, 60);
+    await codes.consume('r1');
+    const first = (await codes.find('r1'))?.consumed;
+    await expect(codes.consume('r1')).resolves.toBeUndefined();
+    expect((await codes.find('r1'))?.consumed).toBe(first);
+  });
+
+  it('exactly one of 30 concurrent consumes on two replicas wins', async () => {
+    const { store } = setup();
+    const replicas = [
+      new (createOidcAdapter(store))('AuthorizationCode'),
+      new (createOidcAdapter(store))('AuthorizationCode'),
+    ];
+    await replicas[0]!.upsert('race', { jti: 'race' }, 60);
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => replicas[i % 2]!.consume('race')),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(OidcAlreadyConsumedError);
+    }
   });
 
   it('consume of a missing entry is a no-op and does not create it', async () => {

@@ -11,12 +11,16 @@ import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
 import {
+  authorizationCode,
+  CODE_CLIENT,
   clientCredentials,
   deviceAuthorization,
   introspect,
   type OidcServer,
   pollDeviceCode,
   readRegistration,
+  redeemCode,
+  refresh,
   registerClient,
   revoke,
   startOidcServer,
@@ -88,6 +92,42 @@ for (const backing of backings) {
       const read = await readRegistration(b.server, client);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ client_id: client.clientId, client_name: 'service' });
+    });
+
+    it('the authorization code flow hops between replicas; a code is redeemed exactly once', async () => {
+      const a = await replica();
+      const b = await replica();
+      const client = await registerClient(a.server, CODE_CLIENT);
+      const { code, verifier } = await authorizationCode(a.server, b.server, client);
+
+      const redemptions = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => redeemCode(i % 2 ? a.server : b.server, client, code, verifier)),
+      );
+      const won = redemptions.filter((r) => r.status === 200);
+      expect(won).toHaveLength(1);
+      expect(won[0]!.body).toMatchObject({ token_type: 'Bearer', scope: 'openid offline_access' });
+      for (const r of redemptions) if (r.status !== 200) expect(r.body.error).toBe('invalid_grant');
+    });
+
+    it('a refresh token used concurrently on two replicas rotates exactly once', async () => {
+      const a = await replica();
+      const b = await replica();
+      const client = await registerClient(b.server, CODE_CLIENT);
+      const { code, verifier } = await authorizationCode(b.server, a.server, client);
+      const tokens = await redeemCode(a.server, client, code, verifier);
+      expect(tokens.body.refresh_token).toBeTypeOf('string');
+
+      // A refresh on the other replica works (the grant, session and token are all shared).
+      const first = await refresh(b.server, client, tokens.body.refresh_token as string);
+      expect(first.status).toBe(200);
+      const rotated = first.body.refresh_token as string;
+      expect(rotated).not.toBe(tokens.body.refresh_token);
+
+      const refreshes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => refresh(i % 2 ? a.server : b.server, client, rotated)),
+      );
+      expect(refreshes.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const r of refreshes) if (r.status !== 200) expect(r.body.error).toBe('invalid_grant');
     });
 
     it('over oauth-kv’s EncryptionWrapper the store holds only Fernet tokens and replicas still agree', async () => {

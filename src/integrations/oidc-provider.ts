@@ -55,7 +55,7 @@ export interface OidcAdapter {
   findByUid(uid: string): Promise<OidcPayload | undefined>;
   /** The `DeviceCode` whose `userCode` is `userCode`. */
   findByUserCode(userCode: string): Promise<OidcPayload | undefined>;
-  /** Marks `id` consumed (the first consumption time is kept). */
+  /** Marks `id` consumed (the first consumption time is kept; see `exclusiveConsume`). */
   consume(id: string): Promise<void>;
   /** Deletes `id` and its lookups. */
   destroy(id: string): Promise<void>;
@@ -95,6 +95,46 @@ export interface OidcAdapterOptions {
    * in-memory adapter, so an entry outlives the `exp` checks of replicas whose clocks lag.
    */
   clockTolerance?: number | undefined;
+  /**
+   * Make `consume` exactly-once across replicas (default `true`). oidc-provider checks
+   * `consumed` and then calls `consume`, so two replicas redeeming one authorization code,
+   * device code or refresh token at the same moment could both succeed. With this on, the
+   * `consume` that loses the race throws an {@link OidcAlreadyConsumedError}, which
+   * oidc-provider answers with `invalid_grant`; only one redemption goes through. `false`: the
+   * losing `consume` returns quietly (oidc-provider's in-memory adapter behaviour).
+   */
+  exclusiveConsume?: boolean | undefined;
+}
+
+/**
+ * Thrown by `consume` when another call consumed the same entry first (see
+ * {@link OidcAdapterOptions.exclusiveConsume}). It carries the fields oidc-provider uses to answer
+ * with an OAuth error (`expose`, `statusCode` 400, `message` = `"invalid_grant"`), so the losing
+ * request gets `{"error":"invalid_grant"}` instead of a server error.
+ *
+ * @example
+ * ```ts
+ * import { OidcAlreadyConsumedError } from 'oauth-kv/oidc-provider';
+ *
+ * provider.on('grant.error', (ctx, err) => {
+ *   if (err instanceof OidcAlreadyConsumedError) console.warn('concurrent redemption refused');
+ * });
+ * ```
+ */
+export class OidcAlreadyConsumedError extends Error {
+  /** Read by oidc-provider: the error is an OAuth error to show the client. */
+  readonly expose = true;
+  /** The HTTP status oidc-provider answers with. */
+  readonly statusCode = 400;
+  /** The OAuth `error`, as oidc-provider's own errors carry it. */
+  readonly error = 'invalid_grant';
+  /** The OAuth `error_description`. */
+  readonly error_description = 'grant source already consumed';
+
+  constructor() {
+    super('invalid_grant');
+    this.name = 'OidcAlreadyConsumedError';
+  }
 }
 
 /** Models whose instances belong to a grant and go when it is revoked (as in oidc-provider). */
@@ -128,8 +168,9 @@ const GRANT_MAX_PAGES = 1000;
  * Each model has its own collection; the secondary lookups (`uid` → session, `userCode` →
  * device code, grant → members) are written with the same TTL as the payload and checked on
  * read, so a stale lookup is ignored. `consume` records the time apart from the payload with an
- * atomic `putIfAbsent` (the first consumption wins and a concurrent `destroy` is never undone);
- * `find` returns it as `consumed` in epoch seconds. `revokeByGrantId` deletes every member of the
+ * atomic `putIfAbsent`: the first consumption wins (a later one throws
+ * {@link OidcAlreadyConsumedError} unless `exclusiveConsume` is off) and a concurrent `destroy` is
+ * never undone; `find` returns it as `consumed` in epoch seconds. `revokeByGrantId` deletes every member of the
  * grant, after which they read as absent.
  *
  * The store must enumerate keys (`capabilities.keys`), which grant revocation needs; every
@@ -167,6 +208,7 @@ export function createOidcAdapter(
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
     throw new RangeError(`clockTolerance must be a finite number of seconds >= 0, got ${String(tolerance)}`);
   }
+  const exclusiveConsume = options.exclusiveConsume ?? true;
   const grantCollection = (grantId: string) => `${prefix}grant:${grantId}`;
 
   /** Deletes a payload's lookups that still point at `id` (others belong to someone else). */
@@ -265,7 +307,12 @@ export function createOidcAdapter(
       const { value, ttl } = await store.ttl(id, { collection: this.#collection });
       if (value === undefined || ttl === 0) return;
       if (CONSUMABLE.has(this.#model)) {
-        await store.putIfAbsent(id, { consumed }, { collection: `${this.#collection}:consumed`, ttl });
+        const first = await store.putIfAbsent(
+          id,
+          { consumed },
+          { collection: `${this.#collection}:consumed`, ttl },
+        );
+        if (!first && exclusiveConsume) throw new OidcAlreadyConsumedError();
         return;
       }
       // A model oidc-provider does not consume today: record it in the payload itself.

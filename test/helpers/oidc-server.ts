@@ -2,7 +2,7 @@
  * Runs a real oidc-provider on a free loopback port with a given adapter, and a few HTTP helpers
  * for its endpoints.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
@@ -34,15 +34,26 @@ export async function startOidcServer(adapter: OidcAdapterConstructor): Promise<
     adapter,
     jwks: JWKS,
     cookies: { keys: ['test-cookie-key-shared-by-replicas'] },
-    scopes: ['api:read', 'api:write'],
-    ttl: { ClientCredentials: 600, DeviceCode: 600, Session: 600 },
+    scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+    ttl: {
+      AccessToken: 600,
+      IdToken: 600,
+      RefreshToken: 6000,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+      Session: 600,
+      Grant: 6000,
+      Interaction: 600,
+    },
+    rotateRefreshToken: true,
+    pkce: { required: () => true },
     features: {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: { enabled: true, allowedPolicy: async () => true },
       registration: { enabled: true },
       deviceFlow: { enabled: true },
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: true },
     },
   });
   for (const event of ['server_error', 'grant.error', 'introspection.error', 'registration_create.error']) {
@@ -207,4 +218,105 @@ export async function submitUserCode(formFrom: OidcServer, submitTo: OidcServer,
     body: new URLSearchParams({ xsrf, user_code: userCode }),
   });
   return { status: res.status, html: await res.text() };
+}
+
+export const CODE_REDIRECT = 'http://127.0.0.1:9/cb';
+
+/** Metadata of a confidential authorization-code client with refresh tokens. */
+export const CODE_CLIENT = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: [CODE_REDIRECT],
+  scope: undefined,
+};
+
+/**
+ * The authorization code flow through oidc-provider's development interactions, hopping between
+ * two replicas at every step (authorization on `a`, login and consent on `b`): returns the code
+ * and the PKCE verifier.
+ */
+export async function authorizationCode(
+  a: OidcServer,
+  b: OidcServer,
+  client: Registered,
+): Promise<{ code: string; verifier: string }> {
+  const jar = new Map<string, string>();
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const go = async (server: OidcServer, path: string, form?: Record<string, string>) => {
+    const res = await fetch(new URL(path, server.url), {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: {
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: form ? new URLSearchParams(form) : undefined,
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    await res.text();
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location) throw new Error(`${path} answered ${res.status}`);
+    return location;
+  };
+  const auth = new URLSearchParams({
+    client_id: client.clientId,
+    response_type: 'code',
+    redirect_uri: CODE_REDIRECT,
+    scope: 'openid offline_access',
+    prompt: 'consent',
+    state: 'st',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  let location = await go(a, `/auth?${auth}`);
+  for (let step = 0; step < 6 && location.startsWith('/interaction/'); step++) {
+    const uid = location.split('/')[2]!;
+    const prompt = jar.has('_seen_login') ? 'consent' : 'login';
+    jar.set('_seen_login', '1');
+    const resume = await go(
+      b,
+      `/interaction/${uid}`,
+      prompt === 'login' ? { prompt, login: 'alice' } : { prompt },
+    );
+    location = await go(a, resume);
+  }
+  const url = new URL(location, a.url);
+  const code = url.searchParams.get('code');
+  if (!code)
+    throw new Error(`no code in ${url.origin}${url.pathname} (error=${url.searchParams.get('error')})`);
+  return { code, verifier };
+}
+
+/** Redeems an authorization code. */
+export function redeemCode(server: OidcServer, client: Registered, code: string, verifier: string) {
+  return call(`${server.url}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: basic(client.clientId, client.clientSecret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: CODE_REDIRECT,
+    }),
+  });
+}
+
+/** Uses a refresh token. */
+export function refresh(server: OidcServer, client: Registered, refreshToken: string) {
+  return call(`${server.url}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: basic(client.clientId, client.clientSecret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
 }
