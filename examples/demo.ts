@@ -116,12 +116,13 @@ function waitFor<T extends DemoEvent['type']>(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      child.off('message', check);
+      child.off('message', onMessage);
       child.off('exit', onExit);
       if (err) reject(err);
       else resolveEvent(value as Extract<DemoEvent, { type: T }>);
     }
-    child.on('message', () => setImmediate(check));
+    const onMessage = () => setImmediate(check);
+    child.on('message', onMessage);
     child.once('exit', onExit);
     check();
   });
