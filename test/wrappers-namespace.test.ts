@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { AsyncKeyValue, StoreCapabilities } from '../src/contract.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -117,6 +118,44 @@ describe('NamespaceWrapper', () => {
     expect(await a.get('b::x', { collection: 'c' })).toEqual({ who: 'a2' });
     expect(await ab.get('x', { collection: 'b' })).toEqual({ who: 'ab2' });
   });
+
+  test.each(MODES)(
+    '%s mode: property: distinct (prefix, collection, key) triples never share an entry',
+    async (mode) => {
+      // A small pool of look-alikes (":" escapes to "%3A", "%" to "%25") makes collisions likely.
+      const tricky = fc.constantFrom(':', '%3A', '%', '%25', 'a::', 'a%3A%3A');
+      const name = fc.oneof(
+        { arbitrary: tricky, weight: 4 },
+        { arbitrary: fc.stringMatching(/^[:%3Aa/]{1,6}$/), weight: 1 },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(name, name, name), { minLength: 1, maxLength: 40 }),
+          async (triples) => {
+            const backing = memory();
+            const expected = new Map<string, number>();
+            for (const [i, [prefix, collection, key]] of triples.entries()) {
+              const single = mode === 'single' ? 'shared' : undefined;
+              await new NamespaceWrapper(backing, { prefix, mode, collection: single }).put(
+                key,
+                { i },
+                { collection },
+              );
+              expected.set(JSON.stringify([prefix, collection, key]), i);
+            }
+            for (const [triple, i] of expected) {
+              const [prefix, collection, key] = JSON.parse(triple) as [string, string, string];
+              const single = mode === 'single' ? 'shared' : undefined;
+              const ns = new NamespaceWrapper(backing, { prefix, mode, collection: single });
+              expect(await ns.get(key, { collection })).toEqual({ i });
+            }
+            expect(backing.size).toBe(expected.size);
+          },
+        ),
+        { numRuns: 150, seed: 20261122 },
+      );
+    },
+  );
 
   test('a custom separator is escaped the same way', async () => {
     const backing = memory();
