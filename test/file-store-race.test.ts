@@ -172,4 +172,38 @@ describe('FileStore across processes', () => {
     expect(value.blob).toHaveLength(256 * 1024);
     expect(await store.keys(collection)).toEqual({ keys: ['hammered'], cursor: undefined });
   }, 120_000);
+
+  test('a process killed while holding a key lock: its lock is broken at once, its temp file ignored', async () => {
+    const collection = 'killed';
+    const child = startChild({ dir, op: 'die-in-lock', collection, keys: ['jti-1'] });
+    await child.ready;
+    child.go();
+    const [, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.process.once('exit', (code, sig) => r([code, sig])),
+    );
+    expect(signal).toBe('SIGKILL');
+    const left = await readdir(join(dir, collection));
+    expect(left).toContain('.lock-jti-1'); // died holding it
+    expect(left.some((n) => n.startsWith('.tmp-'))).toBe(true); // and its written temp file
+    const store = open();
+    expect(await store.get('jti-1', { collection })).toBeUndefined();
+    // The holder is a dead process of this host: the lock is broken without waiting for it to age.
+    expect(await store.putIfAbsent('jti-1', { survivor: true }, { collection })).toBe(true);
+    expect(await store.get('jti-1', { collection })).toEqual({ survivor: true });
+    expect((await readdir(join(dir, collection))).filter((n) => n.startsWith('.lock-'))).toEqual([]);
+  }, 120_000);
+
+  test('a process killed inside take after claiming: the entry is consumed, never served twice', async () => {
+    const collection = 'codes';
+    await open().put('code-1', { code: 1 }, { collection, ttl: 600 });
+    const child = startChild({ dir, op: 'die-in-take', collection, keys: ['code-1'] });
+    await child.ready;
+    child.go();
+    await new Promise((r) => child.process.once('exit', r));
+    const store = open();
+    expect(await store.take('code-1', { collection })).toBeUndefined(); // fail-closed
+    expect(await store.keys(collection)).toEqual({ keys: [], cursor: undefined });
+    const claims = (await readdir(join(dir, collection))).filter((n) => n.startsWith('.claim-'));
+    expect(claims).toHaveLength(1); // removed by cull() once a minute old
+  }, 120_000);
 });

@@ -3,13 +3,15 @@
  * "ready", waits for "go" on stdin (so two children start together), runs one scenario and prints
  * its result as one JSON line. Run: node --import tsx test/helpers/file-race.ts '<json args>'.
  */
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { JsonObject } from '../../src/contract.js';
 import { FileStore } from '../../src/stores/file.js';
 
 interface Args {
   dir: string;
-  op: 'take' | 'putIfAbsent' | 'write' | 'read' | 'hammer';
+  op: 'take' | 'putIfAbsent' | 'write' | 'read' | 'hammer' | 'die-in-lock' | 'die-in-take';
   collection: string;
   keys: string[];
   callers?: number;
@@ -75,6 +77,25 @@ switch (args.op) {
       await store.put('hammered', value, { collection });
       process.stdout.write(`wrote ${seq}\n`);
     }
+    break;
+  }
+  case 'die-in-lock': {
+    // Crash at an exact point: the process is killed by the kernel inside putIfAbsent, holding the
+    // key's lock file, just before it links its fully written temp file.
+    fsp.link = (() => process.kill(process.pid, 'SIGKILL')) as unknown as typeof fsp.link;
+    syncBuiltinESMExports();
+    await store.putIfAbsent(args.keys[0] ?? 'k', { never: true }, { collection });
+    break;
+  }
+  case 'die-in-take': {
+    // Killed inside take, after the rename that claims the entry and before reading it.
+    const readFile = fsp.readFile;
+    fsp.readFile = ((path: string, ...rest: unknown[]) => {
+      if (String(path).includes('.claim-')) process.kill(process.pid, 'SIGKILL');
+      return (readFile as (...a: unknown[]) => unknown)(path, ...rest);
+    }) as unknown as typeof fsp.readFile;
+    syncBuiltinESMExports();
+    await store.take(args.keys[0] ?? 'k', { collection });
     break;
   }
 }
