@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
+import { StoreConnectionError, StoreSetupError, StoreTimeoutError } from '../src/errors.js';
 import { PostgresStore } from '../src/stores/postgres.js';
 import { findPgBin, type PgServer, sparePort, startPgServer } from './helpers/pg-server.js';
 
@@ -72,14 +72,75 @@ describe.skipIf(bin === undefined)('PostgresStore when its server dies and comes
   let store: PostgresStore;
   const acknowledged = new Map<string, unknown>();
 
+  const password = 'S3cret-pg-pass';
+  /** No error, stack or cause chain mentions a password. */
+  const expectNoSecrets = (err: unknown) => {
+    let e: unknown = err;
+    for (let depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+      for (const secret of [password, 'wrong-pass', 'limited-pw', 'capped-pw']) {
+        expect(e.message).not.toContain(secret);
+        expect(String(e.stack)).not.toContain(secret);
+      }
+    }
+  };
+  const urlAs = (user: string, pass: string) =>
+    `postgres://${user}:${pass}@127.0.0.1:${server.port}/postgres`;
+
   beforeAll(async () => {
-    server = await startPgServer();
+    server = await startPgServer({ password });
     store = new PostgresStore({ url: server.url, connectTimeoutMs: 5000 });
   }, 120_000);
   afterAll(async () => {
     await store?.close();
     await server?.destroy();
   }, 120_000);
+
+  test('a wrong password → StoreSetupError naming host:port, without either password', async () => {
+    const s = new PostgresStore({ url: urlAs('postgres', 'wrong-pass') });
+    try {
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreSetupError);
+      expect((err as Error).message).toContain(`127.0.0.1:${server.port}`);
+      expectNoSecrets(err);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a role without privileges → StoreSetupError (with the DDL when it cannot create the table)', async () => {
+    await store.put('k', { a: 1 }); // the table exists, owned by postgres
+    await server.psql("CREATE ROLE limited LOGIN PASSWORD 'limited-pw'");
+    const reader = new PostgresStore({ url: urlAs('limited', 'limited-pw') });
+    const creator = new PostgresStore({ url: urlAs('limited', 'limited-pw'), table: 'not_allowed' });
+    try {
+      const denied = await reader.get('k').catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(StoreSetupError);
+      expect((denied as Error).message).toContain('42501');
+      expectNoSecrets(denied);
+      const cannotCreate = await creator.put('k', { a: 1 }).catch((e: unknown) => e);
+      expect(cannotCreate).toBeInstanceOf(StoreSetupError);
+      expect((cannotCreate as Error).message).toContain('CREATE TABLE IF NOT EXISTS "not_allowed"');
+      // Granted, the same store works without being rebuilt.
+      await server.psql('GRANT SELECT, INSERT, UPDATE, DELETE ON kv_store TO limited');
+      expect(await reader.get('k')).toEqual({ a: 1 });
+    } finally {
+      await reader.close();
+      await creator.close();
+    }
+  });
+
+  test('too many connections (53300) → StoreConnectionError', async () => {
+    await server.psql("CREATE ROLE capped LOGIN PASSWORD 'capped-pw' CONNECTION LIMIT 0");
+    const s = new PostgresStore({ url: urlAs('capped', 'capped-pw') });
+    try {
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect((err as Error).message).toContain('53300');
+      expectNoSecrets(err);
+    } finally {
+      await s.close();
+    }
+  });
 
   test('in-flight operations fail with StoreConnectionError; after restart the same store works and kept every acknowledged write', async () => {
     const batch = Array.from({ length: 50 }, (_, i) => [`batch-${i}`, { i, kind: 'batch' }] as const);
@@ -124,8 +185,12 @@ describe.skipIf(bin === undefined)('PostgresStore when its server dies and comes
     expect(taken.ok).toBe(false);
     expect(!taken.ok && taken.error).toBeInstanceOf(StoreConnectionError);
     expect(!taken.ok && (taken.error as Error).message).toContain(`127.0.0.1:${server.port}`);
+    expectNoSecrets(!taken.ok && taken.error);
     for (const result of await Promise.all(racing)) {
-      if (!result.ok) expect(result.error).toBeInstanceOf(StoreConnectionError);
+      if (!result.ok) {
+        expect(result.error).toBeInstanceOf(StoreConnectionError);
+        expectNoSecrets(result.error);
+      }
     }
     const racedPuts = (await Promise.all(racing)).flatMap((r, i) => (i % 2 === 0 && r.ok ? [i] : []));
 
@@ -133,6 +198,7 @@ describe.skipIf(bin === undefined)('PostgresStore when its server dies and comes
     const down = await store.get('batch-1', { collection: 'faults' }).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(StoreConnectionError);
     expect((down as Error).message).toContain(`127.0.0.1:${server.port}`);
+    expectNoSecrets(down);
     await locker.end().catch(() => {});
 
     await server.start();

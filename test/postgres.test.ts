@@ -348,6 +348,22 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
     });
   });
 
+  describe('key length', () => {
+    test('a long incompressible key past the primary-key index limit → InvalidKeyError, nothing written', async () => {
+      const s = make({ table: freshTable() });
+      const key = Array.from({ length: 1500 }, (_, i) =>
+        String.fromCodePoint(0x1f300 + ((i * 7919) % 700)),
+      ).join('');
+      const err = await s.put(key, { a: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidKeyError);
+      expect((err as Error).message).not.toContain(key.slice(0, 20));
+      expect(await s.get(key)).toBeUndefined();
+      const long = `${'https://app.example/'.repeat(25)}client.json`; // 511 characters
+      await s.put(long, { a: 2 });
+      expect(await s.get(long)).toEqual({ a: 2 });
+    });
+  });
+
   describe('pools, setup and configuration', () => {
     test('a pool the user passes in stays open after close(); a pool the store created is ended', async () => {
       const userPool = new pg.Pool({ connectionString: backend.url, max: 2 });

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +37,10 @@ export async function sparePort(): Promise<number> {
 
 export interface PgServer {
   readonly port: number;
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  /** `postgres://postgres[:password]@127.0.0.1:<port>/postgres` */
   readonly url: string;
+  /** Runs SQL as the superuser through psql (setup such as roles and grants); returns its output. */
+  psql(sql: string): Promise<string>;
   start(): Promise<void>;
   /** Immediate shutdown: every backend dies at once, like a crash; WAL replays on the next start. */
   kill(): Promise<void>;
@@ -46,27 +48,35 @@ export interface PgServer {
   destroy(): Promise<void>;
 }
 
-/** Creates (initdb) and starts a private server. Throws when PostgreSQL binaries are missing. */
-export async function startPgServer(): Promise<PgServer> {
+/**
+ * Creates (initdb) and starts a private server. Throws when PostgreSQL binaries are missing.
+ * With `password`, every connection authenticates with SCRAM (the superuser `postgres` has that
+ * password); otherwise authentication is `trust`.
+ */
+export async function startPgServer(options: { password?: string } = {}): Promise<PgServer> {
   const bin = findPgBin();
   if (bin === undefined) throw new Error('PostgreSQL server binaries not found');
   const root = await mkdtemp(join(tmpdir(), 'oauthkv-pg-'));
   const data = join(root, 'data');
+  const pwfile = join(root, 'pwfile');
+  const password = options.password;
+  if (password !== undefined) await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const { stdout: gid } = await run('id', ['-g', 'postgres']);
-    await chown(root, Number(stdout.trim()), Number(gid.trim()));
+    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+    await chown(root, uid, gid);
+    if (password !== undefined) await chown(pwfile, uid, gid);
   }
   await chmod(root, 0o700);
   const exec = (tool: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
 
+  const auth = password === undefined ? ['-A', 'trust'] : ['-A', 'scram-sha-256', `--pwfile=${pwfile}`];
   await exec('initdb', [
     '-D',
     data,
-    '-A',
-    'trust',
+    ...auth,
     '-U',
     'postgres',
     '-E',
@@ -74,6 +84,7 @@ export async function startPgServer(): Promise<PgServer> {
     '--no-sync',
     '--no-instructions',
   ]);
+  if (password !== undefined) await rm(pwfile);
   const port = await sparePort();
   const serverOptions = [
     `-p ${port}`,
@@ -84,23 +95,18 @@ export async function startPgServer(): Promise<PgServer> {
     '-c max_connections=40',
     '-c shared_buffers=16MB',
   ].join(' ');
+  const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}`;
   let running = false;
   const server: PgServer = {
     port,
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres${credentials}@127.0.0.1:${port}/postgres`,
+    async psql(sql: string) {
+      const { stdout } = await run(join(bin, 'psql'), ['-v', 'ON_ERROR_STOP=1', '-Atc', sql, server.url]);
+      return stdout;
+    },
     async start() {
-      await exec('pg_ctl', [
-        '-D',
-        data,
-        '-o',
-        serverOptions,
-        '-l',
-        join(root, 'log'),
-        '-w',
-        '-t',
-        '60',
-        'start',
-      ]);
+      const log = join(root, 'log');
+      await exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', log, '-w', '-t', '60', 'start']);
       running = true;
     },
     async kill() {
@@ -108,8 +114,9 @@ export async function startPgServer(): Promise<PgServer> {
       running = false;
     },
     async destroy() {
-      if (running)
+      if (running) {
         await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']).catch(() => {});
+      }
       running = false;
       await rm(root, { recursive: true, force: true });
     },
