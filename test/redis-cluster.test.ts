@@ -20,8 +20,15 @@ if (!available && (process.env.CI === 'true' || process.env.CI === '1')) {
   throw new Error('CI=true but redis-server/redis-cli are not installed');
 }
 // The cluster is started at import so describeConformance can be registered with its nodes.
-const cluster: RedisClusterProcess | undefined = available ? await startRedisCluster() : undefined;
-const nodes = cluster?.nodes ?? [];
+// It requires a password, given only in the first node URL: the store applies it to every node.
+const password = 'cluster-pw';
+const cluster: RedisClusterProcess | undefined = available
+  ? await startRedisCluster({ password })
+  : undefined;
+const nodes = (cluster?.nodes ?? []).map((n, i) =>
+  i === 0 ? `redis://:${password}@${n.host}:${n.port}` : `${n.host}:${n.port}`,
+);
+const adminOptions = { redisOptions: { password } };
 const prefix = `${uniqueName('oauthkv')}:`;
 
 describe.skipIf(cluster === undefined)('RedisStore on a 3-master Redis Cluster (private)', () => {
@@ -59,14 +66,18 @@ describe.skipIf(cluster === undefined)('RedisStore on a 3-master Redis Cluster (
       '%a%3A%3Ab::c',
     ];
     for (const key of keys) {
-      expect(hashSlot(key), key).toBe(Number(await redisCli(nodes[0]!.port, 'CLUSTER', 'KEYSLOT', key)));
+      expect(hashSlot(key), key).toBe(
+        Number(
+          await redisCli(cluster!.ports[0]!, '--no-auth-warning', '-a', password, 'CLUSTER', 'KEYSLOT', key),
+        ),
+      );
     }
   });
 
   describe('bulk operations across slots and scans across masters', () => {
     let admin: Cluster;
     beforeAll(async () => {
-      admin = new Cluster(nodes);
+      admin = new Cluster(cluster!.nodes, adminOptions);
       await admin.ping();
     });
     afterAll(() => {
@@ -136,7 +147,7 @@ describe.skipIf(cluster === undefined)('RedisStore on a 3-master Redis Cluster (
     });
 
     test('a Cluster client passed in is used as is and left open by close()', async () => {
-      const client = new Cluster(nodes);
+      const client = new Cluster(cluster!.nodes, adminOptions);
       try {
         const store = new RedisStore({ client, keyPrefix: prefix });
         await store.putMany(

@@ -593,6 +593,14 @@ export class RedisStore extends BaseStore {
     };
     let client: Redis | Cluster;
     if (options.clusterNodes !== undefined) {
+      // Credentials and TLS written into a node URL apply to every node.
+      for (const node of options.clusterNodes) {
+        if (typeof node !== 'string' || !/^rediss?:\/\//i.test(node)) continue;
+        const url = new URL(node);
+        if (url.password) redisDefaults.password = decodeURIComponent(url.password);
+        if (url.username) redisDefaults.username = decodeURIComponent(url.username);
+        if (url.protocol === 'rediss:') redisDefaults.tls = {};
+      }
       client = new mod.Cluster(
         options.clusterNodes.map((node) => (typeof node === 'string' ? parseNode(node) : node)),
         {

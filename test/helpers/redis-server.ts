@@ -44,7 +44,7 @@ export async function spareRedisPort(taken: readonly number[] = []): Promise<num
   throw new Error('no spare port found for redis-server');
 }
 
-/** Sends `PING` and resolves `true` on `+PONG` (bounded by a 500 ms timeout). */
+/** Sends `PING` and resolves `true` on `+PONG` (or `-NOAUTH` when a password is required), within 500 ms. */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -56,7 +56,7 @@ function ping(port: number): Promise<boolean> {
     const timer = setTimeout(() => finish(false), 500);
     socket.once('error', () => finish(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => finish(data.toString().startsWith('+PONG')));
+    socket.once('data', (data) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
 
@@ -121,7 +121,12 @@ export async function startRedisServer(
     async start() {
       child = spawn('redis-server', args, { stdio: 'ignore' });
       const exited = new Promise<boolean>((resolve) => child?.once('exit', () => resolve(false)));
-      await waitUntil(() => Promise.race([ping(port), exited]), `redis-server on port ${port}`);
+      try {
+        await waitUntil(() => Promise.race([ping(port), exited]), `redis-server on port ${port}`);
+      } catch (err) {
+        await server.kill();
+        throw err;
+      }
     },
     async kill() {
       const c = child;
@@ -140,7 +145,12 @@ export async function startRedisServer(
       await rm(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await server.destroy();
+    throw err;
+  }
   return server;
 }
 
@@ -157,7 +167,12 @@ export interface RedisClusterProcess {
  * Starts three `redis-server --cluster-enabled yes` nodes on spare ports, joins them with
  * `redis-cli --cluster create … --cluster-replicas 0 --cluster-yes` and waits for `cluster_state:ok`.
  */
-export async function startRedisCluster(): Promise<RedisClusterProcess> {
+export async function startRedisCluster(options: { password?: string } = {}): Promise<RedisClusterProcess> {
+  const auth =
+    options.password === undefined
+      ? []
+      : ['--requirepass', options.password, '--masterauth', options.password];
+  const cliAuth = options.password === undefined ? [] : ['--no-auth-warning', '-a', options.password];
   const dir = await mkdtemp(join(tmpdir(), 'oauthkv-redis-cluster-'));
   const servers: RedisServer[] = [];
   const destroy = async () => {
@@ -180,6 +195,7 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
             '5000',
             '--appendfsync',
             'everysec',
+            ...auth,
           ],
           { port, dir: await mkdtemp(join(dir, `node-${port}-`)) },
         ),
@@ -188,6 +204,7 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
     await run(
       'redis-cli',
       [
+        ...cliAuth,
         '--cluster',
         'create',
         ...ports.map((p) => `127.0.0.1:${p}`),
@@ -199,7 +216,7 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
     );
     for (const port of ports) {
       await waitUntil(async () => {
-        const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
+        const { stdout } = await run('redis-cli', [...cliAuth, '-p', String(port), 'cluster', 'info']);
         return stdout.includes('cluster_state:ok');
       }, `cluster_state:ok on ${port}`);
     }
