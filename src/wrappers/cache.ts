@@ -159,7 +159,6 @@ export class CacheWrapper extends WrapperStore {
     validateName(collection, 'collection');
     this.#generation++;
     try {
-      await this.#cache.destroyCollection(collection);
       return await this.inner.destroyCollection(collection);
     } finally {
       this.#generation++;
@@ -185,8 +184,9 @@ export class CacheWrapper extends WrapperStore {
   }
 
   /**
-   * Invalidates before and after the backing write (the second time also when it failed: a
-   * failed write may still have happened), bumping the generation around it.
+   * Runs the backing write, then invalidates the cached keys (also when the write failed: a failed
+   * write may still have happened). The generation is bumped before and after, so a fill that read
+   * the backing store while the write was under way is discarded.
    */
   async #write<T>(options: CollectionOptions | undefined, keys: readonly unknown[], run: () => Promise<T>) {
     const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
@@ -194,7 +194,6 @@ export class CacheWrapper extends WrapperStore {
     const valid = isName(collection) && keys.every(isName);
     const unique = valid ? [...new Set(keys as string[])] : [];
     this.#generation++;
-    if (unique.length > 0) await this.#cache.deleteMany(unique, { collection });
     try {
       return await run();
     } finally {
