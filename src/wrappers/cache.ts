@@ -209,13 +209,15 @@ export class CacheWrapper extends WrapperStore {
   ): Promise<void> {
     if (generation !== this.#generation) return; // a write ran meanwhile: what we read may be stale
     const written: string[] = [];
+    const puts: Promise<void>[] = [];
     for (const [key, value, remaining] of entries) {
       let ttl = remaining;
       if (this.#maxTtl !== undefined && (ttl === undefined || ttl > this.#maxTtl)) ttl = this.#maxTtl;
       if (ttl !== undefined && ttl < MIN_FILL_TTL) continue;
-      await this.#cache.put(key, value, { collection, ttl });
+      puts.push(this.#cache.put(key, value, { collection, ttl }));
       written.push(key);
     }
+    await Promise.all(puts);
     // A write that started after the check above may have invalidated before our put landed.
     if (generation !== this.#generation && written.length > 0) {
       await this.#cache.deleteMany(written, { collection });

@@ -73,6 +73,9 @@ const PAGE = 1000;
  * concurrent writers). Names are validated before they are prefixed: an empty key still throws
  * `InvalidKeyError`.
  *
+ * Namespaces sharing a store must use the same mode and separator; in `'single'` mode, namespaces
+ * sharing one stored collection must each have a prefix.
+ *
  * Stored layout with prefix `mcp` and separator `::`:
  * | mode | caller `(collection, key)` | stored `(collection, key)` |
  * |---|---|---|
