@@ -8,6 +8,9 @@
  * single get.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
@@ -68,83 +71,127 @@ export default async function run(): Promise<void> {
       await keyv.set(`take-keyv-${n}`, value);
     };
 
-    const bench = newBench({ time: 1500 });
-    bench
-      .add('oauth-kv get', async () => {
-        await store.get('token-1', { collection: c });
-      })
-      .add('raw pg get', async () => {
-        const { rows } = await raw.query({ name: 'raw_get', text: sqlGet, values: [c, 'token-1', now()] });
-        if (rows.length !== 1) throw new Error('missing');
-      })
-      .add('raw pg get (unprepared)', async () => {
-        await raw.query(sqlGet, [c, 'token-1', now()]);
-      })
-      .add('keyv get', async () => {
-        await keyv.get('token-1');
-      })
-      .add('oauth-kv put', async () => {
-        await store.put('put-1', value, { collection: c, ttl: 3600 });
-      })
-      .add('raw pg put', async () => {
-        await raw.query({
-          name: 'raw_put',
-          text: sqlPut,
-          values: [c, 'put-1', JSON.stringify(value), 3600, now(), exp()],
-        });
-      })
-      .add('keyv set', async () => {
-        await keyv.set('put-1', value, 3600_000);
-      })
-      .add(
+    const tasks: Array<[string, () => Promise<void>, { beforeEach?: () => Promise<void> }?]> = [
+      [
+        'oauth-kv get',
+        async () => {
+          await store.get('token-1', { collection: c });
+        },
+      ],
+      [
+        'raw pg get',
+        async () => {
+          const { rows } = await raw.query({ name: 'raw_get', text: sqlGet, values: [c, 'token-1', now()] });
+          if (rows.length !== 1) throw new Error('missing');
+        },
+      ],
+      [
+        'raw pg get (unprepared)',
+        async () => {
+          await raw.query(sqlGet, [c, 'token-1', now()]);
+        },
+      ],
+      [
+        'keyv get',
+        async () => {
+          await keyv.get('token-1');
+        },
+      ],
+      [
+        'oauth-kv put',
+        async () => {
+          await store.put('put-1', value, { collection: c, ttl: 3600 });
+        },
+      ],
+      [
+        'raw pg put',
+        async () => {
+          await raw.query({
+            name: 'raw_put',
+            text: sqlPut,
+            values: [c, 'put-1', JSON.stringify(value), 3600, now(), exp()],
+          });
+        },
+      ],
+      [
+        'keyv set',
+        async () => {
+          await keyv.set('put-1', value, 3600_000);
+        },
+      ],
+      [
         'oauth-kv take',
         async () => {
           await store.take(`take-a-${n}`, { collection: c });
         },
         { beforeEach: refill('take-a') },
-      )
-      .add(
+      ],
+      [
         'raw pg take',
         async () => {
           await raw.query({ name: 'raw_take', text: sqlTake, values: [c, `take-r-${n}`] });
         },
         { beforeEach: refill('take-r') },
-      )
-      .add(
+      ],
+      [
         'keyv get+delete',
         async () => {
           await keyv.get(`take-keyv-${n}`);
           await keyv.delete(`take-keyv-${n}`);
         },
         { beforeEach: refillKeyv },
-      )
-      .add('oauth-kv getMany(100)', async () => {
-        await store.getMany(keys, { collection: c });
-      })
-      .add('raw pg getMany(100)', async () => {
-        await raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] });
-      })
-      .add('keyv getMany(100)', async () => {
-        await keyv.getMany(keys);
-      })
-      .add('oauth-kv putMany(100)', async () => {
-        await store.putMany(entries, { collection: c, ttl: 3600 });
-      })
-      .add('raw pg putMany(100)', async () => {
-        await raw.query({
-          name: 'raw_put_many',
-          text: sqlPutMany,
-          values: [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()],
-        });
-      })
-      .add('keyv setMany(100)', async () => {
-        await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 })));
-      })
-      .add('oauth-kv 100 sequential gets', async () => {
-        for (const key of keys) await store.get(key, { collection: c });
-      });
+      ],
+      [
+        'oauth-kv getMany(100)',
+        async () => {
+          await store.getMany(keys, { collection: c });
+        },
+      ],
+      [
+        'raw pg getMany(100)',
+        async () => {
+          await raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] });
+        },
+      ],
+      [
+        'keyv getMany(100)',
+        async () => {
+          await keyv.getMany(keys);
+        },
+      ],
+      [
+        'oauth-kv putMany(100)',
+        async () => {
+          await store.putMany(entries, { collection: c, ttl: 3600 });
+        },
+      ],
+      [
+        'raw pg putMany(100)',
+        async () => {
+          await raw.query({
+            name: 'raw_put_many',
+            text: sqlPutMany,
+            values: [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()],
+          });
+        },
+      ],
+      [
+        'keyv setMany(100)',
+        async () => {
+          await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 })));
+        },
+      ],
+      [
+        'oauth-kv 100 sequential gets',
+        async () => {
+          for (const key of keys) await store.get(key, { collection: c });
+        },
+      ],
+    ];
+    const bench = newBench({ time: 1500 });
+    for (const [name, fn, opts] of tasks) bench.add(name, fn, opts);
 
-    await report('postgres', bench, {
+    const ratios: Record<string, [string, string]> = {
       'get / raw': ['oauth-kv get', 'raw pg get'],
       'get / raw unprepared': ['oauth-kv get', 'raw pg get (unprepared)'],
       'put / raw': ['oauth-kv put', 'raw pg put'],
@@ -158,7 +205,9 @@ export default async function run(): Promise<void> {
       'putMany(100) / keyv': ['oauth-kv putMany(100)', 'keyv setMany(100)'],
       'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
       'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
-    });
+    };
+    await report('postgres', bench, ratios);
+    await interleaved(tasks, ratios);
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});
@@ -166,6 +215,52 @@ export default async function run(): Promise<void> {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   }
+}
+
+/**
+ * On a shared, loaded machine the load changes during a sequential tinybench run and skews ratios.
+ * This pass runs every task in short alternating rounds and compares per-task medians, so both
+ * sides of a ratio see the same load. Writes bench/results/postgres-interleaved.json.
+ */
+async function interleaved(
+  tasks: Array<[string, () => Promise<void>, { beforeEach?: () => Promise<void> }?]>,
+  ratios: Record<string, [string, string]>,
+  rounds = 15,
+  perRound = 20,
+): Promise<void> {
+  const perTask = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn, opts] of tasks) {
+      let total = 0;
+      for (let i = 0; i < perRound; i++) {
+        await opts?.beforeEach?.();
+        const started = performance.now();
+        await fn();
+        total += performance.now() - started;
+      }
+      const list = perTask.get(name) ?? [];
+      list.push(total / perRound);
+      perTask.set(name, list);
+    }
+  }
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  const medians = Object.fromEntries([...perTask].map(([name, xs]) => [name, median(xs)]));
+  const computed: Record<string, number> = {};
+  for (const [label, [num, den]] of Object.entries(ratios)) {
+    computed[label] = (medians[num] ?? Number.NaN) / (medians[den] ?? Number.NaN);
+  }
+  console.log(`\n## postgres (interleaved, median of ${rounds} rounds × ${perRound})`);
+  console.table(Object.entries(medians).map(([task, ms]) => ({ task, 'median (ms)': ms.toFixed(4) })));
+  for (const [label, value] of Object.entries(computed)) console.log(`  ${label}: ${value.toFixed(2)}×`);
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'postgres-interleaved.json'),
+    `${JSON.stringify({ suite: 'postgres-interleaved', rounds, perRound, medians, ratios: computed }, null, 2)}\n`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();
