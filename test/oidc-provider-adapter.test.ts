@@ -122,8 +122,17 @@ describe('createOidcAdapter', () => {
     }
   });
 
-  it('consume of a missing entry is a no-op and does not create it', async () => {
+  it('consume of a missing entry throws (it was destroyed or revoked) and creates nothing', async () => {
     const { Adapter } = setup();
+    const codes = new Adapter('AuthorizationCode');
+    await expect(codes.consume('nope')).rejects.toBeInstanceOf(OidcAlreadyConsumedError);
+    expect(await codes.find('nope')).toBeUndefined();
+    await codes.upsert('nope', { jti: 'nope' }, 60);
+    expect((await codes.find('nope'))?.consumed).toBeUndefined();
+  });
+
+  it('with exclusiveConsume: false, consume of a missing entry is a no-op', async () => {
+    const { Adapter } = setup({ exclusiveConsume: false });
     const codes = new Adapter('AuthorizationCode');
     await codes.consume('nope');
     expect(await codes.find('nope')).toBeUndefined();
@@ -230,7 +239,19 @@ describe('createOidcAdapter', () => {
     expect(await device.findByUserCode('UC1')).toBeUndefined();
     expect(await at.find('other')).toEqual({ grantId: 'H' });
     expect(await store.collections()).not.toContain('oidc:grant:G');
-    expect(await store.get('c1', { collection: 'oidc:AuthorizationCode:consumed' })).toBeUndefined();
+    // A request that found a member before the revocation cannot consume it afterwards.
+    await expect(rt.consume('rt1')).rejects.toBeInstanceOf(OidcAlreadyConsumedError);
+  });
+
+  it('a consumption survives destroy: a request that found the entry before cannot consume it again', async () => {
+    const { Adapter, store } = setup();
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('c', { jti: 'c' }, 60);
+    await codes.consume('c');
+    await codes.destroy('c');
+    // The record stays, with the payload's lifetime, so consumption cannot be re-opened.
+    expect((await store.ttl('c', { collection: 'oidc:AuthorizationCode:consumed' })).ttl).toBeGreaterThan(0);
+    await expect(codes.consume('c')).rejects.toBeInstanceOf(OidcAlreadyConsumedError);
   });
 
   it('revokeByGrantId pages through large grants', async () => {

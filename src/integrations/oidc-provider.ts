@@ -98,16 +98,18 @@ export interface OidcAdapterOptions {
   /**
    * Make `consume` exactly-once across replicas (default `true`). oidc-provider checks
    * `consumed` and then calls `consume`, so two replicas redeeming one authorization code,
-   * device code or refresh token at the same moment could both succeed. With this on, the
-   * `consume` that loses the race throws an {@link OidcAlreadyConsumedError}, which
-   * oidc-provider answers with `invalid_grant`; only one redemption goes through. `false`: the
-   * losing `consume` returns quietly (oidc-provider's in-memory adapter behaviour).
+   * device code or refresh token at the same moment could both succeed. With this on, a
+   * `consume` that loses the race, or finds the entry destroyed or revoked since it was read,
+   * throws an {@link OidcAlreadyConsumedError}, which oidc-provider answers with `invalid_grant`;
+   * only one redemption goes through. `false`: such a `consume` returns quietly (oidc-provider's
+   * in-memory adapter behaviour).
    */
   exclusiveConsume?: boolean | undefined;
 }
 
 /**
- * Thrown by `consume` when another call consumed the same entry first (see
+ * Thrown by `consume` when another call consumed the same entry first, or it was destroyed or
+ * revoked since oidc-provider read it (see
  * {@link OidcAdapterOptions.exclusiveConsume}). It carries the fields oidc-provider uses to answer
  * with an OAuth error (`expose`, `statusCode` 400, `message` = `"invalid_grant"`), so the losing
  * request gets `{"error":"invalid_grant"}` instead of a server error.
@@ -211,10 +213,13 @@ export function createOidcAdapter(
   const exclusiveConsume = options.exclusiveConsume ?? true;
   const grantCollection = (grantId: string) => `${prefix}grant:${grantId}`;
 
-  /** Deletes a payload's lookups that still point at `id` (others belong to someone else). */
+  /**
+   * Deletes a payload's lookups that still point at `id` (others belong to someone else). The
+   * consumption record stays until it expires with the payload's lifetime, so a request that
+   * found the entry before it was destroyed still cannot consume it.
+   */
   async function removeLookups(model: string, id: string, payload: JsonObject | undefined): Promise<void> {
     const work: Promise<unknown>[] = [];
-    if (CONSUMABLE.has(model)) work.push(store.delete(id, { collection: `${prefix}${model}:consumed` }));
     if (payload !== undefined) {
       for (const field of ['uid', 'userCode'] as const) {
         const value = payload[field];
@@ -305,7 +310,11 @@ export function createOidcAdapter(
       if (!isName(id)) return;
       const consumed = Math.floor(Date.now() / 1000);
       const { value, ttl } = await store.ttl(id, { collection: this.#collection });
-      if (value === undefined || ttl === 0) return;
+      if (value === undefined || ttl === 0) {
+        // Destroyed or revoked since oidc-provider found it: the redemption must not go through.
+        if (exclusiveConsume && CONSUMABLE.has(this.#model)) throw new OidcAlreadyConsumedError();
+        return;
+      }
       if (CONSUMABLE.has(this.#model)) {
         const first = await store.putIfAbsent(
           id,

@@ -3,8 +3,13 @@
  * object on the same backing (a PostgreSQL schema unique to this run), the way two server
  * replicas, or one server before and after a restart, each have their own store.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AsyncKeyValue } from '../../src/contract.js';
+import { FileStore } from '../../src/stores/file.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
+import { RedisStore } from '../../src/stores/redis.js';
 import { findBackend, uniqueName } from '../harness/backends.js';
 
 export interface ReplicaBacking {
@@ -18,7 +23,38 @@ export interface ReplicaBacking {
 /** The real backends this machine offers (skipped with a visible reason when missing). */
 export async function fastmcpBackends(): Promise<ReplicaBacking[]> {
   const postgres = await findBackend('postgres');
+  const redis = await findBackend('redis');
   return [
+    {
+      name: 'FileStore (temporary directory)',
+      available: true,
+      persistent: true,
+      setup: async () => {
+        const directory = await mkdtemp(join(tmpdir(), 'oauth-kv-integrations-'));
+        return {
+          open: async () => new FileStore({ directory }),
+          teardown: () => rm(directory, { recursive: true, force: true }),
+        };
+      },
+    },
+    {
+      name: `RedisStore ${redis.description}`,
+      available: redis.available,
+      persistent: true,
+      setup: async () => {
+        const keyPrefix = `${uniqueName('oauthkv_integrations')}:`;
+        return {
+          open: async () => new RedisStore({ url: redis.url, keyPrefix }),
+          teardown: async () => {
+            // Only this run's keys: every collection under the unique prefix.
+            const cleaner = new RedisStore({ url: redis.url, keyPrefix });
+            for (const collection of await cleaner.collections()) await cleaner.destroyCollection(collection);
+            await cleaner.close();
+            await redis.stop();
+          },
+        };
+      },
+    },
     {
       name: `PostgresStore ${postgres.description}`,
       available: postgres.available,
