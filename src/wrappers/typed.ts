@@ -39,7 +39,14 @@ export interface TypedPutOptions {
   ttl?: number | undefined;
 }
 
-/** What {@link TypedCollection.ttl} returns. */
+/**
+ * What {@link TypedCollection.ttl} returns.
+ *
+ * @example
+ * ```ts
+ * const { value, ttl }: TypedTtlResult<{ client_id: string }> = await codes.ttl('code-1');
+ * ```
+ */
 export interface TypedTtlResult<T> {
   /** The validated value, `undefined` when missing, expired (or invalid with `onInvalid: 'undefined'`). */
   value: T | undefined;
