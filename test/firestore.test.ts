@@ -225,6 +225,13 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
       expect((await p.raw.doc(`${outside}/k`).get()).exists).toBe(true);
     });
 
+    test('invalid numeric options and a foreign keys() cursor are refused', async () => {
+      expect(() => new FirestoreStore({ projectId, transactionAttempts: 0 })).toThrow(RangeError);
+      expect(() => new FirestoreStore({ projectId, operationTimeoutMs: Number.NaN })).toThrow(RangeError);
+      const s = make();
+      await expect(s.keys('c', { cursor: 'a/b' })).rejects.toBeInstanceOf(TypeError);
+    });
+
     test('an invalid rootPath or ttlField is a StoreSetupError', () => {
       for (const rootPath of ['apps', 'apps/one/x', '/apps/one', 'apps//x/y', 'a/..']) {
         expect(() => new FirestoreStore({ projectId, rootPath })).toThrow(StoreSetupError);

@@ -142,6 +142,24 @@ describe('KeyvStore', () => {
     expect(results.filter((r) => r !== undefined)).toEqual([{ c: 1 }]);
   });
 
+  test('an adapter with an iterator Keyv does not know by dialect still enumerates', async () => {
+    const memory = new MemoryStore();
+    const adapter = toKeyv(memory, { collection: 'inner' });
+    adapter.opts.dialect = 'custom';
+    const s = track(new KeyvStore(adapter));
+    expect(s.capabilities.keys).toBe(true);
+    await s.putMany(
+      [
+        ['a', { n: 1 }],
+        ['b', { n: 2 }],
+      ],
+      { collection: 'c' },
+    );
+    expect((await s.keys('c')).keys).toEqual(['a', 'b']);
+    expect(await s.collections()).toEqual(['c']);
+    await memory.close();
+  });
+
   describe.skipIf(!redis.available)(`over @keyv/redis ${redis.description}`, () => {
     const namespace = uniqueName('oakv-keyv');
     const adapter = new KeyvRedis(redis.url);
@@ -202,6 +220,36 @@ describe('KeyvAdapter', () => {
     expect(await one.get('x')).toBeUndefined();
     expect(await two.get('x')).toBe(2);
     expect(await memory.get('keyv1:x', { collection: 'elsewhere' })).toEqual({ v: 'other collection' });
+    await memory.close();
+  });
+
+  test('clear() without a Keyv namespace empties the collection; without keys() it is refused', async () => {
+    const memory = new MemoryStore();
+    await memory.put('x', { v: 'kept' }, { collection: 'elsewhere' });
+    const keyv = new Keyv({ store: toKeyv(memory, { collection: 'mine' }), namespace: undefined });
+    await keyv.set('a', 1);
+    await keyv.set('b:c', 2);
+    expect(await memory.keys('mine')).toEqual({ keys: ['a', 'b:c'], cursor: undefined });
+    await keyv.clear();
+    expect(await memory.keys('mine')).toEqual({ keys: [], cursor: undefined });
+    expect(await memory.get('x', { collection: 'elsewhere' })).toEqual({ v: 'kept' });
+    const noKeys = new MemoryStore();
+    Object.defineProperty(noKeys, 'capabilities', {
+      value: { keys: false, collections: false, destroyCollection: false, cull: false, atomic: true },
+    });
+    const adapter = toKeyv(noKeys);
+    adapter.namespace = 'ns';
+    await expect(adapter.clear()).rejects.toBeInstanceOf(NotSupportedError);
+    await memory.close();
+    await noKeys.close();
+  });
+
+  test('a negative Keyv TTL (already expired) deletes instead of writing', async () => {
+    const memory = new MemoryStore();
+    const adapter = toKeyv(memory);
+    await adapter.set('k', 'old');
+    expect(await adapter.set('k', 'new', -1)).toBe(true);
+    expect(await adapter.get('k')).toBeUndefined();
     await memory.close();
   });
 
