@@ -109,6 +109,60 @@ describe('PersistentOAuthServerProvider', () => {
     await provider.revokeToken(client, { token: 'unknown' }); // ignored, as RFC 7009 asks
   });
 
+  it('lets approve redirect to a login page and finish later, exactly once', async () => {
+    const seen: { cookie?: string | undefined; txn?: string } = {};
+    const state = new OAuthStateStore(new MemoryStore());
+    const provider = new PersistentOAuthServerProvider({
+      state,
+      approve: async (_client, _params, { request, redirect, defer }) => {
+        seen.cookie = request?.headers.cookie;
+        seen.txn = await defer();
+        redirect(`/login?txn=${seen.txn}`);
+        return { subject: 'ignored once redirected' };
+      },
+    });
+    const client = await state.clients.registerClient({ client_id: 'c', redirect_uris: [REDIRECT] });
+    const redirects: string[] = [];
+    await provider.authorize(
+      client,
+      { codeChallenge: 'challenge-2', redirectUri: REDIRECT, scopes: ['mcp'], state: 'st-2' },
+      {
+        redirect: (url: string) => void redirects.push(url),
+        req: { headers: { cookie: 'session=abc' } } as never,
+      },
+    );
+    expect(redirects).toEqual([`/login?txn=${seen.txn}`]);
+    expect(seen.cookie).toBe('session=abc');
+
+    const [first, second] = await Promise.all([
+      provider.completeAuthorization(seen.txn as string, { subject: 'bob' }),
+      provider.completeAuthorization(seen.txn as string, { subject: 'mallory' }),
+    ]);
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+    const back = new URL((first ?? second) as string);
+    expect(back.searchParams.get('state')).toBe('st-2');
+    const code = back.searchParams.get('code') as string;
+    expect(await provider.challengeForAuthorizationCode(client, code)).toBe('challenge-2');
+    const tokens = await provider.exchangeAuthorizationCode(client, code);
+    expect((await provider.verifyAccessToken(tokens.access_token)).extra?.subject).toMatch(/^(bob|mallory)$/);
+  });
+
+  it('completeAuthorization without approval sends access_denied; unknown transactions give undefined', async () => {
+    const state = new OAuthStateStore(new MemoryStore());
+    const provider = new PersistentOAuthServerProvider({ state, approve: () => ({}) });
+    const txn = await state.saveTransaction({
+      client_id: 'c',
+      redirect_uri: REDIRECT,
+      code_challenge: 'x',
+      scopes: [],
+      state: 's',
+    });
+    const denied = new URL((await provider.completeAuthorization(txn, undefined)) as string);
+    expect(denied.searchParams.get('error')).toBe('access_denied');
+    expect(denied.searchParams.get('state')).toBe('s');
+    expect(await provider.completeAuthorization('unknown', { subject: 'x' })).toBeUndefined();
+  });
+
   it('binds tokens to the configured resource', async () => {
     const { provider, client } = await setup(undefined, RESOURCE);
     const wrong = await authorize(provider, client, { resource: new URL('http://127.0.0.1:3000/other') });

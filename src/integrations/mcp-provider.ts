@@ -4,6 +4,7 @@
  * share clients, codes and tokens.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import type {
   AuthorizationParams,
@@ -17,7 +18,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { JsonObject } from '../contract.js';
 import type { OAuthClientsStore } from './mcp-clients.js';
-import type { OAuthStateStore, TokenResult } from './mcp-state.js';
+import type { OAuthStateStore, PendingTransaction, TokenResult } from './mcp-state.js';
 
 /**
  * The outcome of an authorization request: who approved (and optional data carried onto the
@@ -31,11 +32,55 @@ import type { OAuthStateStore, TokenResult } from './mcp-state.js';
 export type Approval = { subject?: string | undefined; extra?: JsonObject | undefined } | undefined;
 
 /**
+ * The part of the SDK's (express) response `authorize` uses: `redirect`, and the request it answers.
+ *
+ * @example
+ * ```ts
+ * // In tests, a plain object will do:
+ * await provider.authorize(client, params, { redirect: (url) => console.log(url) });
+ * ```
+ */
+export interface AuthorizeResponse {
+  redirect(url: string): void;
+  /** The request being answered (express sets it). */
+  req?: IncomingMessage | undefined;
+}
+
+/**
+ * What `approve` gets besides the client and the request parameters.
+ *
+ * @example
+ * ```ts
+ * approve: async (client, params, { request, redirect, defer }) => {
+ *   const user = await sessionUser(request);
+ *   if (user) return { subject: user.id };
+ *   redirect(`/login?txn=${await defer()}`); // finish later with completeAuthorization
+ * }
+ * ```
+ */
+export interface ApprovalContext {
+  /** The HTTP request of the authorization (for a session cookie), when the SDK passes it. */
+  request: IncomingMessage | undefined;
+  /**
+   * Redirects the browser yourself (to a login or consent page): once called, what `approve`
+   * returns is ignored and the authorization is finished later by
+   * {@link PersistentOAuthServerProvider.completeAuthorization}.
+   */
+  redirect: (url: string) => void;
+  /**
+   * Saves this authorization request as a pending transaction (900 s by default) and returns its
+   * id; finish it after login or consent with
+   * {@link PersistentOAuthServerProvider.completeAuthorization}.
+   */
+  defer: () => Promise<string>;
+}
+
+/**
  * Options of {@link PersistentOAuthServerProvider}.
  *
  * @example
  * ```ts
- * new PersistentOAuthServerProvider({ state, approve: async (client, params) => ({ subject: currentUser() }) });
+ * new PersistentOAuthServerProvider({ state, approve: async (client, params, { request }) => ({ subject: await userOf(request) }) });
  * ```
  */
 export interface PersistentOAuthServerProviderOptions {
@@ -43,21 +88,21 @@ export interface PersistentOAuthServerProviderOptions {
   state: OAuthStateStore;
   /**
    * Decides an authorization request that the SDK has validated (known client, registered
-   * redirect URI, PKCE challenge). Return the approving subject, or `undefined` to deny. For an
-   * interactive consent page, write your own `authorize` and call `state.createAuthorizationCode`.
+   * redirect URI, PKCE challenge). Return the approving subject, or `undefined` to deny; or send
+   * the browser elsewhere with `context.redirect` (your login or consent page, typically with the
+   * id from `context.defer()`) and finish later with `completeAuthorization`.
    */
-  approve: (client: OAuthClientInformationFull, params: AuthorizationParams) => Approval | Promise<Approval>;
+  approve: (
+    client: OAuthClientInformationFull,
+    params: AuthorizationParams,
+    context: ApprovalContext,
+  ) => Approval | Promise<Approval>;
   /**
    * The RFC 8707 resource (your MCP server URL) tokens must be bound to. When set, authorization
    * requests for another resource are refused (`invalid_target`), requests naming none are bound
    * to this one, and a token bound to another resource does not verify.
    */
   resource?: URL | undefined;
-}
-
-/** The part of the SDK's (express) response that `authorize` uses. */
-interface RedirectResponse {
-  redirect(url: string): void;
 }
 
 /**
@@ -96,41 +141,80 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
     return this.#state.clients;
   }
 
-  /** Asks `approve`, then redirects back with a new single-use code, or with `access_denied`. */
+  /**
+   * Asks `approve`, then redirects back with a new single-use code, or with `access_denied`
+   * (unless `approve` redirected the browser itself).
+   */
   async authorize(
     client: OAuthClientInformationFull,
     params: AuthorizationParams,
-    res: RedirectResponse,
+    res: AuthorizeResponse,
   ): Promise<void> {
-    const target = new URL(params.redirectUri);
-    if (params.state !== undefined) target.searchParams.set('state', params.state);
     if (
       this.#resource !== undefined &&
       params.resource !== undefined &&
       !sameResource(params.resource, this.#resource)
     ) {
-      target.searchParams.set('error', 'invalid_target');
-      res.redirect(target.href);
+      res.redirect(redirectWith(params.redirectUri, params.state, { error: 'invalid_target' }));
       return;
     }
-    const approval = await this.#approve(client, params);
-    if (approval === undefined) {
-      target.searchParams.set('error', 'access_denied');
-      res.redirect(target.href);
-      return;
-    }
-    const code = await this.#state.createAuthorizationCode({
+    const pending: PendingTransaction = {
       client_id: client.client_id,
       redirect_uri: params.redirectUri,
       code_challenge: params.codeChallenge,
       code_challenge_method: 'S256',
       scopes: params.scopes ?? [],
+      state: params.state,
       resource: (params.resource ?? this.#resource)?.href,
+    };
+    let responded = false;
+    const approval = await this.#approve(client, params, {
+      request: res.req,
+      redirect: (url: string) => {
+        if (responded) throw new Error('approve redirected twice');
+        responded = true;
+        res.redirect(url);
+      },
+      defer: () => this.#state.saveTransaction(pending),
+    });
+    if (responded) return;
+    res.redirect(await this.#finish(pending, approval));
+  }
+
+  /**
+   * Finishes an authorization that `approve` deferred (after login or consent): takes the pending
+   * transaction (once: a second call gets `undefined`) and returns the URL to send the browser to,
+   * with a new code, or with `access_denied` when `approval` is `undefined`. `undefined` when the
+   * transaction is unknown or expired.
+   *
+   * @example
+   * ```ts
+   * app.post('/consent', async (req, res) => {
+   *   const url = await provider.completeAuthorization(req.body.txn, req.body.allow ? { subject: req.user.id } : undefined);
+   *   url ? res.redirect(url) : res.status(400).send('This authorization expired; start again.');
+   * });
+   * ```
+   */
+  async completeAuthorization(transactionId: string, approval: Approval): Promise<string | undefined> {
+    const pending = await this.#state.takeTransaction(transactionId);
+    return pending === undefined ? undefined : this.#finish(pending, approval);
+  }
+
+  async #finish(pending: PendingTransaction, approval: Approval): Promise<string> {
+    if (approval === undefined) {
+      return redirectWith(pending.redirect_uri, pending.state, { error: 'access_denied' });
+    }
+    const code = await this.#state.createAuthorizationCode({
+      client_id: pending.client_id,
+      redirect_uri: pending.redirect_uri,
+      code_challenge: pending.code_challenge,
+      code_challenge_method: pending.code_challenge_method,
+      scopes: pending.scopes,
+      resource: pending.resource,
       subject: approval.subject,
       extra: approval.extra,
     });
-    target.searchParams.set('code', code);
-    res.redirect(target.href);
+    return redirectWith(pending.redirect_uri, pending.state, { code });
   }
 
   /** The PKCE challenge of a code issued to `client` (the code is not redeemed). */
@@ -213,6 +297,18 @@ async function sdkError(
 ): Promise<Error> {
   const errors = await import('@modelcontextprotocol/sdk/server/auth/errors.js');
   return new errors[name](message);
+}
+
+/** The client's redirect URI with `params` and its `state` added. */
+function redirectWith(
+  redirectUri: string,
+  state: string | undefined,
+  params: Record<string, string>,
+): string {
+  const target = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
+  if (state !== undefined) target.searchParams.set('state', state);
+  return target.href;
 }
 
 function sameResource(a: URL, b: URL): boolean {

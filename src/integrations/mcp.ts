@@ -36,6 +36,8 @@ export {
 export { hashToken } from './mcp-json.js';
 export {
   type Approval,
+  type ApprovalContext,
+  type AuthorizeResponse,
   PersistentOAuthServerProvider,
   type PersistentOAuthServerProviderOptions,
 } from './mcp-provider.js';
