@@ -413,6 +413,15 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
       expect(await s.get('k')).toEqual({ a: 1 });
     });
 
+    test('TLS required by the client but not offered by the server → StoreSetupError', async (ctx) => {
+      const { rows } = await admin.query('SHOW ssl');
+      if (rows[0].ssl === 'on') ctx.skip('this server offers TLS');
+      const s = make({ poolConfig: { connectionString: backend.url, ssl: { rejectUnauthorized: true } } });
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreSetupError);
+      expect((err as Error).message).toMatch(/TLS with PostgreSQL at .+:\d+/);
+    });
+
     test('a missing schema → StoreSetupError that says what to create', async () => {
       const s = make({ schema: uniqueName('missing'), table: 'kv_store' });
       const err = await s.get('k').catch((e: unknown) => e);

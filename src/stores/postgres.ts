@@ -248,6 +248,7 @@ export class PostgresStore extends BaseStore {
   ): Promise<(StoredEntry | undefined)[]> {
     if (hasNul(collection)) return keys.map(() => undefined);
     const wanted = keys.filter((key) => !hasNul(key));
+    if (wanted.length === 0) return keys.map(() => undefined);
     const rows = await this.#query('getMany', [collection, wanted, this.#nowIso()]);
     const byKey = new Map<string, StoredEntry>();
     for (const row of rows as Row[]) byKey.set(row.key as string, toEntry(row));
@@ -492,6 +493,9 @@ export class PostgresStore extends BaseStore {
       return new StoreConnectionError(`Cannot reach ${at} during ${op} (${code})`, { cause: err });
     }
     const message = e.message ?? '';
+    if (/\bSSL\b|\bTLS\b|certificate/i.test(message) || (code !== undefined && /CERT|SSL|TLS/.test(code))) {
+      return new StoreSetupError(`TLS with ${at} failed during ${op} (${code ?? message})`, { cause: err });
+    }
     if (/timeout/i.test(message) && /connect|timeout expired/i.test(message)) {
       return new StoreTimeoutError(
         `No connection to ${at} within ${this.#connectTimeoutMs} ms during ${op} (${message})`,
