@@ -254,6 +254,17 @@ describe('createOidcAdapter', () => {
     await expect(codes.consume('c')).rejects.toBeInstanceOf(OidcAlreadyConsumedError);
   });
 
+  it('revokeByGrantId leaves an id that moved to another grant', async () => {
+    const { Adapter } = setup();
+    const at = new Adapter('AccessToken');
+    await at.upsert('moved', { grantId: 'old' }, 600);
+    await at.upsert('moved', { grantId: 'new' }, 600);
+    await at.revokeByGrantId('old');
+    expect(await at.find('moved')).toEqual({ grantId: 'new' });
+    await at.revokeByGrantId('new');
+    expect(await at.find('moved')).toBeUndefined();
+  });
+
   it('revokeByGrantId pages through large grants', async () => {
     const { Adapter } = setup();
     const at = new Adapter('AccessToken');

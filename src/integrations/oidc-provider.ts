@@ -352,7 +352,11 @@ export function createOidcAdapter(
       }
       await Promise.all(
         members.map(async ({ model, id }) => {
-          const payload = await store.take(id, { collection: `${prefix}${model}` });
+          const collection = `${prefix}${model}`;
+          // A stale member (the id now belongs to another grant) only loses its membership.
+          const current = await store.get(id, { collection });
+          if (current === undefined || current.grantId !== grantId) return;
+          const payload = await store.take(id, { collection });
           await removeLookups(model, id, payload);
         }),
       );
