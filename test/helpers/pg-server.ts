@@ -9,16 +9,21 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-const BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
-
-/** Where `initdb` and `pg_ctl` live, or `undefined` when PostgreSQL is not installed here. */
+/**
+ * Where `initdb` and `pg_ctl` live: `$PG_BIN`, Debian/Ubuntu's versioned directories (newest
+ * first), then `$PATH`; `undefined` when PostgreSQL's server binaries are not installed here.
+ */
 export function findPgBin(): string | undefined {
-  for (const dir of BIN_DIRS) if (existsSync(join(dir, 'pg_ctl'))) return dir;
+  const versioned = [18, 17, 16, 15, 14, 13].map((v) => `/usr/lib/postgresql/${v}/bin`);
+  const candidates = [process.env.PG_BIN, ...versioned, ...(process.env.PATH ?? '').split(delimiter)];
+  for (const dir of candidates) {
+    if (dir && existsSync(join(dir, 'pg_ctl')) && existsSync(join(dir, 'initdb'))) return dir;
+  }
   return undefined;
 }
 
