@@ -19,7 +19,8 @@ export const entries: Record<string, string> = {
 export default defineConfig({
   entry: entries,
   format: ['esm', 'cjs'],
-  dts: true,
+  // Inline the Standard Schema types so the published .d.ts needs no extra package.
+  dts: { resolve: ['@standard-schema/spec'] },
   clean: true,
   sourcemap: true,
   target: 'node20',
