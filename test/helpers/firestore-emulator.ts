@@ -28,6 +28,8 @@ export function emulatorProject(host: string, prefix: string): EmulatorProject {
     .replace(/[^a-z0-9-]/g, '-');
   // The Firestore client reads the emulator address from the environment.
   process.env.FIRESTORE_EMULATOR_HOST ??= host;
+  // No GCE metadata server here: skip the client's probe for one (and its warning).
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   const clients: Firestore[] = [];
   const client = () => {
     const db = new Firestore({ projectId });
