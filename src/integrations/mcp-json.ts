@@ -62,7 +62,15 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** A required string member of a stored record, or a `DeserializationError` naming the field. */
+/**
+ * A required string member of a stored record, or a `DeserializationError` naming the field
+ * (never its value).
+ *
+ * @example
+ * ```ts
+ * const clientId = requireString(record, 'client_id', 'access token');
+ * ```
+ */
 export function requireString(record: JsonObject, field: string, what: string): string {
   const value = record[field];
   if (typeof value !== 'string') {
@@ -71,7 +79,14 @@ export function requireString(record: JsonObject, field: string, what: string): 
   return value;
 }
 
-/** A required array of strings member of a stored record. */
+/**
+ * A required array-of-strings member of a stored record, or a `DeserializationError`.
+ *
+ * @example
+ * ```ts
+ * const scopes = requireStrings(record, 'scopes', 'grant');
+ * ```
+ */
 export function requireStrings(record: JsonObject, field: string, what: string): string[] {
   const value = record[field];
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
@@ -80,7 +95,14 @@ export function requireStrings(record: JsonObject, field: string, what: string):
   return value as string[];
 }
 
-/** An optional string member: `undefined` when absent or `null`. */
+/**
+ * An optional string member: `undefined` when absent or `null`, a `DeserializationError` when not a string.
+ *
+ * @example
+ * ```ts
+ * const subject = optionalString(record, 'subject', 'grant');
+ * ```
+ */
 export function optionalString(record: JsonObject, field: string, what: string): string | undefined {
   const value = record[field];
   if (value === undefined || value === null) return undefined;
@@ -89,7 +111,14 @@ export function optionalString(record: JsonObject, field: string, what: string):
   return value;
 }
 
-/** An optional number member: `undefined` when absent or `null`. */
+/**
+ * An optional number member: `undefined` when absent or `null`, a `DeserializationError` when not a number.
+ *
+ * @example
+ * ```ts
+ * const expiresAt = optionalNumber(record, 'expires_at', 'access token');
+ * ```
+ */
 export function optionalNumber(record: JsonObject, field: string, what: string): number | undefined {
   const value = record[field];
   if (value === undefined || value === null) return undefined;
@@ -98,7 +127,14 @@ export function optionalNumber(record: JsonObject, field: string, what: string):
   return value;
 }
 
-/** The current time in whole epoch seconds. */
+/**
+ * Whole epoch seconds (of `ms`, default now), the unit OAuth uses for `expires_at` and `iat`.
+ *
+ * @example
+ * ```ts
+ * epochSeconds(Date.UTC(2026, 0, 1)); // 1767225600
+ * ```
+ */
 export function epochSeconds(ms: number = Date.now()): number {
   return Math.floor(ms / 1000);
 }
