@@ -17,7 +17,6 @@ import { isPlainObject } from '../validation.js';
  *
  * @example
  * ```ts
- * import { dropUndefined } from 'oauth-kv/mcp';
  * dropUndefined({ a: 1, b: undefined, c: [{ d: undefined }] }); // { a: 1, c: [{}] }
  * ```
  */
@@ -54,7 +53,6 @@ export function hashToken(token: string): string {
  *
  * @example
  * ```ts
- * import { randomToken } from 'oauth-kv/mcp';
  * const code = randomToken(); // e.g. "Vq3...": 256 bits of entropy
  * ```
  */
