@@ -8,13 +8,14 @@
  * single get.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis.js';
 import { newBench, report } from './lib.js';
 
-const URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
   let cursor = '0';
@@ -25,12 +26,43 @@ async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/**
+ * Median time of `a` over median time of `b`, measured alternately (a b, b a, a b, …) so both see
+ * the same machine load: far steadier than back-to-back tinybench tasks on a busy shared machine.
+ */
+async function paired(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  iterations: number,
+  setup: () => Promise<void> = async () => {},
+): Promise<number> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const time = async (fn: () => Promise<unknown>, into: number[]) => {
+    await setup();
+    const t = performance.now();
+    await fn();
+    into.push(performance.now() - t);
+  };
+  for (let i = 0; i < iterations; i++) {
+    if (i % 2 === 0) {
+      await time(a, ta);
+      await time(b, tb);
+    } else {
+      await time(b, tb);
+      await time(a, ta);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return median(ta.slice(iterations / 10)) / median(tb.slice(iterations / 10)); // first 10 %: warm-up
+}
+
 export default async function run(): Promise<void> {
   const tag = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   const prefix = `${tag}:`;
-  const raw = new Redis(URL);
-  const store = new RedisStore({ url: URL, keyPrefix: prefix });
-  const keyvStore = new KeyvRedis(URL, { namespace: `${tag}-keyv` });
+  const raw = new Redis(REDIS_URL);
+  const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
+  const keyvStore = new KeyvRedis(REDIS_URL, { namespace: `${tag}-keyv` });
   const keyv = new Keyv({ store: keyvStore, namespace: `${tag}-keyv`, useKeyPrefix: false });
   keyv.on('error', () => {});
   try {
@@ -167,6 +199,72 @@ export default async function run(): Promise<void> {
       'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
       'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
     });
+
+    // The same ratios, measured alternately (medians): the figures to quote on a shared machine.
+    const pairedRatios: Record<string, number> = {};
+    const getOurs = () => store.get('token-1', { collection: c });
+    const getRaw = async () => parse(await raw.get(rawKey('token-1')));
+    let m = 0;
+    pairedRatios['get / raw'] = await paired(getOurs, getRaw, 3000);
+    pairedRatios['get / keyv'] = await paired(getOurs, () => keyv.get('token-1'), 3000);
+    pairedRatios['put / raw'] = await paired(
+      () => store.put('put-1', value, { collection: c, ttl: 3600 }),
+      () => raw.set(rawKey('put-1'), doc('put-1'), 'PX', 3_600_000),
+      3000,
+    );
+    pairedRatios['put / keyv'] = await paired(
+      () => store.put('put-1', value, { collection: c, ttl: 3600 }),
+      () => keyv.set('put-1', value, 3_600_000),
+      3000,
+    );
+    pairedRatios['take / raw'] = await paired(
+      () => store.take(`ptake-${m}`, { collection: c }),
+      async () => parse(await raw.getdel(rawKey(`ptake-${m}`))),
+      3000,
+      async () => {
+        m++;
+        await store.put(`ptake-${m}`, value, { collection: c, ttl: 3600 });
+        await raw.set(rawKey(`ptake-${m}`), doc(`ptake-${m}`), 'PX', 3_600_000);
+      },
+    );
+    pairedRatios['getMany(100) / raw'] = await paired(
+      () => store.getMany(keys, { collection: c }),
+      async () => (await raw.mget(rawKeys)).map(parse),
+      400,
+    );
+    pairedRatios['getMany(100) / keyv'] = await paired(
+      () => store.getMany(keys, { collection: c }),
+      () => keyv.getMany(keys),
+      400,
+    );
+    pairedRatios['putMany(100) / raw'] = await paired(
+      () => store.putMany(entries, { collection: c, ttl: 3600 }),
+      async () => {
+        const tx = raw.multi();
+        for (const k of keys) tx.set(rawKey(k), doc(k), 'PX', 3_600_000);
+        await tx.exec();
+      },
+      300,
+    );
+    pairedRatios['getMany(100) / single get'] = await paired(
+      () => store.getMany(keys, { collection: c }),
+      getOurs,
+      1000,
+    );
+    pairedRatios['raw getMany(100) / raw single get'] = await paired(
+      async () => (await raw.mget(rawKeys)).map(parse),
+      getRaw,
+      1000,
+    );
+    console.log('\n## redis (paired, medians)');
+    for (const [label, ratio] of Object.entries(pairedRatios))
+      console.log(`  ${label}: ${ratio.toFixed(2)}×`);
+    const dir = new URL('./results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      new URL('redis-paired.json', dir),
+      `${JSON.stringify({ suite: 'redis-paired', ratios: pairedRatios }, null, 2)}\n`,
+    );
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});

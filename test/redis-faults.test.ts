@@ -3,6 +3,7 @@
  * frozen server (SIGSTOP), and a server without GETDEL (renamed away, as on Redis < 6.2).
  */
 import { inspect } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { JsonObject } from '../src/contract.js';
 import { StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
@@ -79,8 +80,9 @@ describe.skipIf(!available)('RedisStore faults (private redis-server)', () => {
       ),
       store.deleteMany(['nothing-1', 'nothing-2'], { collection }),
     ];
+    const allSettled = Promise.allSettled([...writers, ...inflight]); // handlers attached before the crash
     await server.kill();
-    const settled = await Promise.allSettled([...writers, ...inflight]);
+    const settled = await allSettled;
     stop = true;
     for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
     expect(errors.length).toBeGreaterThan(0); // the writers never stop on their own
@@ -108,18 +110,26 @@ describe.skipIf(!available)('RedisStore faults (private redis-server)', () => {
   test('a frozen server (SIGSTOP) fails operations with StoreTimeoutError after commandTimeoutMs', async () => {
     const server = await start();
     const store = new RedisStore({ url: server.url, commandTimeoutMs: 300 });
-    stores.push(store);
+    // A client the caller owns (no ioredis commandTimeout of its own) is bounded the same way.
+    const client = new Redis(server.url);
+    const theirs = new RedisStore({ client, commandTimeoutMs: 300 });
+    stores.push(store, theirs);
     await store.put('k', { a: 1 });
+    await theirs.get('k');
     server.signal('SIGSTOP');
     try {
-      const err = await store.get('k').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StoreTimeoutError);
-      expect((err as StoreTimeoutError).code).toBe('STORE_TIMEOUT');
-      expect((err as Error).message).toContain(`127.0.0.1:${server.port}`);
+      for (const s of [store, theirs]) {
+        const err = await s.get('k').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreTimeoutError);
+        expect((err as StoreTimeoutError).code).toBe('STORE_TIMEOUT');
+        expect((err as Error).message).toContain(`127.0.0.1:${server.port}`);
+      }
     } finally {
       server.signal('SIGCONT');
     }
     expect(await store.get('k')).toEqual({ a: 1 });
+    expect(await theirs.get('k')).toEqual({ a: 1 });
+    client.disconnect();
   }, 30_000);
 
   test('without GETDEL (Redis < 6.2) take falls back to a script and stays exactly-once', async () => {

@@ -77,8 +77,10 @@ export interface RedisStoreOptions extends BaseStoreOptions {
    */
   connectTimeoutMs?: number | undefined;
   /**
-   * Longest wait for a reply, in ms, for a client the store creates (default 10 000; `0` turns it
-   * off). A command that times out fails with `StoreTimeoutError`; its outcome is unknown.
+   * Longest wait for a reply, in ms, for every operation of the store, whoever created the client
+   * (default 10 000; `0` turns it off). An operation that times out fails with `StoreTimeoutError`;
+   * its outcome is unknown. Checked by one timer per store, so the limit is honoured within a
+   * quarter of itself (at most one second late).
    */
   commandTimeoutMs?: number | undefined;
   /** The `COUNT` hint of each `SCAN` call behind `keys()`, `collections()`, `destroyCollection()` (default 1 000). */
@@ -177,6 +179,9 @@ export class RedisStore extends BaseStore {
   readonly #prefix: string;
   readonly #connectTimeoutMs: number;
   readonly #scanCount: number;
+  readonly #commandTimeoutMs: number;
+  readonly #pending = new Set<Pending>();
+  #watchdog: ReturnType<typeof setInterval> | undefined;
   readonly #owned: boolean;
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
@@ -209,9 +214,8 @@ export class RedisStore extends BaseStore {
     }
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs');
     this.#scanCount = positive(options.scanCount, 1_000, 'scanCount');
-    if (options.commandTimeoutMs !== undefined && options.commandTimeoutMs !== 0) {
-      positive(options.commandTimeoutMs, 0, 'commandTimeoutMs');
-    }
+    this.#commandTimeoutMs =
+      options.commandTimeoutMs === 0 ? 0 : positive(options.commandTimeoutMs, 10_000, 'commandTimeoutMs');
     this.#options = options;
     this.#prefix = options.keyPrefix ?? '';
     this.#owned = options.client === undefined;
@@ -319,18 +323,16 @@ export class RedisStore extends BaseStore {
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#ready();
     const redisKey = this.#key(collection, key);
-    let doc: string | null;
-    if (this.#noGetdel) {
-      doc = (await this.#eval(client, SCRIPTS.take, [redisKey], [])) as string | null;
-    } else {
-      try {
-        doc = await client.getdel(redisKey);
-      } catch (err) {
-        if (!isUnknownCommand(err)) throw this.#mapError(err);
-        this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
-        doc = (await this.#eval(client, SCRIPTS.take, [redisKey], [])) as string | null;
-      }
-    }
+    const script = () => evalScript(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
+    const doc = await this.#run(
+      this.#noGetdel
+        ? script()
+        : client.getdel(redisKey).catch((err: unknown) => {
+            if (!isUnknownCommand(err)) throw err;
+            this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
+            return script();
+          }),
+    );
     return doc === null || doc === undefined ? undefined : readDocument(doc);
   }
 
@@ -449,6 +451,8 @@ export class RedisStore extends BaseStore {
   }
 
   protected override async closeStore(): Promise<void> {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     const client = this.#client ?? (await this.#connecting?.catch(() => undefined));
     this.#client = undefined;
     this.#connecting = undefined;
@@ -580,10 +584,8 @@ export class RedisStore extends BaseStore {
       });
     });
     const options = this.#options;
-    const commandTimeout = options.commandTimeoutMs ?? 10_000;
     const redisDefaults: RedisOptions = {
       connectTimeout: this.#connectTimeoutMs,
-      ...(commandTimeout > 0 ? { commandTimeout } : {}),
       // An operation in flight when the connection drops fails at once instead of being sent
       // again after a reconnect (a repeated GETDEL or SET NX could lose a value or win twice).
       maxRetriesPerRequest: 0,
@@ -663,23 +665,55 @@ export class RedisStore extends BaseStore {
 
   // ---- commands ----------------------------------------------------------------------------------
 
-  /** Awaits a command and maps driver errors to oauth-kv errors. */
-  async #run<T>(command: Promise<T>): Promise<T> {
-    try {
-      return await command;
-    } catch (err) {
-      throw this.#mapError(err);
+  /**
+   * Awaits a command, maps driver errors to oauth-kv errors, and gives up after `commandTimeoutMs`
+   * with a `StoreTimeoutError`. One watchdog timer per store checks the commands in flight, which
+   * costs far less than a timer per command.
+   */
+  #run<T>(command: Promise<T>): Promise<T> {
+    if (this.#commandTimeoutMs === 0) {
+      return command.catch((err: unknown) => {
+        throw this.#mapError(err);
+      });
     }
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { since: Date.now(), reject };
+      this.#pending.add(pending);
+      this.#watchdog ??= this.#startWatchdog();
+      command.then(
+        (value) => {
+          if (this.#pending.delete(pending)) resolve(value);
+        },
+        (err: unknown) => {
+          if (this.#pending.delete(pending)) reject(this.#mapError(err));
+        },
+      );
+    });
+  }
+
+  #startWatchdog(): ReturnType<typeof setInterval> {
+    const timer = setInterval(
+      () => {
+        const limit = Date.now() - this.#commandTimeoutMs;
+        for (const pending of this.#pending) {
+          if (pending.since > limit) continue;
+          this.#pending.delete(pending);
+          pending.reject(
+            new StoreTimeoutError(
+              `Redis at ${this.#address()} did not answer within ${this.#commandTimeoutMs} ms; the outcome is unknown`,
+            ),
+          );
+        }
+      },
+      Math.max(10, Math.min(1_000, this.#commandTimeoutMs / 4)),
+    );
+    timer.unref?.();
+    return timer;
   }
 
   /** EVALSHA, falling back to EVAL when the server does not have the script cached. */
-  async #eval(client: Client, s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await client.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw this.#mapError(err);
-    }
-    return this.#run(client.eval(s.source, keys.length, ...keys, ...args));
+  #eval(client: Client, s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.#run(evalScript(client, s, keys, args));
   }
 
   /** An oauth-kv error for a driver error, carrying no command arguments (they hold values). */
@@ -689,7 +723,7 @@ export class RedisStore extends BaseStore {
       return err instanceof Error ? err : new Error(String(err));
     }
     const address = this.#address();
-    if (err.message === 'Command timed out') {
+    if (err.message === 'Command timed out' || err.message.startsWith('Socket timeout')) {
       return new StoreTimeoutError(`Redis at ${address} did not answer in time; the outcome is unknown`);
     }
     if (err.name === 'ReplyError') {
@@ -712,6 +746,20 @@ export class RedisStore extends BaseStore {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+/** A command in flight, for the timeout watchdog. */
+interface Pending {
+  readonly since: number;
+  readonly reject: (err: Error) => void;
+}
+
+/** EVALSHA, then EVAL when the server answers NOSCRIPT (driver errors are left as they are). */
+function evalScript(client: Client, s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+  return client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(s.source, keys.length, ...keys, ...args);
+  });
+}
 
 function isClient(value: unknown): value is Redis | Cluster {
   return (
