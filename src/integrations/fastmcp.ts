@@ -83,7 +83,7 @@ export interface FastMCPTokenStorageOptions {
  * import { FastMCPTokenStorage } from 'oauth-kv/fastmcp';
  * import { PostgresStore } from 'oauth-kv/postgres';
  *
- * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL });
+ * const store = new PostgresStore({ url: process.env.DATABASE_URL });
  * const proxy = new OAuthProxy({
  *   baseUrl: 'https://mcp.example.com',
  *   upstreamAuthorizationEndpoint: 'https://idp.example.com/authorize',

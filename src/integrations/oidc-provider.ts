@@ -12,7 +12,7 @@
  * import { createOidcAdapter } from 'oauth-kv/oidc-provider';
  * import { PostgresStore } from 'oauth-kv/postgres';
  *
- * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL });
+ * const store = new PostgresStore({ url: process.env.DATABASE_URL });
  * const provider = new Provider('https://id.example.com', {
  *   adapter: createOidcAdapter(store),
  *   // ...clients, features, jwks, cookies...
