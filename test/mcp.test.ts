@@ -328,14 +328,22 @@ describe('OAuthStateStore (MemoryStore)', () => {
 function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncKeyValue, shared = true) {
   describe(`OAuthStateStore races (${name})`, () => {
     const opened: AsyncKeyValue[] = [];
+    const used = new Set<string>();
     const pair = async (): Promise<[OAuthStateStore, OAuthStateStore]> => {
       const a = await open();
       const b = shared ? await open() : a;
       opened.push(a, b);
       const collections = { codes: uniqueName('codes'), refreshTokens: uniqueName('refresh') };
-      return [new OAuthStateStore(a, { collections }), new OAuthStateStore(b, { collections })];
+      const state = new OAuthStateStore(a, { collections });
+      for (const name of Object.values(state.collections)) used.add(name);
+      return [state, new OAuthStateStore(b, { collections })];
     };
     afterAll(async () => {
+      // Shared servers: remove what these tests wrote (grants live 90 days).
+      const first = opened[0];
+      if (first?.capabilities.destroyCollection) {
+        for (const collection of used) await first.destroyCollection(collection);
+      }
       for (const store of new Set(opened)) await store.close();
     });
 
