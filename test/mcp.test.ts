@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
-import { DeserializationError, StoreClosedError } from '../src/errors.js';
+import { DeserializationError, StoreClosedError, StoreSetupError } from '../src/errors.js';
 import {
   ClientExistsError,
   hashToken,
@@ -13,6 +13,7 @@ import {
 } from '../src/integrations/mcp.js';
 import { FileStore } from '../src/stores/file.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import { WrapperStore } from '../src/wrappers/base.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const CONCURRENCY = 50;
@@ -311,6 +312,17 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect(await state.revokeGrant(result.grant_id)).toBe(true);
     expect(await state.getUpstreamTokens(upstreamId)).toBeUndefined();
     expect(await state.deleteJtiMapping('jti-1')).toBe(true);
+  });
+
+  it('refuses a store without atomic take unless told to accept it', () => {
+    class NonAtomic extends WrapperStore {
+      override get capabilities() {
+        return { ...super.capabilities, atomic: false };
+      }
+    }
+    const store = new NonAtomic(new MemoryStore());
+    expect(() => new OAuthStateStore(store)).toThrow(StoreSetupError);
+    expect(new OAuthStateStore(store, { allowNonAtomic: true })).toBeInstanceOf(OAuthStateStore);
   });
 
   it('uses custom collection names', async () => {

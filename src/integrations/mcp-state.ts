@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
 import { validateTtl } from '../validation.js';
 import { MCP_CLIENTS_COLLECTION, OAuthClientsStore } from './mcp-clients.js';
 import {
@@ -133,6 +134,12 @@ export interface OAuthStateStoreOptions {
   clientRegistrationTtl?: number | undefined;
   /** Whether token responses include a refresh token (default `true`). */
   refreshTokens?: boolean | undefined;
+  /**
+   * Accept a store whose `capabilities.atomic` is false (a Keyv adapter, say). Default `false`:
+   * such a store is refused with a `StoreSetupError`, because single-use codes and exactly-once
+   * refresh rotation rest on an atomic `take`.
+   */
+  allowNonAtomic?: boolean | undefined;
 }
 
 /**
@@ -290,6 +297,13 @@ export class OAuthStateStore {
   readonly #refresh: boolean;
 
   constructor(store: AsyncKeyValue, options: OAuthStateStoreOptions = {}) {
+    if (!store.capabilities.atomic && options.allowNonAtomic !== true) {
+      throw new StoreSetupError(
+        'OAuthStateStore needs a store with atomic take/putIfAbsent (capabilities.atomic): without it two ' +
+          'replicas could redeem one authorization code. Use PostgreSQL, Redis, Firestore, FileStore or ' +
+          'MemoryStore, or pass allowNonAtomic: true to accept the risk.',
+      );
+    }
     this.#store = store;
     this.#c = Object.freeze({ ...OAUTH_STATE_COLLECTIONS, ...definedMembers(options.collections) });
     const life = { ...OAUTH_STATE_LIFETIMES, ...definedMembers(options.lifetimes) };
