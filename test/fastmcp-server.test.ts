@@ -1,0 +1,138 @@
+/**
+ * Full FastMCP servers (HTTP, with FastMCP's OAuthProvider) on FastMCPTokenStorage: a client
+ * registered over HTTP on one server is known to a second server on the same store, and to a
+ * server started again after a stop.
+ */
+import { createServer } from 'node:net';
+import { FastMCP, OAuthProvider } from 'fastmcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AsyncKeyValue } from '../src/contract.js';
+import { FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
+import { MemoryStore } from '../src/stores/memory.js';
+import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
+import { startUpstream, type Upstream } from './helpers/fastmcp-upstream.js';
+
+const REDIRECT = 'http://localhost:3000/callback';
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const backings: ReplicaBacking[] = [
+  {
+    name: 'MemoryStore (one instance shared)',
+    available: true,
+    persistent: false,
+    setup: async () => {
+      const store = new MemoryStore({ sweepIntervalMs: 0 });
+      return { open: async () => store, teardown: () => store.close() };
+    },
+  },
+  ...(await fastmcpBackends()),
+];
+
+for (const backing of backings) {
+  describe.skipIf(!backing.available)(`FastMCP servers on ${backing.name}`, () => {
+    let upstream: Upstream;
+    let env: Awaited<ReturnType<ReplicaBacking['setup']>>;
+    const running: { server: FastMCP; store: AsyncKeyValue; stopped: boolean }[] = [];
+    const collection = `fastmcp-http-${process.pid}-${Date.now()}`;
+
+    async function start(): Promise<{ url: string; stop(): Promise<void> }> {
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const store = await env.open();
+      const server = new FastMCP({
+        name: 'test',
+        version: '1.0.0',
+        auth: new OAuthProvider({
+          baseUrl,
+          authorizationEndpoint: `${upstream.url}/authorize`,
+          tokenEndpoint: `${upstream.url}/token`,
+          clientId: 'upstream-client',
+          clientSecret: 'upstream-secret',
+          allowedRedirectUriPatterns: ['http://localhost:*'],
+          jwtSigningKey: 'shared-jwt-signing-key',
+          encryptionKey: false,
+          tokenStorage: new FastMCPTokenStorage(store, { collection }),
+        }),
+      });
+      await server.start({ transportType: 'httpStream', httpStream: { port, host: '127.0.0.1' } });
+      const entry = { server, store, stopped: false };
+      running.push(entry);
+      return {
+        url: baseUrl,
+        stop: async () => {
+          entry.stopped = true;
+          await server.stop();
+          if (backing.persistent) await store.close();
+        },
+      };
+    }
+
+    const authorize = (url: string, clientId: string) =>
+      fetch(
+        `${url}/oauth/authorize?${new URLSearchParams({
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGrSstw-cM',
+          code_challenge_method: 'S256',
+        })}`,
+        { redirect: 'manual' },
+      );
+
+    beforeAll(async () => {
+      upstream = await startUpstream();
+      env = await backing.setup();
+    });
+    afterAll(async () => {
+      for (const entry of running) {
+        if (entry.stopped) continue;
+        await entry.server.stop();
+        if (backing.persistent) await entry.store.close();
+      }
+      await env?.teardown();
+      await upstream?.close();
+    });
+
+    it('a client registered over HTTP on one server is known to another server on the same store', async () => {
+      const a = await start();
+      const b = await start();
+      const registered = await fetch(`${a.url}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'http client' }),
+      });
+      expect(registered.status).toBe(201);
+      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+
+      const known = await authorize(b.url, clientId);
+      expect(known.status).toBe(200); // FastMCP's consent page for a known client
+      expect(await known.text()).toContain('name="transaction_id"');
+      const unknown = await authorize(b.url, 'never-registered');
+      expect(unknown.status).toBe(400);
+      await unknown.text();
+    });
+
+    it.skipIf(!backing.persistent)('a server started again after a stop still knows the client', async () => {
+      const first = await start();
+      const registered = await fetch(`${first.url}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'survivor' }),
+      });
+      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      await first.stop();
+
+      const again = await start();
+      const res = await authorize(again.url, clientId);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('name="transaction_id"');
+    });
+  });
+}
