@@ -529,6 +529,25 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
       }
       expect(await s.take('locked')).toEqual({ a: 1 });
     });
+
+    test("the driver's client-side query_timeout → StoreTimeoutError", async () => {
+      const table = freshTable();
+      await make({ table }).put('locked', { a: 1 });
+      const s = make({ table, poolConfig: { connectionString: backend.url, query_timeout: 200 } });
+      await s.get('warm-up');
+      const client = await admin.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT 1 FROM ${qualified(table)} WHERE key = 'locked' FOR UPDATE`);
+        // A read does not wait for a row lock; the write does, and times out on the client.
+        expect(await s.get('locked')).toEqual({ a: 1 });
+        const err = await s.put('locked', { a: 2 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreTimeoutError);
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    });
   });
 
   describe('cull', () => {
