@@ -250,6 +250,21 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect(second.grant_id).toBe(first.grant_id);
   });
 
+  it('revokes the grant when a rotated refresh token comes back (revokeOnRefreshReuse)', async () => {
+    for (const revokeOnRefreshReuse of [true, false]) {
+      const state = new OAuthStateStore(new MemoryStore(), { revokeOnRefreshReuse });
+      const first = await state.exchangeAuthorizationCode(await newCode(state), { client_id: 'client-1' });
+      if (!first.ok) throw new Error(first.reason);
+      const old = first.tokens.refresh_token as string;
+      const second = await state.rotateRefreshToken(old, { client_id: 'client-1' });
+      if (!second.ok) throw new Error(second.reason);
+      expect((await state.rotateRefreshToken(old, { client_id: 'client-1' })).ok).toBe(false);
+      const stillValid = (await state.verifyAccessToken(second.tokens.access_token)) !== undefined;
+      expect(stillValid).toBe(!revokeOnRefreshReuse);
+      expect((await state.getGrant(second.grant_id)) !== undefined).toBe(!revokeOnRefreshReuse);
+    }
+  });
+
   it('never lets tokens outlive their grant', async () => {
     let now = Date.now();
     const state = new OAuthStateStore(new MemoryStore({ clock: () => now }), {

@@ -53,6 +53,8 @@ export interface OAuthStateCollections {
   grants: string;
   /** Per-grant index of the current token hashes, for eager deletion on revocation (default `"mcp-oauth-grant-tokens"`). */
   grantTokens: string;
+  /** Hashes of rotated refresh tokens, for `revokeOnRefreshReuse` (default `"mcp-refresh-tokens-used"`). */
+  usedRefreshTokens: string;
 }
 
 /**
@@ -74,6 +76,7 @@ export const OAUTH_STATE_COLLECTIONS: Readonly<OAuthStateCollections> = Object.f
   accessTokens: 'mcp-access-tokens',
   grants: 'mcp-oauth-grants',
   grantTokens: 'mcp-oauth-grant-tokens',
+  usedRefreshTokens: 'mcp-refresh-tokens-used',
 });
 
 /**
@@ -140,6 +143,13 @@ export interface OAuthStateStoreOptions {
    * refresh rotation rest on an atomic `take`.
    */
   allowNonAtomic?: boolean | undefined;
+  /**
+   * Refresh-token reuse detection (RFC 9700 §4.14.2): remember rotated refresh tokens (by hash, until
+   * they would have expired) and revoke the whole grant when one is presented again, since either
+   * the client or an attacker holds a stolen copy. Default `false`: a client that sends two
+   * refreshes at once (two tabs, a retry) would log itself out.
+   */
+  revokeOnRefreshReuse?: boolean | undefined;
 }
 
 /**
@@ -295,6 +305,7 @@ export class OAuthStateStore {
   readonly #c: Readonly<OAuthStateCollections>;
   readonly #life: Readonly<OAuthStateLifetimes>;
   readonly #refresh: boolean;
+  readonly #reuse: boolean;
 
   constructor(store: AsyncKeyValue, options: OAuthStateStoreOptions = {}) {
     if (!store.capabilities.atomic && options.allowNonAtomic !== true) {
@@ -310,6 +321,7 @@ export class OAuthStateStore {
     for (const ttl of Object.values(life)) validateTtl(ttl);
     this.#life = Object.freeze(life);
     this.#refresh = options.refreshTokens ?? true;
+    this.#reuse = options.revokeOnRefreshReuse ?? false;
     this.clients = new OAuthClientsStore(store, {
       collection: this.#c.clients,
       ttl: options.clientRegistrationTtl,
@@ -543,7 +555,7 @@ export class OAuthStateStore {
     const key = hashToken(refreshToken);
     const collection = this.#c.refreshTokens;
     const peek = await this.#store.get(key, { collection });
-    if (peek === undefined) return fail('invalid_grant', 'Unknown, expired or already used refresh token');
+    if (peek === undefined) return this.#unknownRefreshToken(key);
     const current = readTokenInfo(peek, 'refresh token');
     if (current.client_id !== request.client_id) {
       return fail('invalid_grant', 'The refresh token was issued to another client');
@@ -560,8 +572,18 @@ export class OAuthStateStore {
       return fail('invalid_grant', 'resource does not match the grant');
     }
     const taken = await this.#store.take(key, { collection });
-    if (taken === undefined) return fail('invalid_grant', 'Unknown, expired or already used refresh token');
+    if (taken === undefined) return this.#unknownRefreshToken(key);
     const old = readTokenInfo(taken, 'refresh token');
+    if (this.#reuse) {
+      const left = old.expires_at - Date.now() / 1000;
+      if (left > 0) {
+        await this.#store.put(
+          key,
+          { grant_id: old.grant_id, client_id: old.client_id, rotated_at: epochSeconds() },
+          { collection: this.#c.usedRefreshTokens, ttl: left },
+        );
+      }
+    }
     const accessHash = optionalString(taken, 'access_token_hash', 'refresh token');
     if (accessHash !== undefined) await this.#store.delete(accessHash, { collection: this.#c.accessTokens });
     const { value: grantValue, ttl: grantTtl } = await this.#store.ttl(old.grant_id, {
@@ -735,6 +757,18 @@ export class OAuthStateStore {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  /** The answer to an unknown refresh token; with reuse detection, a rotated one revokes its grant. */
+  async #unknownRefreshToken(key: string): Promise<TokenResult> {
+    if (this.#reuse) {
+      const used = await this.#store.get(key, { collection: this.#c.usedRefreshTokens });
+      if (used !== undefined) {
+        await this.revokeGrant(requireString(used, 'grant_id', 'used refresh token'));
+        return fail('invalid_grant', 'The refresh token was already used; its grant is revoked');
+      }
+    }
+    return fail('invalid_grant', 'Unknown, expired or already used refresh token');
+  }
 
   /** Issues an access token (and a refresh token) on `grant`, none outliving `grantRemaining` s. */
   async #issue(grant: GrantRecord, accessScopes: string[], grantRemaining: number): Promise<OAuthTokens> {
