@@ -362,7 +362,15 @@ export interface KeyvAdapterOptions {
   closeStoreOnDisconnect?: boolean | undefined;
 }
 
-/** What {@link KeyvAdapter} exposes as `opts`: Keyv reads `dialect` and `url` to enable `iterator()`. */
+/**
+ * What {@link KeyvAdapter} exposes as `opts`: Keyv reads `dialect` and `url` to enable `iterator()`.
+ *
+ * @example
+ * ```ts
+ * const adapter = toKeyv(store, { collection: 'cache' });
+ * console.log(adapter.opts); // { dialect: 'etcd', url: 'oauth-kv', collection: 'cache' }
+ * ```
+ */
 export interface KeyvAdapterOpts {
   /**
    * Keyv 5 only builds `keyv.iterator()` for adapters whose `opts.dialect` is one of its own
@@ -417,15 +425,18 @@ export class KeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
     };
   }
 
+  /** The value Keyv stored under `key`, or `undefined`. */
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     return unwrap(await this.#store.get(key, this.#opts())) as StoredData<Value> | undefined;
   }
 
+  /** {@link KeyvAdapter.get} for many keys, in order (one `getMany` on the store). */
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
     const values = await this.#store.getMany(keys, this.#opts());
     return values.map((v) => unwrap(v)) as Array<StoredData<Value | undefined>>;
   }
 
+  /** Stores `{ v: value }` under `key`; `ttl` in ms (Keyv's unit). A negative TTL deletes. */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     if (typeof ttl === 'number' && ttl < 0) {
       // Already expired in Keyv's terms: what was there is replaced by nothing.
@@ -457,22 +468,27 @@ export class KeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
     return entries.map(() => true) as unknown as undefined;
   }
 
+  /** Deletes `key`; `true` when it existed. */
   async delete(key: string): Promise<boolean> {
     return this.#store.delete(key, this.#opts());
   }
 
+  /** Deletes many keys; `true` when at least one existed. */
   async deleteMany(keys: string[]): Promise<boolean> {
     return (await this.#store.deleteMany(keys, this.#opts())) > 0;
   }
 
+  /** `true` when `key` holds an unexpired entry. */
   async has(key: string): Promise<boolean> {
     return (await this.#store.get(key, this.#opts())) !== undefined;
   }
 
+  /** {@link KeyvAdapter.has} for many keys, in order. */
   async hasMany(keys: string[]): Promise<boolean[]> {
     return (await this.#store.getMany(keys, this.#opts())).map((v) => v !== undefined);
   }
 
+  /** Deletes the keys of the current Keyv namespace in this collection (all of it without one). */
   async clear(): Promise<void> {
     const namespace = this.namespace;
     if (namespace === undefined && this.#store.capabilities.destroyCollection) {
@@ -486,6 +502,7 @@ export class KeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
     }
   }
 
+  /** `[key, value]` pairs of the collection (of `namespace` when given), 500 keys per page. */
   async *iterator<Value>(
     namespace?: string,
   ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
@@ -504,6 +521,7 @@ export class KeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
     }
   }
 
+  /** Closes the store only with `closeStoreOnDisconnect`. */
   async disconnect(): Promise<void> {
     if (this.#closeStore) await this.#store.close();
   }
