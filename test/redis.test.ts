@@ -369,6 +369,37 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
     });
   });
 
+  test('bulk operations over 2,500 keys are split into commands of 1,000 keys, still one round trip', async () => {
+    const client = new Redis(backend.url);
+    const store = make({ client });
+    const collection = fresh('big');
+    const keys = Array.from({ length: 2500 }, (_, i) => `k${i}`);
+    await store.deleteMany(['warm-up'], { collection });
+    const counter = countRoundTrips(client);
+    try {
+      const entries = keys.map((k, i) => [k, { i }] as const);
+      for (const [op, names] of [
+        [() => store.putMany(entries, { collection }), ['mset', 'mset', 'mset']],
+        [() => store.putMany(entries, { collection, ttl: 60 }), undefined],
+        [() => store.getMany(keys, { collection }), ['mget', 'mget', 'mget']],
+      ] as const) {
+        counter.reset();
+        await op();
+        expect(counter.counts.roundTrips).toBe(1);
+        if (names) expect(counter.counts.names).toEqual(names);
+      }
+      expect(counter.counts.names.filter((n) => n === 'mget')).toHaveLength(3);
+      const values = await store.getMany(keys, { collection });
+      expect(values.map((v) => v?.i)).toEqual(keys.map((_, i) => i));
+      counter.reset();
+      expect(await store.deleteMany(keys, { collection })).toBe(2500);
+      expect(counter.counts.roundTrips).toBe(1);
+      expect(counter.counts.names).toEqual(['evalsha', 'evalsha', 'evalsha']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   describe('key prefixes', () => {
     test('two prefixes on one database are separate stores', async () => {
       const a = make({ keyPrefix: `${prefix}a:` });

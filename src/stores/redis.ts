@@ -94,6 +94,11 @@ type Client = Redis;
 const MAX_PX = 8.64e15;
 /** Most `SCAN` calls one `keys()` page makes before returning a shorter page with a cursor. */
 const MAX_SCANS_PER_PAGE = 64;
+/**
+ * Most keys in one command of a bulk operation: bigger batches are split into several commands sent
+ * together, so a huge `getMany`/`putMany`/`deleteMany` never blocks Redis for long.
+ */
+const MAX_BATCH = 1_000;
 /** Attempts of the expired-entry replacement in `putIfAbsent` before giving up to a racing writer. */
 const MAX_CAS_ATTEMPTS = 8;
 
@@ -237,12 +242,12 @@ export class RedisStore extends BaseStore {
     const client = await this.#ready();
     const redisKeys = keys.map((key) => this.#key(collection, key));
     let docs: (string | null)[];
-    if (!this.#isCluster) {
+    if (!this.#isCluster && redisKeys.length <= MAX_BATCH) {
       docs = await this.#run(client.mget(redisKeys));
     } else {
       docs = new Array<string | null>(redisKeys.length).fill(null);
       await Promise.all(
-        this.#bySlot(redisKeys).map(async (indexes) => {
+        this.#groups(redisKeys).map(async (indexes) => {
           const found = await this.#run(client.mget(indexes.map((i) => redisKeys[i]!)));
           indexes.forEach((i, j) => {
             docs[i] = found[j] ?? null;
@@ -291,8 +296,7 @@ export class RedisStore extends BaseStore {
       const failed = results.find(([err]) => err !== null)?.[0];
       if (failed) throw this.#mapError(failed);
     };
-    if (!this.#isCluster) await write(redisKeys.map((_, i) => i));
-    else await Promise.all(this.#bySlot(redisKeys).map(write));
+    await Promise.all(this.#groups(redisKeys).map(write));
   }
 
   protected async removeEntry(collection: string, key: string): Promise<boolean> {
@@ -313,9 +317,9 @@ export class RedisStore extends BaseStore {
       }
       return n;
     };
-    if (!this.#isCluster) return count(redisKeys);
+    if (!this.#isCluster && redisKeys.length <= MAX_BATCH) return count(redisKeys);
     const counts = await Promise.all(
-      this.#bySlot(redisKeys).map((indexes) => count(indexes.map((i) => redisKeys[i]!))),
+      this.#groups(redisKeys).map((indexes) => count(indexes.map((i) => redisKeys[i]!))),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -435,7 +439,7 @@ export class RedisStore extends BaseStore {
     await this.#scanAll(client, `${escapeGlob(head)}*`, async (batch) => {
       if (batch.length === 0) return;
       const redisKeys = batch.map((k) => k.slice(this.#driverPrefix.length));
-      const groups = this.#isCluster ? this.#bySlot(redisKeys) : [redisKeys.map((_, i) => i)];
+      const groups = this.#groups(redisKeys);
       const counts = await Promise.all(
         groups.map((indexes) => this.#run(client.unlink(indexes.map((i) => redisKeys[i]!)))),
       );
@@ -479,16 +483,30 @@ export class RedisStore extends BaseStore {
     return `${this.#prefix}${encodeCollection(collection)}::`;
   }
 
-  /** Indexes of `redisKeys` grouped by Cluster hash slot. */
-  #bySlot(redisKeys: readonly string[]): number[][] {
-    const groups = new Map<number, number[]>();
-    redisKeys.forEach((redisKey, i) => {
-      const slot = hashSlot(this.#driverPrefix + redisKey);
-      const group = groups.get(slot);
-      if (group) group.push(i);
-      else groups.set(slot, [i]);
-    });
-    return [...groups.values()];
+  /**
+   * Indexes of `redisKeys` in the groups one command may carry: at most {@link MAX_BATCH} keys, and
+   * on a Cluster all in one hash slot. The groups' commands are sent together (one round trip).
+   */
+  #groups(redisKeys: readonly string[]): number[][] {
+    let groups: number[][];
+    if (!this.#isCluster) {
+      groups = [redisKeys.map((_, i) => i)];
+    } else {
+      const bySlot = new Map<number, number[]>();
+      redisKeys.forEach((redisKey, i) => {
+        const slot = hashSlot(this.#driverPrefix + redisKey);
+        const group = bySlot.get(slot);
+        if (group) group.push(i);
+        else bySlot.set(slot, [i]);
+      });
+      groups = [...bySlot.values()];
+    }
+    if (groups.every((g) => g.length <= MAX_BATCH)) return groups;
+    return groups.flatMap((g) =>
+      Array.from({ length: Math.ceil(g.length / MAX_BATCH) }, (_, j) =>
+        g.slice(j * MAX_BATCH, (j + 1) * MAX_BATCH),
+      ),
+    );
   }
 
   /** The nodes a scan must visit (every master of a Cluster), in a stable order. */
