@@ -207,7 +207,7 @@ export default async function run(): Promise<void> {
       'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
     };
     await report('postgres', bench, ratios);
-    await interleaved(tasks, ratios);
+    await paired(tasks, ratios);
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});
@@ -219,47 +219,60 @@ export default async function run(): Promise<void> {
 
 /**
  * On a shared, loaded machine the load changes during a sequential tinybench run and skews ratios.
- * This pass runs every task in short alternating rounds and compares per-task medians, so both
- * sides of a ratio see the same load. Writes bench/results/postgres-interleaved.json.
+ * This pass measures each ratio by alternating its two tasks operation by operation (A, B, A, B,
+ * ...) and comparing medians, so both sides see the same load. Writes
+ * bench/results/postgres-paired.json.
  */
-async function interleaved(
+async function paired(
   tasks: Array<[string, () => Promise<void>, { beforeEach?: () => Promise<void> }?]>,
   ratios: Record<string, [string, string]>,
-  rounds = 15,
-  perRound = 20,
+  iterations = 300,
 ): Promise<void> {
-  const perTask = new Map<string, number[]>();
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, fn, opts] of tasks) {
-      let total = 0;
-      for (let i = 0; i < perRound; i++) {
-        await opts?.beforeEach?.();
-        const started = performance.now();
-        await fn();
-        total += performance.now() - started;
-      }
-      const list = perTask.get(name) ?? [];
-      list.push(total / perRound);
-      perTask.set(name, list);
-    }
-  }
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  const byName = new Map(tasks.map(([name, fn, opts]) => [name, { fn, before: opts?.beforeEach }]));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const timeOne = async (task: { fn: () => Promise<void>; before?: (() => Promise<void>) | undefined }) => {
+    await task.before?.();
+    const started = performance.now();
+    await task.fn();
+    return performance.now() - started;
   };
-  const medians = Object.fromEntries([...perTask].map(([name, xs]) => [name, median(xs)]));
+  const rows: Array<{
+    ratio: string;
+    numerator: string;
+    'median (ms)': string;
+    denominator: string;
+    'median (ms) ': string;
+    value: string;
+  }> = [];
   const computed: Record<string, number> = {};
   for (const [label, [num, den]] of Object.entries(ratios)) {
-    computed[label] = (medians[num] ?? Number.NaN) / (medians[den] ?? Number.NaN);
+    const a = byName.get(num);
+    const b = byName.get(den);
+    if (a === undefined || b === undefined) continue;
+    const n = num.includes('sequential') || den.includes('sequential') ? 30 : iterations;
+    const ta: number[] = [];
+    const tb: number[] = [];
+    for (let i = 0; i < n; i++) {
+      ta.push(await timeOne(a));
+      tb.push(await timeOne(b));
+    }
+    computed[label] = median(ta) / median(tb);
+    rows.push({
+      ratio: label,
+      numerator: num,
+      'median (ms)': median(ta).toFixed(4),
+      denominator: den,
+      'median (ms) ': median(tb).toFixed(4),
+      value: `${computed[label].toFixed(2)}×`,
+    });
   }
-  console.log(`\n## postgres (interleaved, median of ${rounds} rounds × ${perRound})`);
-  console.table(Object.entries(medians).map(([task, ms]) => ({ task, 'median (ms)': ms.toFixed(4) })));
-  for (const [label, value] of Object.entries(computed)) console.log(`  ${label}: ${value.toFixed(2)}×`);
+  console.log(`\n## postgres (paired, operation by operation, medians of ${iterations})`);
+  console.table(rows);
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
-    join(dir, 'postgres-interleaved.json'),
-    `${JSON.stringify({ suite: 'postgres-interleaved', rounds, perRound, medians, ratios: computed }, null, 2)}\n`,
+    join(dir, 'postgres-paired.json'),
+    `${JSON.stringify({ suite: 'postgres-paired', iterations, rows, ratios: computed }, null, 2)}\n`,
   );
 }
 
