@@ -124,6 +124,11 @@ for i, k in ipairs(KEYS) do
 end
 return out`;
 
+/** SET of every KEYS[i] to ARGV[i] with the native expiry ARGV[#KEYS + 1] (ms): atomic, one reply. */
+const PUT_MANY_SCRIPT = `local px = ARGV[#KEYS + 1]
+for i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[i], 'PX', px) end
+return #KEYS`;
+
 /** GET + DEL in one step, for servers older than 6.2 (no `GETDEL`). */
 const TAKE_SCRIPT = `local v = redis.call('GET', KEYS[1])
 if v then redis.call('DEL', KEYS[1]) end
@@ -146,6 +151,7 @@ function script(source: string): Script {
 
 const SCRIPTS = {
   delete: script(DELETE_SCRIPT),
+  putMany: script(PUT_MANY_SCRIPT),
   take: script(TAKE_SCRIPT),
   replace: script(REPLACE_SCRIPT),
 };
@@ -154,7 +160,7 @@ const SCRIPTS = {
  * A store on Redis (standalone, Sentinel through a client you pass, or Cluster) with the same keys
  * and documents as Python's py-key-value: the string key `"{collection}::{key}"` holds the whole
  * entry document as JSON, and a TTL is set natively (millisecond precision) as well as written into
- * the document's `expires_at`. Bulk reads are one `MGET`, bulk writes one `MSET` or `MULTI`, `take`
+ * the document's `expires_at`. Bulk reads are one `MGET`, bulk writes one `MSET` or one script, `take`
  * is `GETDEL`, `putIfAbsent` is `SET NX`. It never runs `FLUSHDB`.
  *
  * @example
@@ -287,14 +293,12 @@ export class RedisStore extends BaseStore {
         await this.#run(client.set(redisKeys[i]!, docs[i]!, 'PX', ms));
         return;
       }
-      const tx = client.multi();
-      for (const i of indexes) tx.set(redisKeys[i]!, docs[i]!, 'PX', ms);
-      const results = await this.#run(tx.exec());
-      if (results === null) {
-        throw new StoreConnectionError(`Redis at ${this.#address()} aborted the write transaction`);
-      }
-      const failed = results.find(([err]) => err !== null)?.[0];
-      if (failed) throw this.#mapError(failed);
+      await this.#eval(
+        client,
+        SCRIPTS.putMany,
+        indexes.map((i) => redisKeys[i]!),
+        [...indexes.map((i) => docs[i]!), ms],
+      );
     };
     await Promise.all(this.#groups(redisKeys).map(write));
   }
