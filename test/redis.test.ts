@@ -542,6 +542,15 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
       }
     });
 
+    test("a caller's client that its owner closed gives StoreConnectionError, not a hang", async () => {
+      const client = new Redis(backend.url);
+      await client.ping();
+      await client.quit();
+      const store = make({ client, connectTimeoutMs: 500 });
+      await expect(store.get('k')).rejects.toBeInstanceOf(StoreConnectionError);
+      await expect(store.get('k')).rejects.toThrow(/closed by its owner/);
+    });
+
     test('a non-string value under our key is a DeserializationError; bad names are refused', async () => {
       const store = make();
       const collection = fresh('wrongtype');

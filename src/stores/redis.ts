@@ -821,6 +821,8 @@ function isUnknownCommand(err: unknown): boolean {
 /** A short, value-free description of a connection-level error. */
 function describeConnectionError(err: unknown): string {
   if (!(err instanceof Error)) return 'unknown error';
+  // A server error can quote the command's arguments (key names can be secrets): its code only.
+  if (err.name === 'ReplyError') return /^[A-Z]+/.exec(err.message)?.[0] ?? 'ReplyError';
   const code = (err as { code?: unknown }).code;
   if (err.name === 'MaxRetriesPerRequestError' || err.name === 'AbortError') {
     return 'connection closed while the command was in flight; its outcome is unknown';
