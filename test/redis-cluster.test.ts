@@ -6,6 +6,7 @@
 import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
+import { StoreConnectionError } from '../src/errors.js';
 import { hashSlot, RedisStore } from '../src/stores/redis.js';
 import { uniqueName } from './harness/backends.js';
 import {
@@ -165,4 +166,26 @@ describe.skipIf(cluster === undefined)('RedisStore on a 3-master Redis Cluster (
       }
     });
   });
+
+  // Last: it kills a master, so the cluster is not usable afterwards.
+  test('a master killed mid-run: operations on its slots fail with StoreConnectionError instead of hanging', async () => {
+    const store = new RedisStore({ clusterNodes: nodes, keyPrefix: prefix, commandTimeoutMs: 4_000 });
+    stores.push(store);
+    const collection = 'node-down';
+    const keys = Array.from({ length: 60 }, (_, i) => `k${i}`);
+    await store.putMany(
+      keys.map((k) => [k, { k }] as const),
+      { collection },
+    );
+    const victim = cluster!.servers[2]!;
+    await victim.kill();
+    const results = await Promise.allSettled(keys.map((k) => store.get(k, { collection })));
+    const failed = results.filter((r) => r.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0); // the killed master held some of the 60 keys
+    for (const r of failed) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreConnectionError);
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') expect(r.value).toEqual({ k: keys[i] });
+    }
+    await expect(store.getMany(keys, { collection })).rejects.toBeInstanceOf(StoreConnectionError);
+  }, 60_000);
 });

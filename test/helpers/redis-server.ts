@@ -159,6 +159,8 @@ export interface RedisClusterProcess {
   readonly ports: readonly number[];
   /** `[{ host: '127.0.0.1', port }]` for ioredis. */
   readonly nodes: { host: string; port: number }[];
+  /** The node servers, in the order of `ports` (to kill one). */
+  readonly servers: readonly RedisServer[];
   /** Kills every node and deletes the directory. */
   destroy(): Promise<void>;
 }
@@ -220,7 +222,7 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
         return stdout.includes('cluster_state:ok');
       }, `cluster_state:ok on ${port}`);
     }
-    return { ports, nodes: ports.map((port) => ({ host: '127.0.0.1', port })), destroy };
+    return { ports, nodes: ports.map((port) => ({ host: '127.0.0.1', port })), servers, destroy };
   } catch (err) {
     await destroy();
     throw err;
