@@ -111,22 +111,67 @@ const ISO_DATE =
  * ```
  */
 export function parseIsoDate(text: string): number | undefined {
+  const fast = parseCanonicalUtc(text);
+  if (fast !== undefined) return fast;
   const m = ISO_DATE.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, offset] = m as unknown as [string, ...string[]];
   const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000 + 1e-6) : 0;
-  let utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), millis);
-  const check = new Date(utc);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23) {
+  const check = new Date(
+    Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), millis),
+  );
+  check.setUTCFullYear(Number(y)); // Date.UTC alone would map years below 100 to 19xx
+  let utc = check.getTime();
+  const outOfRange = Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59;
+  if (outOfRange || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) {
     return undefined;
   }
   if (offset && offset !== 'Z' && offset !== 'z') {
     const sign = offset.startsWith('-') ? -1 : 1;
-    const digits = offset.slice(1).replace(':', '');
-    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);
+    const hhmm = offset.slice(1).replace(':', '');
+    const minutes = Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(2) || 0);
     utc -= sign * minutes * 60_000;
   }
   return utc;
+}
+
+/**
+ * Fast path for the form Python and oauth-kv write, `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`:
+ * epoch ms, or `undefined` for any other form (left to the general parser).
+ */
+function parseCanonicalUtc(raw: string): number | undefined {
+  const fraction = raw.length === 32;
+  if (!(raw.length === 25 || fraction) || !raw.endsWith('+00:00')) return undefined;
+  if (raw[4] !== '-' || raw[7] !== '-' || raw[10] !== 'T' || raw[13] !== ':' || raw[16] !== ':')
+    return undefined;
+  if (fraction && (raw[19] !== '.' || Number.isNaN(digits(raw, 23, 3)))) return undefined;
+  const year = digits(raw, 0, 4);
+  const month = digits(raw, 5, 2);
+  const day = digits(raw, 8, 2);
+  const hour = digits(raw, 11, 2);
+  const minute = digits(raw, 14, 2);
+  const second = digits(raw, 17, 2);
+  const millis = fraction ? digits(raw, 20, 3) : 0;
+  // Every comparison is false for NaN, so a non-digit anywhere falls through to the general parser.
+  if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && millis >= 0)) {
+    return undefined;
+  }
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (day > days || year < 1000) return undefined; // Date.UTC maps years below 100 to 19xx
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
+/** The decimal number in `text[start, start + length)`; `NaN` when a character is not a digit. */
+function digits(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /**

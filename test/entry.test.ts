@@ -67,12 +67,26 @@ describe('dates', () => {
     expect(parseIsoDate(text)).toBe(expected);
   });
 
-  test.each(['2026-11-22T10:30:00', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', 'yesterday', ''])(
-    'parseIsoDate refuses %j',
-    (text) => {
-      expect(parseIsoDate(text)).toBeUndefined();
-    },
-  );
+  test('years below 1000 and the canonical fast path agree with the general parser', () => {
+    expect(parseIsoDate('0050-01-01T00:00:00+00:00')).toBe(new Date('0050-01-01T00:00:00Z').getTime());
+    expect(parseIsoDate('2024-02-29T23:59:59.999999+00:00')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseIsoDate('2024-02-29T23:59:59.999+00:00')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+  });
+
+  test.each([
+    '2026-11-22T10:30:00',
+    '2026-13-01T00:00:00Z',
+    '2026-02-30T00:00:00Z',
+    '2026-02-29T00:00:00+00:00',
+    '2026-11-22T10:61:00+00:00',
+    '2026-11-22T10:30:60Z',
+    '2026-11-22T24:00:00+00:00',
+    '2026-11-22T1a:30:00+00:00',
+    'yesterday',
+    '',
+  ])('parseIsoDate refuses %j', (text) => {
+    expect(parseIsoDate(text)).toBeUndefined();
+  });
 
   test('isExpired: expires_at <= now', () => {
     expect(isExpired({ expiresAt: 1000 }, 1000)).toBe(true);

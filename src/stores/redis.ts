@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { BaseStore, type BaseStoreOptions } from '../base-store.js';
-import type { JsonObject, KeysPage, StoreCapabilities } from '../contract.js';
+import type { KeysPage, StoreCapabilities } from '../contract.js';
 import {
   documentToEntry,
   entryToDocumentJson,
@@ -23,7 +23,6 @@ import {
   StoreSetupError,
   StoreTimeoutError,
 } from '../errors.js';
-import { isPlainObject } from '../validation.js';
 
 /**
  * Options of {@link RedisStore}. Give at most one of `url`, `client` and `clusterNodes`; with none
@@ -238,7 +237,7 @@ export class RedisStore extends BaseStore {
   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#ready();
     const doc = await this.#run(client.get(this.#key(collection, key)));
-    return doc === null ? undefined : readDocument(doc);
+    return doc === null ? undefined : documentToEntry(doc);
   }
 
   protected override async readEntries(
@@ -261,7 +260,7 @@ export class RedisStore extends BaseStore {
         }),
       );
     }
-    return docs.map((doc) => (doc === null ? undefined : readDocument(doc)));
+    return docs.map((doc) => (doc === null ? undefined : documentToEntry(doc)));
   }
 
   protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
@@ -341,7 +340,7 @@ export class RedisStore extends BaseStore {
             return script();
           }),
     );
-    return doc === null || doc === undefined ? undefined : readDocument(doc);
+    return doc === null || doc === undefined ? undefined : documentToEntry(doc);
   }
 
   protected async writeEntryIfAbsent(
@@ -913,66 +912,6 @@ function readCursor(text: string): ScanCursor {
   }
   const [node, scan, after] = parts as [string, string, string | undefined];
   return { node, scan, after };
-}
-
-/**
- * {@link documentToEntry} with a fast path for the documents Python and oauth-kv write (dates as
- * `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`); anything else goes through `documentToEntry`, so the result
- * and the errors are the same.
- */
-function readDocument(text: string): StoredEntry {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return documentToEntry(text); // throws DeserializationError
-  }
-  if (!isPlainObject(doc) || !isPlainObject(doc.value)) return documentToEntry(doc);
-  const createdAt = fastUtcDate(doc.created_at);
-  const expiresAt = fastUtcDate(doc.expires_at);
-  if (Number.isNaN(createdAt) || Number.isNaN(expiresAt)) return documentToEntry(doc);
-  return { value: doc.value as JsonObject, createdAt, expiresAt };
-}
-
-/**
- * Epoch ms of `2026-11-22T10:30:00+00:00` or `2026-11-22T10:30:00.123456+00:00`; `undefined` for
- * a missing date; `NaN` for any other form (left to the general parser).
- */
-function fastUtcDate(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'string') return Number.NaN;
-  const fraction = raw.length === 32;
-  if (!(raw.length === 25 || fraction) || !raw.endsWith('+00:00')) return Number.NaN;
-  if (raw[4] !== '-' || raw[7] !== '-' || raw[10] !== 'T' || raw[13] !== ':' || raw[16] !== ':')
-    return Number.NaN;
-  if (fraction && raw[19] !== '.') return Number.NaN;
-  const year = digits(raw, 0, 4);
-  const month = digits(raw, 5, 2);
-  const day = digits(raw, 8, 2);
-  const hour = digits(raw, 11, 2);
-  const minute = digits(raw, 14, 2);
-  const second = digits(raw, 17, 2);
-  const millis = fraction ? digits(raw, 20, 3) : 0;
-  if (fraction && Number.isNaN(digits(raw, 23, 3))) return Number.NaN;
-  if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && millis >= 0)) {
-    return Number.NaN; // also NaN when a digit was not a digit
-  }
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days =
-    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  if (day > days || year < 1000) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
-}
-
-/** The decimal number in `text[start, start + length)`; `NaN` when a character is not a digit. */
-function digits(text: string, start: number, length: number): number {
-  let n = 0;
-  for (let i = start; i < start + length; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 const CRC16_TABLE = (() => {
