@@ -41,7 +41,14 @@ export {
 } from './entry.js';
 export * from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from './validation.js';
+export {
+  isPlainObject,
+  MAX_TTL_SECONDS,
+  parseJsonObject,
+  serializeValue,
+  validateName,
+  validateTtl,
+} from './validation.js';
 export { WrapperStore } from './wrappers/base.js';
 export * from './wrappers/cache.js';
 export * from './wrappers/compose.js';

@@ -46,7 +46,24 @@ export function validateTtl(ttl: unknown): asserts ttl is number | undefined {
   if (!Number.isFinite(ttl) || ttl <= 0) {
     throw new InvalidTTLError(`The TTL must be a finite number of seconds above 0, got ${String(ttl)}`);
   }
+  if (ttl > MAX_TTL_SECONDS) {
+    throw new InvalidTTLError(
+      `The TTL must be at most ${MAX_TTL_SECONDS} seconds (100 years); omit it for no expiry`,
+    );
+  }
 }
+
+/**
+ * The longest TTL accepted: 100 years in seconds. Longer lifetimes would overflow the dates stored
+ * beside each entry; omit the TTL for an entry that never expires.
+ *
+ * @example
+ * ```ts
+ * import { MAX_TTL_SECONDS } from 'oauth-kv';
+ * await store.put('k', {}, { ttl: MAX_TTL_SECONDS }); // ok; MAX_TTL_SECONDS + 1 is refused
+ * ```
+ */
+export const MAX_TTL_SECONDS = 100 * 365.25 * 24 * 3600;
 
 /**
  * Checks that `value` is a plain JSON object that survives a JSON round trip unchanged and returns
@@ -65,7 +82,7 @@ export function serializeValue(value: unknown): string {
   if (!isPlainObject(value)) {
     throw new SerializationError(`A value must be a plain JSON object, got ${describeType(value)}`, '$');
   }
-  checkJson(value, '$', []);
+  checkJson(value, [], []);
   return JSON.stringify(value);
 }
 
@@ -97,57 +114,70 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-function checkJson(value: unknown, path: string, ancestors: object[]): void {
+/**
+ * Walks the value; `path` holds the member names and indexes from the top, and is turned into
+ * text only when something is wrong, so a valid value costs no string building.
+ */
+function checkJson(value: unknown, path: Array<string | number>, ancestors: object[]): void {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) {
-        throw new SerializationError('A string holds a lone surrogate and is not valid Unicode', path);
+        throw new SerializationError(
+          'A string holds a lone surrogate and is not valid Unicode',
+          formatPath(path),
+        );
       }
       return;
     case 'boolean':
       return;
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new SerializationError(`${String(value)} is not representable in JSON`, path);
+        throw new SerializationError(`${String(value)} is not representable in JSON`, formatPath(path));
       }
       return;
     case 'object':
       break;
     default:
-      throw new SerializationError(`A ${typeof value} is not representable in JSON`, path);
+      throw new SerializationError(`A ${typeof value} is not representable in JSON`, formatPath(path));
   }
   if (value === null) return;
-  if (ancestors.includes(value)) throw new SerializationError('The value holds a cycle', path);
+  if (ancestors.includes(value)) throw new SerializationError('The value holds a cycle', formatPath(path));
   ancestors.push(value);
   if (Array.isArray(value)) {
-    checkArray(value, path, ancestors);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      if (!(i in value)) throw new SerializationError('A sparse array has a hole', formatPath(path));
+      checkJson(value[i], path, ancestors);
+      path.pop();
+    }
   } else if (isPlainObject(value)) {
     if (
       Object.getOwnPropertySymbols(value).some((s) => Object.prototype.propertyIsEnumerable.call(value, s))
     ) {
-      throw new SerializationError('An object has symbol-keyed members, which JSON drops', path);
+      throw new SerializationError('An object has symbol-keyed members, which JSON drops', formatPath(path));
     }
-    for (const key of Object.keys(value)) {
-      checkJson(value[key], memberPath(path, key), ancestors);
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      path.push(key);
+      checkJson(value[key], path, ancestors);
+      path.pop();
     }
   } else {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    throw new SerializationError(`A ${name} instance is not a plain JSON object`, path);
+    throw new SerializationError(`A ${name} instance is not a plain JSON object`, formatPath(path));
   }
   ancestors.pop();
 }
 
-function checkArray(value: unknown[], path: string, ancestors: object[]): void {
-  for (let i = 0; i < value.length; i++) {
-    if (!(i in value)) throw new SerializationError('A sparse array has a hole', `${path}[${i}]`);
-    checkJson(value[i], `${path}[${i}]`, ancestors);
-  }
-}
-
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function memberPath(path: string, key: string): string {
-  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+function formatPath(path: ReadonlyArray<string | number>): string {
+  let out = '$';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += IDENTIFIER.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+  }
+  return out;
 }
 
 function describeType(value: unknown): string {

@@ -75,7 +75,7 @@ describe('the conformance suite catches broken stores', () => {
 
   test('a take that is not atomic', () => {
     expect(failed('NonAtomicTakeStore')).toContain(
-      'take is exactly-once under 50 concurrent callers across two store instances',
+      'take is exactly-once under 50 concurrent callers per key across two store instances',
     );
   });
 

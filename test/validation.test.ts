@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { InvalidKeyError, InvalidTTLError, OAuthKVError, SerializationError } from '../src/errors.js';
-import { serializeValue, validateName, validateTtl } from '../src/validation.js';
+import { MAX_TTL_SECONDS, serializeValue, validateName, validateTtl } from '../src/validation.js';
 
 describe('serializeValue', () => {
   test('returns compact JSON for plain objects, including null-prototype objects', () => {
@@ -51,7 +51,19 @@ describe('validateName and validateTtl', () => {
   test('TTLs', () => {
     expect(() => validateTtl(undefined)).not.toThrow();
     expect(() => validateTtl(0.001)).not.toThrow();
-    for (const bad of [0, -0, -5, Number.NaN, Number.POSITIVE_INFINITY, '5', true, null]) {
+    expect(() => validateTtl(MAX_TTL_SECONDS)).not.toThrow();
+    for (const bad of [
+      0,
+      -0,
+      -5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '5',
+      true,
+      null,
+      MAX_TTL_SECONDS + 1,
+      1e13,
+    ]) {
       expect(() => validateTtl(bad)).toThrow(InvalidTTLError);
     }
   });
