@@ -10,6 +10,7 @@ export const entries: Record<string, string> = {
   postgres: 'src/stores/postgres.ts',
   redis: 'src/stores/redis.ts',
   firestore: 'src/stores/firestore.ts',
+  keyv: 'src/stores/keyv.ts',
   mcp: 'src/integrations/mcp.ts',
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
