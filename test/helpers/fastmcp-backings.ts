@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AsyncKeyValue } from '../../src/contract.js';
 import { FileStore } from '../../src/stores/file.js';
+import { FirestoreStore } from '../../src/stores/firestore.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
 import { RedisStore } from '../../src/stores/redis.js';
 import { findBackend, uniqueName } from '../harness/backends.js';
+import { emulatorProject } from './firestore-emulator.js';
 
 export interface ReplicaBacking {
   name: string;
@@ -24,7 +26,23 @@ export interface ReplicaBacking {
 export async function fastmcpBackends(): Promise<ReplicaBacking[]> {
   const postgres = await findBackend('postgres');
   const redis = await findBackend('redis');
+  const firestore = await findBackend('firestore');
   return [
+    {
+      name: `FirestoreStore ${firestore.description}`,
+      available: firestore.available,
+      persistent: true,
+      setup: async () => {
+        const project = emulatorProject(firestore.url, 'oakv-integrations');
+        return {
+          open: async () => new FirestoreStore({ projectId: project.projectId }),
+          teardown: async () => {
+            await project.dispose();
+            await firestore.stop();
+          },
+        };
+      },
+    },
     {
       name: 'FileStore (temporary directory)',
       available: true,
