@@ -49,7 +49,7 @@ export {
   validateName,
   validateTtl,
 } from './validation.js';
-export { WrapperStore } from './wrappers/base.js';
+export { InterceptingWrapper, type StoreOperation, WrapperStore } from './wrappers/base.js';
 export * from './wrappers/cache.js';
 export * from './wrappers/compose.js';
 export * from './wrappers/encryption.js';

@@ -89,3 +89,100 @@ export class WrapperStore implements AsyncKeyValue {
     return this.inner.close();
   }
 }
+
+/**
+ * The name of a store operation, as reported by the retry, timeout, statistics and fallback
+ * wrappers.
+ *
+ * @example
+ * ```ts
+ * import type { StoreOperation } from 'oauth-kv';
+ * const op: StoreOperation = 'putIfAbsent';
+ * ```
+ */
+export type StoreOperation =
+  | 'get'
+  | 'getMany'
+  | 'ttl'
+  | 'ttlMany'
+  | 'put'
+  | 'putMany'
+  | 'delete'
+  | 'deleteMany'
+  | 'take'
+  | 'putIfAbsent'
+  | 'keys'
+  | 'collections'
+  | 'destroyCollection'
+  | 'cull';
+
+/**
+ * A wrapper that runs every operation but `close()` through one hook, `intercept`, with the
+ * operation's name: the shape of the retry and timeout wrappers. Extend it and implement
+ * `intercept` once instead of overriding fourteen methods.
+ *
+ * @example
+ * ```ts
+ * import { InterceptingWrapper, type StoreOperation } from 'oauth-kv';
+ *
+ * class TimingStore extends InterceptingWrapper {
+ *   protected async intercept<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+ *     const start = performance.now();
+ *     try { return await call(); } finally { console.log(operation, performance.now() - start); }
+ *   }
+ * }
+ * ```
+ */
+export abstract class InterceptingWrapper extends WrapperStore {
+  /** Runs `call` (the operation on the inner store) in whatever way the wrapper adds. */
+  protected abstract intercept<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T>;
+
+  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    return this.intercept('get', () => this.inner.get(key, options));
+  }
+  override getMany(
+    keys: readonly string[],
+    options?: CollectionOptions,
+  ): Promise<(JsonObject | undefined)[]> {
+    return this.intercept('getMany', () => this.inner.getMany(keys, options));
+  }
+  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
+    return this.intercept('ttl', () => this.inner.ttl(key, options));
+  }
+  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
+    return this.intercept('ttlMany', () => this.inner.ttlMany(keys, options));
+  }
+  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    return this.intercept('put', () => this.inner.put(key, value, options));
+  }
+  override putMany(
+    entries: ReadonlyArray<readonly [string, JsonObject]>,
+    options?: PutOptions,
+  ): Promise<void> {
+    return this.intercept('putMany', () => this.inner.putMany(entries, options));
+  }
+  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
+    return this.intercept('delete', () => this.inner.delete(key, options));
+  }
+  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
+    return this.intercept('deleteMany', () => this.inner.deleteMany(keys, options));
+  }
+  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    return this.intercept('take', () => this.inner.take(key, options));
+  }
+  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    return this.intercept('putIfAbsent', () => this.inner.putIfAbsent(key, value, options));
+  }
+  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
+    return this.intercept('keys', () => this.inner.keys(collection, options));
+  }
+  override collections(): Promise<string[]> {
+    return this.intercept('collections', () => this.inner.collections());
+  }
+  override destroyCollection(collection: string): Promise<boolean> {
+    return this.intercept('destroyCollection', () => this.inner.destroyCollection(collection));
+  }
+  override cull(): Promise<number> {
+    return this.intercept('cull', () => this.inner.cull());
+  }
+}

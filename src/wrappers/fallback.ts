@@ -11,8 +11,9 @@ import type {
   PutOptions,
   TtlResult,
 } from '../contract.js';
+import type { StoreOperation } from './base.js';
 import { WrapperStore } from './base.js';
-import { isRetryableError, type StoreOperation } from './retry.js';
+import { isRetryableError } from './retry.js';
 
 /**
  * What {@link FallbackOptions.onFallback} receives each time the secondary store is used.

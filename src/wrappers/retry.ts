@@ -2,41 +2,9 @@
  * The retry wrapper: retries operations that failed because the backend could not be reached.
  * @module
  */
-import type {
-  AsyncKeyValue,
-  CollectionOptions,
-  JsonObject,
-  KeysOptions,
-  KeysPage,
-  PutOptions,
-  TtlResult,
-} from '../contract.js';
+import type { AsyncKeyValue } from '../contract.js';
 import { OAuthKVError } from '../errors.js';
-import { WrapperStore } from './base.js';
-
-/**
- * The name of a store operation, as reported by the retry, timeout and statistics wrappers.
- *
- * @example
- * ```ts
- * const op: StoreOperation = 'putIfAbsent';
- * ```
- */
-export type StoreOperation =
-  | 'get'
-  | 'getMany'
-  | 'ttl'
-  | 'ttlMany'
-  | 'put'
-  | 'putMany'
-  | 'delete'
-  | 'deleteMany'
-  | 'take'
-  | 'putIfAbsent'
-  | 'keys'
-  | 'collections'
-  | 'destroyCollection'
-  | 'cull';
+import { InterceptingWrapper, type StoreOperation } from './base.js';
 
 /**
  * What {@link RetryOptions.onRetry} receives before each new attempt.
@@ -123,7 +91,7 @@ export function isRetryableError(error: unknown): boolean {
  * const store = new RetryWrapper(redisStore, { retries: 4, onRetry: (i) => console.warn(i.operation, i.attempt) });
  * ```
  */
-export class RetryWrapper extends WrapperStore {
+export class RetryWrapper extends InterceptingWrapper {
   readonly #retries: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
@@ -149,58 +117,10 @@ export class RetryWrapper extends WrapperStore {
     this.#random = options.random ?? Math.random;
   }
 
-  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#run('get', () => this.inner.get(key, options));
-  }
-  override getMany(
-    keys: readonly string[],
-    options?: CollectionOptions,
-  ): Promise<(JsonObject | undefined)[]> {
-    return this.#run('getMany', () => this.inner.getMany(keys, options));
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#run('ttl', () => this.inner.ttl(key, options));
-  }
-  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    return this.#run('ttlMany', () => this.inner.ttlMany(keys, options));
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.#run('put', () => this.inner.put(key, value, options));
-  }
-  override putMany(
-    entries: ReadonlyArray<readonly [string, JsonObject]>,
-    options?: PutOptions,
-  ): Promise<void> {
-    return this.#run('putMany', () => this.inner.putMany(entries, options));
-  }
-  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.#run('delete', () => this.inner.delete(key, options));
-  }
-  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    return this.#run('deleteMany', () => this.inner.deleteMany(keys, options));
-  }
-  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const take = () => this.inner.take(key, options);
-    return this.#retryNonIdempotent ? this.#run('take', take) : take();
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    const put = () => this.inner.putIfAbsent(key, value, options);
-    return this.#retryNonIdempotent ? this.#run('putIfAbsent', put) : put();
-  }
-  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
-    return this.#run('keys', () => this.inner.keys(collection, options));
-  }
-  override collections(): Promise<string[]> {
-    return this.#run('collections', () => this.inner.collections());
-  }
-  override destroyCollection(collection: string): Promise<boolean> {
-    return this.#run('destroyCollection', () => this.inner.destroyCollection(collection));
-  }
-  override cull(): Promise<number> {
-    return this.#run('cull', () => this.inner.cull());
-  }
-
-  async #run<T>(operation: StoreOperation, attempt: () => Promise<T>): Promise<T> {
+  protected async intercept<T>(operation: StoreOperation, attempt: () => Promise<T>): Promise<T> {
+    // take and putIfAbsent are not idempotent: a retry after an ambiguous failure can lose a code
+    // or make two callers win, so they run once unless the user opted in.
+    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return attempt();
     for (let failed = 0; ; failed++) {
       try {
         return await attempt();

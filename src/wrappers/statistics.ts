@@ -13,8 +13,8 @@ import {
   type TtlResult,
 } from '../contract.js';
 import { OAuthKVError } from '../errors.js';
+import type { StoreOperation } from './base.js';
 import { WrapperStore } from './base.js';
-import type { StoreOperation } from './retry.js';
 
 /**
  * Counters of one operation.

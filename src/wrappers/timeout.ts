@@ -2,18 +2,9 @@
  * The timeout wrapper: a time limit for each operation.
  * @module
  */
-import type {
-  AsyncKeyValue,
-  CollectionOptions,
-  JsonObject,
-  KeysOptions,
-  KeysPage,
-  PutOptions,
-  TtlResult,
-} from '../contract.js';
+import type { AsyncKeyValue } from '../contract.js';
 import { StoreTimeoutError } from '../errors.js';
-import { WrapperStore } from './base.js';
-import type { StoreOperation } from './retry.js';
+import { InterceptingWrapper, type StoreOperation } from './base.js';
 
 /**
  * Options of {@link TimeoutWrapper}.
@@ -47,7 +38,7 @@ export interface TimeoutOptions {
  * await store.get('k'); // StoreTimeoutError: get did not complete within 2000 ms
  * ```
  */
-export class TimeoutWrapper extends WrapperStore {
+export class TimeoutWrapper extends InterceptingWrapper {
   readonly #timeoutMs: number;
   readonly #operations: Partial<Record<StoreOperation, number>>;
 
@@ -64,56 +55,7 @@ export class TimeoutWrapper extends WrapperStore {
     this.#operations = operations;
   }
 
-  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#run('get', () => this.inner.get(key, options));
-  }
-  override getMany(
-    keys: readonly string[],
-    options?: CollectionOptions,
-  ): Promise<(JsonObject | undefined)[]> {
-    return this.#run('getMany', () => this.inner.getMany(keys, options));
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#run('ttl', () => this.inner.ttl(key, options));
-  }
-  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    return this.#run('ttlMany', () => this.inner.ttlMany(keys, options));
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.#run('put', () => this.inner.put(key, value, options));
-  }
-  override putMany(
-    entries: ReadonlyArray<readonly [string, JsonObject]>,
-    options?: PutOptions,
-  ): Promise<void> {
-    return this.#run('putMany', () => this.inner.putMany(entries, options));
-  }
-  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.#run('delete', () => this.inner.delete(key, options));
-  }
-  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    return this.#run('deleteMany', () => this.inner.deleteMany(keys, options));
-  }
-  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#run('take', () => this.inner.take(key, options));
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    return this.#run('putIfAbsent', () => this.inner.putIfAbsent(key, value, options));
-  }
-  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
-    return this.#run('keys', () => this.inner.keys(collection, options));
-  }
-  override collections(): Promise<string[]> {
-    return this.#run('collections', () => this.inner.collections());
-  }
-  override destroyCollection(collection: string): Promise<boolean> {
-    return this.#run('destroyCollection', () => this.inner.destroyCollection(collection));
-  }
-  override cull(): Promise<number> {
-    return this.#run('cull', () => this.inner.cull());
-  }
-
-  #run<T>(operation: StoreOperation, start: () => Promise<T>): Promise<T> {
+  protected intercept<T>(operation: StoreOperation, start: () => Promise<T>): Promise<T> {
     const ms = this.#operations[operation] ?? this.#timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
