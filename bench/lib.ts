@@ -63,11 +63,56 @@ export async function report(
     if (a && b) computed[label] = a.meanMs / b.meanMs;
   }
   for (const [label, value] of Object.entries(computed)) console.log(`  ${label}: ${value.toFixed(2)}×`);
+  writeResult(suite, { suite, rows, ratios: computed });
+  return { rows, ratios: computed };
+}
+
+/** Writes bench/results/<name>.json. */
+export function writeResult(name: string, data: unknown): void {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, `${suite}.json`),
-    `${JSON.stringify({ suite, rows, ratios: computed }, null, 2)}\n`,
-  );
-  return { rows, ratios: computed };
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** One side of a paired measurement: `before` runs untimed before each timed `run`. */
+export interface PairedTask {
+  run: () => Promise<unknown>;
+  before?: (() => Promise<unknown>) | undefined;
+}
+
+/**
+ * Median time of `a` over median time of `b`, measured alternately (a b, b a, a b, ...) so both
+ * sides see the same machine load: far steadier than back-to-back tinybench tasks on a busy shared
+ * machine. The first 10 % of the samples are warm-up and not counted.
+ */
+export async function pairedRatio(
+  a: PairedTask,
+  b: PairedTask,
+  iterations: number,
+): Promise<{ ratio: number; medianA: number; medianB: number }> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const time = async (task: PairedTask, into: number[]) => {
+    await task.before?.();
+    const started = performance.now();
+    await task.run();
+    into.push(performance.now() - started);
+  };
+  for (let i = 0; i < iterations; i++) {
+    if (i % 2 === 0) {
+      await time(a, ta);
+      await time(b, tb);
+    } else {
+      await time(b, tb);
+      await time(a, ta);
+    }
+  }
+  const warm = Math.floor(iterations / 10);
+  const median = (xs: number[]) => {
+    const sorted = xs.slice(warm).sort((x, y) => x - y);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  const medianA = median(ta);
+  const medianB = median(tb);
+  return { ratio: medianA / medianB, medianA, medianB };
 }

@@ -8,14 +8,11 @@
  * single get.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { PostgresStore } from '../src/stores/postgres.js';
-import { newBench, report } from './lib.js';
+import { newBench, pairedRatio, report, writeResult } from './lib.js';
 
 const URL = process.env.OAUTH_KV_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -229,13 +226,6 @@ async function paired(
   iterations = 300,
 ): Promise<void> {
   const byName = new Map(tasks.map(([name, fn, opts]) => [name, { fn, before: opts?.beforeEach }]));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-  const timeOne = async (task: { fn: () => Promise<void>; before?: (() => Promise<void>) | undefined }) => {
-    await task.before?.();
-    const started = performance.now();
-    await task.fn();
-    return performance.now() - started;
-  };
   const rows: Array<{
     ratio: string;
     numerator: string;
@@ -250,30 +240,24 @@ async function paired(
     const b = byName.get(den);
     if (a === undefined || b === undefined) continue;
     const n = num.includes('sequential') || den.includes('sequential') ? 30 : iterations;
-    const ta: number[] = [];
-    const tb: number[] = [];
-    for (let i = 0; i < n; i++) {
-      ta.push(await timeOne(a));
-      tb.push(await timeOne(b));
-    }
-    computed[label] = median(ta) / median(tb);
+    const { ratio, medianA, medianB } = await pairedRatio(
+      { run: a.fn, before: a.before },
+      { run: b.fn, before: b.before },
+      n,
+    );
+    computed[label] = ratio;
     rows.push({
       ratio: label,
       numerator: num,
-      'median (ms)': median(ta).toFixed(4),
+      'median (ms)': medianA.toFixed(4),
       denominator: den,
-      'median (ms) ': median(tb).toFixed(4),
-      value: `${computed[label].toFixed(2)}×`,
+      'median (ms) ': medianB.toFixed(4),
+      value: `${ratio.toFixed(2)}×`,
     });
   }
   console.log(`\n## postgres (paired, operation by operation, medians of ${iterations})`);
   console.table(rows);
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'postgres-paired.json'),
-    `${JSON.stringify({ suite: 'postgres-paired', iterations, rows, ratios: computed }, null, 2)}\n`,
-  );
+  writeResult('postgres-paired', { suite: 'postgres-paired', iterations, rows, ratios: computed });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -8,12 +8,11 @@
  * single get.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis.js';
-import { newBench, report } from './lib.js';
+import { newBench, pairedRatio, report, writeResult } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -26,35 +25,14 @@ async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/**
- * Median time of `a` over median time of `b`, measured alternately (a b, b a, a b, …) so both see
- * the same machine load: far steadier than back-to-back tinybench tasks on a busy shared machine.
- */
+/** The ratio of a paired measurement; `setup` runs untimed before each side. */
 async function paired(
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,
   iterations: number,
-  setup: () => Promise<void> = async () => {},
+  setup?: () => Promise<void>,
 ): Promise<number> {
-  const ta: number[] = [];
-  const tb: number[] = [];
-  const time = async (fn: () => Promise<unknown>, into: number[]) => {
-    await setup();
-    const t = performance.now();
-    await fn();
-    into.push(performance.now() - t);
-  };
-  for (let i = 0; i < iterations; i++) {
-    if (i % 2 === 0) {
-      await time(a, ta);
-      await time(b, tb);
-    } else {
-      await time(b, tb);
-      await time(a, ta);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  return median(ta.slice(iterations / 10)) / median(tb.slice(iterations / 10)); // first 10 %: warm-up
+  return (await pairedRatio({ run: a, before: setup }, { run: b, before: setup }, iterations)).ratio;
 }
 
 export default async function run(): Promise<void> {
@@ -264,12 +242,7 @@ export default async function run(): Promise<void> {
     console.log('\n## redis (paired, medians)');
     for (const [label, ratio] of Object.entries(pairedRatios))
       console.log(`  ${label}: ${ratio.toFixed(2)}×`);
-    const dir = new URL('./results/', import.meta.url);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      new URL('redis-paired.json', dir),
-      `${JSON.stringify({ suite: 'redis-paired', ratios: pairedRatios }, null, 2)}\n`,
-    );
+    writeResult('redis-paired', { suite: 'redis-paired', ratios: pairedRatios });
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});
