@@ -226,7 +226,7 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
     });
 
     test('invalid numeric options and a foreign keys() cursor are refused', async () => {
-      expect(() => new FirestoreStore({ projectId, transactionAttempts: 0 })).toThrow(RangeError);
+      expect(() => new FirestoreStore({ projectId, maxAttempts: 0 })).toThrow(RangeError);
       expect(() => new FirestoreStore({ projectId, operationTimeoutMs: Number.NaN })).toThrow(RangeError);
       const s = make();
       await expect(s.keys('c', { cursor: 'a/b' })).rejects.toBeInstanceOf(TypeError);
@@ -255,6 +255,96 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
       expect(forever.expire_at).toBeUndefined();
       await s.putMany([['m', { a: 3 }]], { collection, ttl: 60 });
       expect((await p.raw.doc(`${collection}/m`).get()).get('expire_at')).toBeDefined();
+    });
+  });
+
+  describe('exactly-once with conditional writes (no transactions)', () => {
+    const race = <T>(
+      n: number,
+      a: FirestoreStore,
+      b: FirestoreStore,
+      fn: (s: FirestoreStore, i: number) => Promise<T>,
+    ) => Promise.all(Array.from({ length: n }, (_, i) => fn(i % 2 === 0 ? a : b, i)));
+
+    test('putIfAbsent over an expired document: one of 50 callers replaces it, with only its own fields', async () => {
+      const [a, b] = [make({ ttlField: 'ttl_at' }), make({ ttlField: 'ttl_at' })];
+      const collection = fresh();
+      await p.raw.doc(`${collection}/k`).set({
+        version: 1,
+        value: '{"old":true}',
+        created_at: '2000-01-01T00:00:00+00:00',
+        expires_at: '2000-01-01T00:05:00+00:00',
+        ttl_at: new Date(0),
+        stray: 'written by another tool',
+      });
+      const results = await race(50, a, b, (s, i) => s.putIfAbsent('k', { writer: i }, { collection }));
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
+      expect(winners).toHaveLength(1);
+      const doc = (await p.raw.doc(`${collection}/k`).get()).data() as Record<string, unknown>;
+      expect(Object.keys(doc).sort()).toEqual(['created_at', 'value', 'version']);
+      expect(JSON.parse(doc.value as string)).toEqual({ writer: winners[0] });
+    });
+
+    test('delete returns true for exactly one of 50 concurrent callers', async () => {
+      const [a, b] = [make(), make()];
+      const collection = fresh();
+      await a.put('k', { v: 1 }, { collection, ttl: 300 });
+      const results = await race(50, a, b, (s) => s.delete('k', { collection }));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await p.raw.doc(`${collection}/k`).get()).exists).toBe(false);
+    });
+
+    test('deleteMany racing deleteMany and take counts every entry exactly once', async () => {
+      const [a, b] = [make(), make()];
+      const collection = fresh();
+      const keys = Array.from({ length: 60 }, (_, i) => `k${i}`);
+      await a.putMany(
+        keys.map((k, i) => [k, { i }] as const),
+        { collection, ttl: 300 },
+      );
+      const [many1, many2, taken] = await Promise.all([
+        a.deleteMany(keys, { collection }),
+        b.deleteMany([...keys].reverse(), { collection }),
+        Promise.all(keys.map((k, i) => (i % 2 === 0 ? b : a).take(k, { collection }))),
+      ]);
+      const takes = taken.filter((v) => v !== undefined).length;
+      expect(many1 + many2 + takes).toBe(keys.length);
+      expect((await p.raw.collection(collection).limit(1).get()).empty).toBe(true);
+    });
+
+    test('deleteMany deletes an entry rewritten after its read, and counts it once', async () => {
+      const s = make();
+      const collection = fresh();
+      const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+      await s.putMany(
+        keys.map((k, i) => [k, { i }] as const),
+        { collection },
+      );
+      // Concurrent rewrites make the batch's preconditions fail; the per-key path still deletes all.
+      const [count] = await Promise.all([
+        s.deleteMany(keys, { collection }),
+        ...keys.map((k) => p.raw.doc(`${collection}/${k}`).update({ value: '{"rewritten":true}' })),
+      ]);
+      expect(count).toBe(keys.length);
+      expect((await p.raw.collection(collection).limit(1).get()).empty).toBe(true);
+    });
+
+    test('a caller that runs out of attempts gets a StoreConnectionError, never a precondition error', async () => {
+      const [a, b] = [make({ maxAttempts: 1 }), make({ maxAttempts: 1 })];
+      const collection = fresh();
+      await a.put('k', { v: 1 }, { collection, ttl: 300 });
+      const settled = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).take('k', { collection })),
+      );
+      const won = settled.filter((r) => r.status === 'fulfilled' && r.value !== undefined);
+      expect(won).toHaveLength(1);
+      for (const r of settled) {
+        if (r.status === 'rejected') {
+          expect(r.reason).toBeInstanceOf(StoreConnectionError);
+          expect((r.reason as StoreConnectionError).code).toBe('STORE_CONNECTION');
+          expect((r.reason as Error).message).toMatch(/kept changing/);
+        }
+      }
     });
   });
 

@@ -21,6 +21,7 @@ import type {
   DocumentReference,
   DocumentSnapshot,
   Firestore,
+  Precondition,
   Settings,
 } from '@google-cloud/firestore';
 import { BaseStore, type BaseStoreOptions } from '../base-store.js';
@@ -83,10 +84,13 @@ export interface FirestoreStoreOptions extends BaseStoreOptions {
    */
   ttlField?: string | undefined;
   /**
-   * Most attempts of one `take` / `putIfAbsent` / `delete` transaction under contention before it
-   * fails with a {@link StoreConnectionError} (default 10; the Firestore SDK default is 5).
+   * Most attempts of one `take` / `putIfAbsent` / `delete` (and of each key of `deleteMany`) while
+   * other writers keep changing the same document, before it fails with a
+   * {@link StoreConnectionError} (default 20). Each attempt is a read and one write conditioned on
+   * the version read; an attempt only fails because another writer's write to that document
+   * succeeded meanwhile, so a race of many callers needs at most two attempts per caller.
    */
-  transactionAttempts?: number | undefined;
+  maxAttempts?: number | undefined;
   /**
    * Most milliseconds one operation may take before it fails with a {@link StoreTimeoutError}
    * (default 60 000). The Firestore client retries an unreachable server for a long time (or, for
@@ -99,6 +103,15 @@ export interface FirestoreStoreOptions extends BaseStoreOptions {
 const MAX_BATCH = 500;
 const MAX_ID_BYTES = 1500;
 const MAX_DOCUMENT_BYTES = 1_048_576;
+/** Most conditional deletes of one `deleteMany` in flight at once, when its batch met a conflict. */
+const DELETE_CONCURRENCY = 32;
+/** An attempt's outcome when the document changed since it was read: read it again. */
+const CHANGED: unique symbol = Symbol('changed');
+/**
+ * gRPC codes of a conditional write that lost a race: FAILED_PRECONDITION (the document is not the
+ * version read), ALREADY_EXISTS (`create` of an existing document), NOT_FOUND (it is gone).
+ */
+const CONFLICT_CODES = new Set([5, 6, 9]);
 /** Fields of the py-key-value document; `ttlField` may not reuse them. */
 const RESERVED_FIELDS = new Set(['version', 'value', 'created_at', 'expires_at', 'key', 'collection']);
 const RESERVED_ID = /^__.*__$/s;
@@ -168,10 +181,11 @@ function encodeName(name: string): EncodedName {
 /**
  * A durable, shared store on Cloud Firestore (or its emulator), in py-key-value's layout: the
  * document `{collection}/{key}` with the fields `version`, `value` (the value as a JSON string),
- * `created_at` and `expires_at` (ISO-8601 strings). `take`, `putIfAbsent` and `delete` are
- * transactions, so they are atomic across processes and instances; `getMany` is one `getAll`;
- * `putMany` / `deleteMany` commit at most 500 writes per batch. Expired documents are invisible
- * to every read, removed by `cull()`, and with `ttlField` also by Firestore's own TTL policy.
+ * `created_at` and `expires_at` (ISO-8601 strings). `take`, `putIfAbsent` and `delete` are a read
+ * and one write conditioned on the version read (no transactions, no locks), so they are atomic
+ * across processes and instances; `getMany` is one `getAll`; `putMany` / `deleteMany` commit at
+ * most 500 writes per batch. Expired documents are invisible to every read, removed by `cull()`,
+ * and with `ttlField` also by Firestore's own TTL policy.
  *
  * The driver is loaded on first use. A `firestore` client passed in stays open on `close()`.
  *
@@ -227,9 +241,9 @@ export class FirestoreStore extends BaseStore {
       );
     }
     this.#ttlField = ttlField;
-    const attempts = options.transactionAttempts ?? 10;
+    const attempts = options.maxAttempts ?? 20;
     if (!Number.isSafeInteger(attempts) || attempts < 1) {
-      throw new RangeError(`transactionAttempts must be a positive integer, got ${String(attempts)}`);
+      throw new RangeError(`maxAttempts must be a positive integer, got ${String(attempts)}`);
     }
     this.#attempts = attempts;
     const timeoutMs = options.operationTimeoutMs ?? 60_000;
@@ -291,43 +305,14 @@ export class FirestoreStore extends BaseStore {
   protected async removeEntry(collection: string, key: string): Promise<boolean> {
     const { db } = await this.#connect();
     const ref = this.#doc(db, collection, key);
-    return this.#call('delete', () =>
-      db.runTransaction(
-        async (tx) => {
-          const snapshot = await tx.get(ref);
-          if (!snapshot.exists) return false;
-          tx.delete(ref);
-          // An unreadable document is deleted too, and counts as an entry.
-          const entry = readSnapshotLenient(snapshot);
-          return entry === undefined || !this.#expired(entry);
-        },
-        { maxAttempts: this.#attempts },
-      ),
-    );
+    return this.#call('delete', () => this.#removeDocument(ref, undefined));
   }
 
   protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
     const { db } = await this.#connect();
     const refs = keys.map((key) => this.#doc(db, collection, key));
     const counts = await this.#call('batch delete', () =>
-      Promise.all(
-        chunks(refs, MAX_BATCH).map((chunk) =>
-          db.runTransaction(
-            async (tx) => {
-              const snapshots = await tx.getAll(...chunk);
-              let live = 0;
-              for (const snapshot of snapshots) {
-                if (!snapshot.exists) continue;
-                tx.delete(snapshot.ref);
-                const entry = readSnapshotLenient(snapshot);
-                if (entry === undefined || !this.#expired(entry)) live++;
-              }
-              return live;
-            },
-            { maxAttempts: this.#attempts },
-          ),
-        ),
-      ),
+      Promise.all(chunks(refs, MAX_BATCH).map((chunk) => this.#removeChunk(db, chunk))),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -336,17 +321,15 @@ export class FirestoreStore extends BaseStore {
     const { db } = await this.#connect();
     const ref = this.#doc(db, collection, key);
     return this.#call('take', () =>
-      db.runTransaction(
-        async (tx) => {
-          const snapshot = await tx.get(ref);
-          if (!snapshot.exists) return undefined;
-          // An unreadable document throws here, which rolls the transaction back.
-          const entry = readSnapshot(snapshot);
-          tx.delete(ref);
-          return entry;
-        },
-        { maxAttempts: this.#attempts },
-      ),
+      this.#contended('take', async () => {
+        const snapshot = await ref.get();
+        if (!snapshot.exists) return undefined;
+        // An unreadable document throws here and is kept.
+        const entry = readSnapshot(snapshot);
+        // Exactly one caller deletes the version it read; the others see the document changed.
+        const deleted = await applied(ref.delete(versionOf(snapshot)));
+        return deleted ? entry : CHANGED;
+      }),
     );
   }
 
@@ -358,27 +341,22 @@ export class FirestoreStore extends BaseStore {
     const { db, mod } = await this.#connect();
     const ref = this.#doc(db, collection, key);
     const data = this.#document(mod, ref, collection, key, entry);
-    // Fast path: create() fails atomically when the document exists.
-    try {
-      await this.#bounded('create', () => ref.create(data));
-      return true;
-    } catch (err) {
-      if (grpcCode(err) !== 6 /* ALREADY_EXISTS */) throw this.#wrap('create', err);
-    }
-    // It exists: replace it only if it is expired. An unreadable document is kept (and reported).
     return this.#call('putIfAbsent', () =>
-      db.runTransaction(
-        async (tx) => {
-          const snapshot = await tx.get(ref);
-          if (snapshot.exists) {
-            const existing = readSnapshot(snapshot);
-            if (existing !== undefined && !this.#expired(existing)) return false;
-          }
-          tx.set(ref, data);
-          return true;
-        },
-        { maxAttempts: this.#attempts },
-      ),
+      this.#contended('putIfAbsent', async () => {
+        // create() fails atomically when the document exists.
+        if (await applied(ref.create(data))) return true;
+        const snapshot = await ref.get();
+        if (!snapshot.exists) return CHANGED; // deleted meanwhile: create it again
+        // An unreadable document throws here and is kept.
+        const existing = readSnapshot(snapshot);
+        if (existing !== undefined && !this.#expired(existing)) return false;
+        // Replace the expired version read, in one atomic commit: the delete's precondition lets
+        // exactly one caller through, and create() fails if anyone wrote the document in between.
+        const replaced = await applied(
+          db.batch().delete(ref, versionOf(snapshot)).create(ref, data).commit(),
+        );
+        return replaced ? true : CHANGED;
+      }),
     );
   }
 
@@ -531,6 +509,64 @@ export class FirestoreStore extends BaseStore {
     return entry.expiresAt !== undefined && entry.expiresAt <= this.now();
   }
 
+  /**
+   * Runs `attempt` until it returns something other than {@link CHANGED}, at most `maxAttempts`
+   * times, with a small random pause from the second retry on. Gives up early once the operation
+   * time limit has passed (the caller has already been answered with a timeout).
+   */
+  async #contended<T>(operation: string, attempt: () => Promise<T | typeof CHANGED>): Promise<T> {
+    const started = performance.now();
+    for (let n = 0; n < this.#attempts; n++) {
+      if (n > 1) await sleep(Math.random() * Math.min(2 ** n, 50));
+      if (performance.now() - started > this.#timeoutMs) break;
+      const outcome = await attempt();
+      if (outcome !== CHANGED) return outcome;
+    }
+    throw new StoreConnectionError(
+      `Firestore ${operation} failed: the document kept changing under other writers (${this.#attempts} attempts); the operation may be retried`,
+    );
+  }
+
+  /**
+   * Deletes one document with a precondition on the version read (`first`, else a fresh read),
+   * re-reading after a conflict; `true` when it held an unexpired (or unreadable) entry.
+   */
+  #removeDocument(ref: DocumentReference, first: DocumentSnapshot | undefined): Promise<boolean> {
+    let given = first;
+    return this.#contended('delete', async () => {
+      const snapshot = given ?? (await ref.get());
+      given = undefined;
+      if (!snapshot.exists) return false;
+      if (!(await applied(ref.delete(versionOf(snapshot))))) return CHANGED;
+      // An unreadable document is deleted too, and counts as an entry.
+      const entry = readSnapshotLenient(snapshot);
+      return entry === undefined || !this.#expired(entry);
+    });
+  }
+
+  /**
+   * Deletes up to 500 documents: one read, then one batch of deletes each conditioned on the
+   * version read. If another writer changed one of them meanwhile, the batch fails whole and each
+   * document is deleted on its own (conditionally, re-reading after a conflict). Counts the
+   * unexpired entries this call deleted.
+   */
+  async #removeChunk(db: Firestore, refs: DocumentReference[]): Promise<number> {
+    const existing = (await db.getAll(...refs)).filter((snapshot) => snapshot.exists);
+    if (existing.length === 0) return 0;
+    const batch = db.batch();
+    for (const snapshot of existing) batch.delete(snapshot.ref, versionOf(snapshot));
+    if (await applied(batch.commit())) {
+      return existing.filter((snapshot) => {
+        const entry = readSnapshotLenient(snapshot);
+        return entry === undefined || !this.#expired(entry);
+      }).length;
+    }
+    const removed = await mapLimit(existing, DELETE_CONCURRENCY, (snapshot) =>
+      this.#removeDocument(snapshot.ref, snapshot),
+    );
+    return removed.filter(Boolean).length;
+  }
+
   /** Deletes the expired documents of one collection, 500 per batch; how many. */
   async #cullCollection(db: Firestore, ref: CollectionReference): Promise<number> {
     const now = this.now();
@@ -607,7 +643,7 @@ export class FirestoreStore extends BaseStore {
       case 1: // CANCELLED
       case 2: // UNKNOWN
       case 8: // RESOURCE_EXHAUSTED
-      case 10: // ABORTED (contention after every transaction attempt)
+      case 10: // ABORTED
       case 13: // INTERNAL
       case 14: // UNAVAILABLE
         return new StoreConnectionError(`${what}: ${STATUS_NAMES[code]}; the operation may be retried`, {
@@ -650,6 +686,46 @@ const STATUS_NAMES: Record<number, string> = {
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/** `true` when a conditional write was applied, `false` when it lost a race; other errors throw. */
+async function applied(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    const code = grpcCode(err);
+    if (code !== undefined && CONFLICT_CODES.has(code)) return false;
+    throw err;
+  }
+}
+
+/** The precondition "still the version of this snapshot". */
+function versionOf(snapshot: DocumentSnapshot): Precondition {
+  const lastUpdateTime = snapshot.updateTime;
+  // Firestore gives every existing document an update time; without one, exactly-once is not kept.
+  if (lastUpdateTime === undefined) {
+    throw new StoreConnectionError('Firestore returned a document without an update time');
+  }
+  return { lastUpdateTime };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Maps `items` with at most `limit` calls of `fn` in flight; results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Reads a document into an entry; `undefined` when it does not exist. */
