@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { FASTMCP_DEFAULT_COLLECTION, FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
-import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
+import { type ReplicaBacking, replicaBackings } from './helpers/fastmcp-backings.js';
 import {
   CLIENT_REDIRECT,
   obtainCode,
@@ -21,18 +20,7 @@ import {
   type Upstream,
 } from './helpers/fastmcp-upstream.js';
 
-const backings: ReplicaBacking[] = [
-  {
-    name: 'MemoryStore (one instance shared)',
-    available: true,
-    persistent: false,
-    setup: async () => {
-      const store = new MemoryStore({ sweepIntervalMs: 0 });
-      return { open: async () => store, teardown: () => store.close() };
-    },
-  },
-  ...(await fastmcpBackends()),
-];
+const backings = await replicaBackings();
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`OAuthProxy replicas on ${backing.name}`, () => {

@@ -8,8 +8,7 @@ import { FastMCP, OAuthProvider } from 'fastmcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
-import { MemoryStore } from '../src/stores/memory.js';
-import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
+import { type ReplicaBacking, replicaBackings } from './helpers/fastmcp-backings.js';
 import { startUpstream, type Upstream } from './helpers/fastmcp-upstream.js';
 
 const REDIRECT = 'http://localhost:3000/callback';
@@ -22,18 +21,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const backings: ReplicaBacking[] = [
-  {
-    name: 'MemoryStore (one instance shared)',
-    available: true,
-    persistent: false,
-    setup: async () => {
-      const store = new MemoryStore({ sweepIntervalMs: 0 });
-      return { open: async () => store, teardown: () => store.close() };
-    },
-  },
-  ...(await fastmcpBackends()),
-];
+const backings = await replicaBackings();
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`FastMCP servers on ${backing.name}`, () => {

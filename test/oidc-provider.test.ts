@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { createOidcAdapter } from '../src/integrations/oidc-provider.js';
-import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import { fastmcpBackends, type ReplicaBacking } from './helpers/fastmcp-backings.js';
+import { type ReplicaBacking, replicaBackings } from './helpers/fastmcp-backings.js';
 import {
   authorizationCode,
   CODE_CLIENT,
@@ -27,18 +26,7 @@ import {
   submitUserCode,
 } from './helpers/oidc-server.js';
 
-const backings: ReplicaBacking[] = [
-  {
-    name: 'MemoryStore (one instance shared)',
-    available: true,
-    persistent: false,
-    setup: async () => {
-      const store = new MemoryStore({ sweepIntervalMs: 0 });
-      return { open: async () => store, teardown: () => store.close() };
-    },
-  },
-  ...(await fastmcpBackends()),
-];
+const backings = await replicaBackings();
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`oidc-provider replicas on ${backing.name}`, () => {

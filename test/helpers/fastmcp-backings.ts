@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { AsyncKeyValue } from '../../src/contract.js';
 import { FileStore } from '../../src/stores/file.js';
 import { FirestoreStore } from '../../src/stores/firestore.js';
+import { MemoryStore } from '../../src/stores/memory.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
 import { RedisStore } from '../../src/stores/redis.js';
 import { findBackend, uniqueName } from '../harness/backends.js';
@@ -22,8 +23,25 @@ export interface ReplicaBacking {
   setup(): Promise<{ open(): Promise<AsyncKeyValue>; teardown(): Promise<void> }>;
 }
 
+/**
+ * Every backing the replica tests run on: one MemoryStore instance shared by all replicas (not
+ * persistent), then the real backends.
+ */
+export async function replicaBackings(): Promise<ReplicaBacking[]> {
+  const shared: ReplicaBacking = {
+    name: 'MemoryStore (one instance shared)',
+    available: true,
+    persistent: false,
+    setup: async () => {
+      const store = new MemoryStore({ sweepIntervalMs: 0 });
+      return { open: async () => store, teardown: () => store.close() };
+    },
+  };
+  return [shared, ...(await fastmcpBackends())];
+}
+
 /** The real backends this machine offers (skipped with a visible reason when missing). */
-export async function fastmcpBackends(): Promise<ReplicaBacking[]> {
+async function fastmcpBackends(): Promise<ReplicaBacking[]> {
   const postgres = await findBackend('postgres');
   const redis = await findBackend('redis');
   const firestore = await findBackend('firestore');
