@@ -19,7 +19,15 @@ import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
 import { InvalidKeyError, NotSupportedError, SerializationError, StoreClosedError } from './errors.js';
 import { serializeValue, validateName, validateTtl } from './validation.js';
 
-/** Default page size of `keys()`. */
+/**
+ * Default page size of `keys()`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_KEYS_LIMIT } from 'oauth-kv';
+ * const page = await store.keys('clients'); // at most DEFAULT_KEYS_LIMIT (1000) keys
+ * ```
+ */
 export const DEFAULT_KEYS_LIMIT = 1000;
 
 /**

@@ -16,7 +16,15 @@
  * @module
  */
 
-/** The stable codes carried by {@link OAuthKVError.code}. */
+/**
+ * The stable codes carried by {@link OAuthKVError.code}.
+ *
+ * @example
+ * ```ts
+ * import type { OAuthKVErrorCode } from 'oauth-kv';
+ * const retryable: OAuthKVErrorCode[] = ['STORE_CONNECTION', 'STORE_TIMEOUT'];
+ * ```
+ */
 export type OAuthKVErrorCode =
   | 'SERIALIZATION_ERROR'
   | 'DESERIALIZATION_ERROR'

@@ -107,7 +107,16 @@ export function parseJsonObject(text: string): JsonObject | undefined {
   return isPlainObject(parsed) ? (parsed as JsonObject) : undefined;
 }
 
-/** `true` for `{...}` literals and `Object.create(null)`: objects JSON can represent as they are. */
+/**
+ * `true` for `{...}` literals and `Object.create(null)`: objects JSON can represent as they are.
+ *
+ * @example
+ * ```ts
+ * import { isPlainObject } from 'oauth-kv';
+ * isPlainObject({ a: 1 }); // true
+ * isPlainObject(new Date()); // false
+ * ```
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);

@@ -69,7 +69,16 @@ export interface OAuthClientStorageOptions {
   collections?: Partial<OAuthClientCollections> | undefined;
 }
 
-/** What {@link OAuthClientStorage.invalidateCredentials} may forget (the SDK's scopes). */
+/**
+ * What {@link OAuthClientStorage.invalidateCredentials} may forget (the SDK's scopes).
+ *
+ * @example
+ * ```ts
+ * import type { CredentialScope } from 'oauth-kv/mcp';
+ * const scope: CredentialScope = 'tokens'; // forget tokens, keep the registration
+ * await storage.invalidateCredentials(scope);
+ * ```
+ */
 export type CredentialScope = 'all' | 'client' | 'tokens' | 'verifier' | 'discovery';
 
 /**

@@ -5,7 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Longest encoding kept as it is; longer names use the hashed form. */
+/**
+ * Longest encoding kept as it is; longer names use the hashed form.
+ *
+ * @example
+ * ```ts
+ * import { encodeFileName, MAX_PLAIN_ENCODING } from 'oauth-kv/file';
+ * encodeFileName('x'.repeat(MAX_PLAIN_ENCODING + 1)); // a readable start, then %%, then a SHA-256
+ * ```
+ */
 export const MAX_PLAIN_ENCODING = 200;
 /** How much of a long encoding is kept in front of its hash, for readability. */
 const HASHED_PREFIX = 64;
