@@ -9,7 +9,8 @@ import { generateFernetKey, withEncryption } from '../src/index.js';
 import { FileStore } from '../src/stores/file.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'oauth-kv-quickstart-'));
-const key = process.env.OAUTH_KV_KEY ?? generateFernetKey(); // keep it in your secret manager
+// In production the key comes from your secret manager; a throwaway key is enough for this run.
+const key = process.env.OAUTH_KV_KEY ?? generateFernetKey();
 const store = withEncryption(new FileStore({ directory }), { keys: [key] });
 
 await store.put('client-1', { client_id: 'client-1', client_secret: 's3cret' }, { collection: 'clients' });
