@@ -7,18 +7,18 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
 
-interface Model {
-  /** `${collection}\u0000${key}` → the value as the store must return it. */
-  entries: Map<string, JsonObject>;
-}
+/** `${collection}\u0000${key}` → the value as the store must return it. */
+type Model = Map<string, JsonObject>;
 interface Real {
   store: AsyncKeyValue;
   collections: [string, string];
 }
+type Command = fc.AsyncCommand<Model, Real>;
 
 // A small pool makes collisions (and separator look-alikes) likely.
 const KEYS = ['a', 'b', 'a::b', 'b::c', 'A', '../a', 'ü'] as const;
 const key = fc.constantFrom(...KEYS);
+const keys = fc.array(key, { maxLength: 5 });
 const which = fc.constantFrom(0, 1);
 const value: fc.Arbitrary<JsonObject> = fc.record({
   id: fc.integer(),
@@ -27,129 +27,66 @@ const value: fc.Arbitrary<JsonObject> = fc.record({
 }) as fc.Arbitrary<JsonObject>;
 
 const slot = (r: Real, c: number, k: string) => `${r.collections[c as 0 | 1]}\u0000${k}`;
+const opts = (r: Real, c: number) => ({ collection: r.collections[c as 0 | 1] });
 /** What a JSON round trip makes of a value (e.g. -0 becomes 0). */
 const normal = (v: JsonObject): JsonObject => JSON.parse(JSON.stringify(v)) as JsonObject;
-const opts = (r: Real, c: number) => ({ collection: r.collections[c as 0 | 1] });
 
-class Put implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly k: string,
-    readonly v: JsonObject,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    await r.store.put(this.k, this.v, opts(r, this.c));
-    m.entries.set(slot(r, this.c, this.k), normal(this.v));
-  }
-  toString = () => `put(${this.c}, ${JSON.stringify(this.k)})`;
+/** A command that is always applicable; `label` is what fast-check prints for a failing run. */
+function command(label: string, run: (m: Model, r: Real) => Promise<void>): Command {
+  return { check: () => true, run, toString: () => label };
 }
 
-class Get implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly k: string,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    expect(await r.store.get(this.k, opts(r, this.c))).toEqual(m.entries.get(slot(r, this.c, this.k)));
-  }
-  toString = () => `get(${this.c}, ${JSON.stringify(this.k)})`;
-}
-
-class Delete implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly k: string,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const expected = m.entries.delete(slot(r, this.c, this.k));
-    expect(await r.store.delete(this.k, opts(r, this.c))).toBe(expected);
-  }
-  toString = () => `delete(${this.c}, ${JSON.stringify(this.k)})`;
-}
-
-class Take implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly k: string,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const s = slot(r, this.c, this.k);
-    const expected = m.entries.get(s);
-    m.entries.delete(s);
-    expect(await r.store.take(this.k, opts(r, this.c))).toEqual(expected);
-  }
-  toString = () => `take(${this.c}, ${JSON.stringify(this.k)})`;
-}
-
-class PutIfAbsent implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly k: string,
-    readonly v: JsonObject,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const s = slot(r, this.c, this.k);
-    const expected = !m.entries.has(s);
-    if (expected) m.entries.set(s, normal(this.v));
-    expect(await r.store.putIfAbsent(this.k, this.v, opts(r, this.c))).toBe(expected);
-  }
-  toString = () => `putIfAbsent(${this.c}, ${JSON.stringify(this.k)})`;
-}
-
-class GetMany implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly ks: string[],
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const expected = this.ks.map((k) => m.entries.get(slot(r, this.c, k)));
-    expect(await r.store.getMany(this.ks, opts(r, this.c))).toEqual(expected);
-  }
-  toString = () => `getMany(${this.c}, ${JSON.stringify(this.ks)})`;
-}
-
-class PutMany implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly entries: Array<[string, JsonObject]>,
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    await r.store.putMany(this.entries, opts(r, this.c));
-    for (const [k, v] of this.entries) m.entries.set(slot(r, this.c, k), normal(v));
-  }
-  toString = () => `putMany(${this.c}, ${JSON.stringify(this.entries.map(([k]) => k))})`;
-}
-
-class DeleteMany implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly c: number,
-    readonly ks: string[],
-  ) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    let expected = 0;
-    for (const k of new Set(this.ks)) if (m.entries.delete(slot(r, this.c, k))) expected++;
-    expect(await r.store.deleteMany(this.ks, opts(r, this.c))).toBe(expected);
-  }
-  toString = () => `deleteMany(${this.c}, ${JSON.stringify(this.ks)})`;
-}
-
-const commands = [
-  fc.tuple(which, key, value).map(([c, k, v]) => new Put(c, k, v)),
-  fc.tuple(which, key).map(([c, k]) => new Get(c, k)),
-  fc.tuple(which, key).map(([c, k]) => new Delete(c, k)),
-  fc.tuple(which, key).map(([c, k]) => new Take(c, k)),
-  fc.tuple(which, key, value).map(([c, k, v]) => new PutIfAbsent(c, k, v)),
-  fc.tuple(which, fc.array(key, { maxLength: 5 })).map(([c, ks]) => new GetMany(c, ks)),
-  fc.tuple(which, fc.array(fc.tuple(key, value), { maxLength: 4 })).map(([c, es]) => new PutMany(c, es)),
-  fc.tuple(which, fc.array(key, { maxLength: 5 })).map(([c, ks]) => new DeleteMany(c, ks)),
+const commands: Array<fc.Arbitrary<Command>> = [
+  fc.tuple(which, key, value).map(([c, k, v]) =>
+    command(`put(${c}, ${JSON.stringify(k)})`, async (m, r) => {
+      await r.store.put(k, v, opts(r, c));
+      m.set(slot(r, c, k), normal(v));
+    }),
+  ),
+  fc.tuple(which, key).map(([c, k]) =>
+    command(`get(${c}, ${JSON.stringify(k)})`, async (m, r) => {
+      expect(await r.store.get(k, opts(r, c))).toEqual(m.get(slot(r, c, k)));
+    }),
+  ),
+  fc.tuple(which, key).map(([c, k]) =>
+    command(`delete(${c}, ${JSON.stringify(k)})`, async (m, r) => {
+      const expected = m.delete(slot(r, c, k));
+      expect(await r.store.delete(k, opts(r, c))).toBe(expected);
+    }),
+  ),
+  fc.tuple(which, key).map(([c, k]) =>
+    command(`take(${c}, ${JSON.stringify(k)})`, async (m, r) => {
+      const expected = m.get(slot(r, c, k));
+      m.delete(slot(r, c, k));
+      expect(await r.store.take(k, opts(r, c))).toEqual(expected);
+    }),
+  ),
+  fc.tuple(which, key, value).map(([c, k, v]) =>
+    command(`putIfAbsent(${c}, ${JSON.stringify(k)})`, async (m, r) => {
+      const expected = !m.has(slot(r, c, k));
+      if (expected) m.set(slot(r, c, k), normal(v));
+      expect(await r.store.putIfAbsent(k, v, opts(r, c))).toBe(expected);
+    }),
+  ),
+  fc.tuple(which, keys).map(([c, ks]) =>
+    command(`getMany(${c}, ${JSON.stringify(ks)})`, async (m, r) => {
+      const expected = ks.map((k) => m.get(slot(r, c, k)));
+      expect(await r.store.getMany(ks, opts(r, c))).toEqual(expected);
+    }),
+  ),
+  fc.tuple(which, fc.array(fc.tuple(key, value), { maxLength: 4 })).map(([c, entries]) =>
+    command(`putMany(${c}, ${JSON.stringify(entries.map(([k]) => k))})`, async (m, r) => {
+      await r.store.putMany(entries, opts(r, c));
+      for (const [k, v] of entries) m.set(slot(r, c, k), normal(v));
+    }),
+  ),
+  fc.tuple(which, keys).map(([c, ks]) =>
+    command(`deleteMany(${c}, ${JSON.stringify(ks)})`, async (m, r) => {
+      let expected = 0;
+      for (const k of new Set(ks)) if (m.delete(slot(r, c, k))) expected++;
+      expect(await r.store.deleteMany(ks, opts(r, c))).toBe(expected);
+    }),
+  ),
 ];
 
 /** Runs `runs` random command sequences; each run gets two fresh collections. */
@@ -161,7 +98,7 @@ export async function modelTest(
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
       const real: Real = { store, collections: [freshCollection(), freshCollection()] };
-      await fc.asyncModelRun(() => ({ model: { entries: new Map() }, real }), cmds);
+      await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
     }),
     { numRuns: options.runs, seed: options.seed },
   );
