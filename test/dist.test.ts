@@ -1,0 +1,61 @@
+/**
+ * The built package: every entry loads as ESM and as CommonJS, and the error classes are one
+ * shared copy across subpaths in both formats (so `instanceof` works between `oauth-kv` and
+ * `oauth-kv/file`). Builds into a temporary directory so it never disturbs dist/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { entries } from '../tsup.config.js';
+
+const out = mkdtempSync(join(tmpdir(), 'oauth-kv-dist-'));
+const require = createRequire(import.meta.url);
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    ['node_modules/tsup/dist/cli-default.js', '--silent', '--no-dts', '--out-dir', out],
+    {
+      stdio: 'inherit',
+    },
+  );
+}, 120_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the build', () => {
+  for (const name of Object.keys(entries)) {
+    test(`${name}: the ESM build loads${name === 'conformance' ? '' : ' and so does the CommonJS build'}`, async () => {
+      const esm = (await import(pathToFileURL(join(out, `${name}.js`)).href)) as Record<string, unknown>;
+      expect(Object.keys(esm).length).toBeGreaterThan(0);
+      if (name === 'conformance') return; // ESM only: vitest cannot be require()d
+      const cjs = require(join(out, `${name}.cjs`)) as Record<string, unknown>;
+      expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+    });
+  }
+
+  test('CommonJS: an error from oauth-kv/file is an instance of the class exported by oauth-kv', async () => {
+    const core = require(join(out, 'index.cjs')) as typeof import('../src/index.js');
+    const file = require(join(out, 'file.cjs')) as typeof import('../src/stores/file.js');
+    const store = new file.FileStore({ directory: join(out, 'store') });
+    const err = await store.get('').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(core.InvalidKeyError);
+    expect(err).toBeInstanceOf(core.OAuthKVError);
+    await store.close();
+  });
+
+  test('ESM: the same holds', async () => {
+    const core = (await import(
+      pathToFileURL(join(out, 'index.js')).href
+    )) as typeof import('../src/index.js');
+    const file = (await import(
+      pathToFileURL(join(out, 'file.js')).href
+    )) as typeof import('../src/stores/file.js');
+    const store = new file.FileStore({ directory: join(out, 'store-esm') });
+    expect(await store.get('').catch((e: unknown) => e)).toBeInstanceOf(core.InvalidKeyError);
+    await store.close();
+  });
+});
