@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import {
   chmod,
@@ -485,14 +485,21 @@ describe('FileStore on disk', () => {
     expect(JSON.stringify(blocked)).not.toContain('secret');
   });
 
-  test.skipIf(process.getuid?.() === 0)(
-    'a directory this process cannot write is a StoreSetupError',
-    async () => {
-      await mkdir(join(dir, 'store'), { mode: 0o500 });
-      const s = make();
-      await expect(s.get('k')).rejects.toBeInstanceOf(StoreSetupError);
-    },
-  );
+  test('a directory this process cannot write is a StoreSetupError naming it', async () => {
+    // Root ignores permission bits; as root the probe runs without the capabilities that allow it
+    // (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so the 0500 directory is really read-only for it.
+    const target = join(dir, 'store');
+    await mkdir(target, { mode: 0o500 });
+    const node = [process.execPath, '--import', 'tsx', 'test/helpers/file-setup-probe.mts', target];
+    const argv =
+      process.getuid?.() === 0
+        ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--', ...node]
+        : node;
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { code?: string; message?: string };
+    expect(result.code).toBe('STORE_SETUP');
+    expect(result.message).toContain(target);
+  });
 
   test('bad options are refused at construction', () => {
     expect(() => new FileStore({ directory: '' })).toThrow(StoreSetupError);
