@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   documentToEntry,
@@ -51,6 +52,26 @@ describe('py-key-value documents written by Python', () => {
 });
 
 describe('dates', () => {
+  test('formatIsoDate matches the toISOString form and round-trips through parseIsoDate (property)', () => {
+    const reference = (ms: number) => {
+      const iso = new Date(ms).toISOString();
+      const millis = iso.slice(20, 23);
+      return millis === '000' ? `${iso.slice(0, 19)}+00:00` : `${iso.slice(0, 19)}.${millis}000+00:00`;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+        (ms) => {
+          const text = formatIsoDate(ms);
+          return text === reference(ms) && parseIsoDate(text) === ms;
+        },
+      ),
+      { numRuns: 20_000, seed: 7 },
+    );
+    expect(formatIsoDate(Date.UTC(2026, 0, 2, 3, 4, 5, 6))).toBe('2026-01-02T03:04:05.006000+00:00');
+    expect(formatIsoDate(Date.UTC(10000, 0, 1))).toBe('+010000-01-01T00:00:00+00:00');
+  });
+
   test('formatIsoDate writes what Python isoformat() writes', () => {
     expect(formatIsoDate(Date.UTC(2026, 10, 22, 10, 30))).toBe('2026-11-22T10:30:00+00:00');
     expect(formatIsoDate(PY_CREATED)).toBe('2026-11-22T10:30:00.123000+00:00');
