@@ -4,24 +4,12 @@
  * against bare Fernet on the same ~1 KB value.
  * Targets: the npm package at least 10× slower than ours; the wrapper within 3× of bare Fernet.
  */
-import { createRequire } from 'node:module';
 import { Fernet } from '../src/crypto/fernet.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
+import { fernetNpm } from '../test/helpers/fernet-npm.js';
 import { newBench, report } from './lib.js';
-
-interface FernetNpm {
-  Secret: new (key: string) => object;
-  Token: new (opts: {
-    secret: object;
-    ttl?: number;
-    token?: string;
-  }) => {
-    encode(message: string): string;
-    decode(token?: string): string;
-  };
-}
 
 /** A realistic ~1 KB OAuth client registration. */
 function oneKbValue(): { client_id: string; [key: string]: unknown } {
@@ -46,7 +34,7 @@ export default async function run(): Promise<void> {
   const value = oneKbValue();
   const text = JSON.stringify(value);
   const ours = new Fernet(key);
-  const npm = createRequire(import.meta.url)('fernet') as FernetNpm;
+  const npm = fernetNpm;
   const secret = new npm.Secret(key);
   const store = withEncryption(new MemoryStore({ sweepIntervalMs: 0 }), { keys: [key] });
   const bound = withEncryption(new MemoryStore({ sweepIntervalMs: 0 }), { keys: [key], bindToKey: true });

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreStore } from '../src/stores/firestore.js';
-import { newBench, report } from './lib.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, newBench, report } from './lib.js';
 
 export default async function run(): Promise<void> {
   const host = process.env.FIRESTORE_EMULATOR_HOST;
@@ -21,17 +21,10 @@ export default async function run(): Promise<void> {
   const raw = new Firestore({ projectId });
   const store = new FirestoreStore({ projectId });
   try {
-    const c = 'mcp-upstream-tokens';
+    const c = BENCH_COLLECTION;
     const rc = raw.collection('raw-mcp-upstream-tokens');
-    const value = {
-      access_token: randomBytes(32).toString('base64url'),
-      refresh_token: randomBytes(32).toString('base64url'),
-      token_type: 'Bearer',
-      expires_in: 3600,
-      scope: 'openid profile email offline_access',
-      client_id: 'https://app.example/client.json',
-    };
-    const keys = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+    const value = benchToken();
+    const keys = [...BENCH_KEYS];
     const entries = keys.map((k) => [k, value] as const);
     const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
     /** The py-key-value document the store writes, built the plain way. */

@@ -3,6 +3,8 @@
  * prints a table (ops/s, mean, p99 and the ratio to a named baseline) and writes
  * bench/results/<suite>.json. Ratios, not absolute numbers, are what the project reports.
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,3 +118,21 @@ export async function pairedRatio(
   const medianB = median(tb);
   return { ratio: medianA / medianB, medianA, medianB };
 }
+
+/** The collection the database benchmarks write to (FastMCP's upstream tokens). */
+export const BENCH_COLLECTION = 'mcp-upstream-tokens';
+
+/** The value every database benchmark stores: an upstream token record of about 300 bytes. */
+export function benchToken(): Record<string, string | number> {
+  return {
+    access_token: randomBytes(32).toString('base64url'),
+    refresh_token: randomBytes(32).toString('base64url'),
+    token_type: 'Bearer',
+    expires_in: 3600,
+    scope: 'openid profile email offline_access',
+    client_id: 'https://app.example/client.json',
+  };
+}
+
+/** The 100 keys of the bulk benchmarks. */
+export const BENCH_KEYS: readonly string[] = Array.from({ length: 100 }, (_, i) => `token-${i}`);

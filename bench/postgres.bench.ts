@@ -12,7 +12,15 @@ import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { PostgresStore } from '../src/stores/postgres.js';
-import { newBench, pairedRatio, report, writeResult } from './lib.js';
+import {
+  BENCH_COLLECTION,
+  BENCH_KEYS,
+  benchToken,
+  newBench,
+  pairedRatio,
+  report,
+  writeResult,
+} from './lib.js';
 
 const URL = process.env.OAUTH_KV_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -28,17 +36,10 @@ export default async function run(): Promise<void> {
   const keyv = new Keyv({ store: keyvStore, namespace: 'bench' });
   keyv.on('error', () => {});
   try {
-    const c = 'mcp-upstream-tokens';
-    const value = {
-      access_token: randomBytes(32).toString('base64url'),
-      refresh_token: randomBytes(32).toString('base64url'),
-      token_type: 'Bearer',
-      expires_in: 3600,
-      scope: 'openid profile email offline_access',
-      client_id: 'https://app.example/client.json',
-    };
+    const c = BENCH_COLLECTION;
+    const value = benchToken();
     const json = JSON.stringify(value);
-    const keys = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+    const keys = [...BENCH_KEYS];
     const entries = keys.map((k) => [k, value] as const);
     await store.putMany(entries, { collection: c, ttl: 3600 });
     await keyv.setMany(keys.map((key) => ({ key, value })));

@@ -12,7 +12,15 @@ import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis.js';
-import { newBench, pairedRatio, report, writeResult } from './lib.js';
+import {
+  BENCH_COLLECTION,
+  BENCH_KEYS,
+  benchToken,
+  newBench,
+  pairedRatio,
+  report,
+  writeResult,
+} from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -44,16 +52,9 @@ export default async function run(): Promise<void> {
   const keyv = new Keyv({ store: keyvStore, namespace: `${tag}-keyv`, useKeyPrefix: false });
   keyv.on('error', () => {});
   try {
-    const c = 'mcp-upstream-tokens';
-    const value = {
-      access_token: randomBytes(32).toString('base64url'),
-      refresh_token: randomBytes(32).toString('base64url'),
-      token_type: 'Bearer',
-      expires_in: 3600,
-      scope: 'openid profile email offline_access',
-      client_id: 'https://app.example/client.json',
-    };
-    const keys = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+    const c = BENCH_COLLECTION;
+    const value = benchToken();
+    const keys = [...BENCH_KEYS];
     const entries = keys.map((k) => [k, value] as const);
     const rawKey = (k: string) => `${prefix}raw-${c}::${k}`;
     const rawKeys = keys.map(rawKey);

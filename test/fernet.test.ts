@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Fernet, MultiFernet } from '../src/crypto/fernet.js';
 import { deriveFastMcpStorageKey, deriveFernetKey, generateFernetKey } from '../src/crypto/keys.js';
 import { DecryptionError, EncryptionError, InvalidTTLError } from '../src/errors.js';
+import { fernetNpm } from './helpers/fernet-npm.js';
 
 const VECTORS = new URL('./fixtures/vectors/', import.meta.url);
 function vectors<T>(path: string): T {
@@ -20,20 +20,6 @@ interface SpecVector {
   secret: string;
   desc?: string;
 }
-
-/** The `fernet` npm package (CommonJS, untyped): only the parts the interop tests use. */
-interface FernetNpm {
-  Secret: new (key: string) => object;
-  Token: new (opts: {
-    secret: object;
-    ttl?: number;
-    token?: string;
-  }) => {
-    encode(message: string): string;
-    decode(token?: string): string;
-  };
-}
-const fernetNpm = createRequire(import.meta.url)('fernet') as FernetNpm;
 
 const KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
 
