@@ -40,6 +40,7 @@ export {
   type StoredEntry,
 } from './entry.js';
 export * from './errors.js';
+export { DERIVE_SECRETS, deriveStoreSecrets, type SecretSource } from './secrets.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export {
   isPlainObject,

@@ -9,6 +9,7 @@ import {
   createDecipheriv,
   createHmac,
   createSecretKey,
+  hkdfSync,
   type KeyObject,
   randomFillSync,
   timingSafeEqual,
@@ -26,6 +27,7 @@ const BLOCK = 16;
 const MIN_TOKEN = HEADER + BLOCK + MAC;
 /** Seconds a token's timestamp may lie in the future when a TTL is checked (as in Python and Go). */
 const MAX_CLOCK_SKEW = 60;
+const DERIVE_SALT = 'oauth-kv derived secret';
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 const KEY_TEXT = /^[A-Za-z0-9_\-+/]{43}=?$/;
 
@@ -168,6 +170,30 @@ export class Fernet {
    */
   get keyCount(): number {
     return this.#keys.length;
+  }
+
+  /**
+   * Derives one 32-byte secret per key, newest first, with HKDF-SHA-256 over the whole key (salt
+   * `"oauth-kv derived secret"`, info `purpose`). Secrets for different purposes are independent, and
+   * none reveals the key. The OAuth layer uses them to hash bearer values under the encryption keys.
+   *
+   * @example
+   * ```ts
+   * const [newest] = fernet.deriveSecrets('bearer-hash'); // 32 bytes
+   * ```
+   */
+  deriveSecrets(purpose: string): Uint8Array[] {
+    if (typeof purpose !== 'string' || purpose.length === 0) {
+      throw new EncryptionError('deriveSecrets needs a non-empty purpose string');
+    }
+    return this.#keys.map((key) => {
+      const ikm = Buffer.concat([key.signing.export(), key.encryption.export()]);
+      try {
+        return new Uint8Array(hkdfSync('sha256', ikm, DERIVE_SALT, purpose, 32));
+      } finally {
+        ikm.fill(0);
+      }
+    });
   }
 
   /**

@@ -12,6 +12,7 @@ import type {
   StoreCapabilities,
   TtlResult,
 } from '../contract.js';
+import { DERIVE_SECRETS, deriveStoreSecrets } from '../secrets.js';
 
 /**
  * Forwards every operation of the {@link AsyncKeyValue} contract to `inner`. Extend it and
@@ -87,6 +88,10 @@ export class WrapperStore implements AsyncKeyValue {
   }
   close(): Promise<void> {
     return this.inner.close();
+  }
+  /** Secrets derived from key material below this wrapper (see `DERIVE_SECRETS`). */
+  [DERIVE_SECRETS](purpose: string): Uint8Array[] | undefined {
+    return deriveStoreSecrets(this.inner, purpose);
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../contract.js';
 import { Fernet, type FernetKey } from '../crypto/fernet.js';
 import { DecryptionError, EncryptionError, SerializationError } from '../errors.js';
+import { DERIVE_SECRETS } from '../secrets.js';
 import { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
 import { WrapperStore } from './base.js';
 
@@ -189,6 +190,11 @@ export class EncryptionWrapper extends WrapperStore {
     this.#allowPlaintext = options.allowPlaintext === true;
     this.#throwOnError = mode === 'throw';
     this.#bind = options.bindToKey === true;
+  }
+
+  /** Secrets derived from this wrapper's Fernet keys, newest first (see `Fernet.deriveSecrets`). */
+  override [DERIVE_SECRETS](purpose: string): Uint8Array[] {
+    return this.#fernet.deriveSecrets(purpose);
   }
 
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
