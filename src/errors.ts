@@ -39,7 +39,8 @@ export type OAuthKVErrorCode =
   | 'VALUE_TOO_LARGE'
   | 'VALIDATION_ERROR'
   | 'ENCRYPTION_ERROR'
-  | 'DECRYPTION_ERROR';
+  | 'DECRYPTION_ERROR'
+  | 'RECORD_BINDING';
 
 /**
  * Base class of every error oauth-kv throws.
@@ -323,5 +324,25 @@ export class EncryptionError extends OAuthKVError {
 export class DecryptionError extends OAuthKVError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('DECRYPTION_ERROR', message, options);
+  }
+}
+
+/**
+ * An OAuth record was read under a key or collection other than the one it was written under
+ * (copied or moved in the database by someone without the encryption key), or lacks the binding
+ * the OAuth layer requires. The OAuth flows treat such a record as absent.
+ *
+ * @example
+ * ```ts
+ * import { RecordBindingError } from 'oauth-kv';
+ *
+ * try { await binder.open('mcp-access-tokens', key, record); } catch (err) {
+ *   if (err instanceof RecordBindingError) console.warn(err.code); // "RECORD_BINDING"
+ * }
+ * ```
+ */
+export class RecordBindingError extends OAuthKVError {
+  constructor(message: string) {
+    super('RECORD_BINDING', message);
   }
 }

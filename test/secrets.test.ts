@@ -76,3 +76,21 @@ describe('BearerHasher', () => {
     expect(() => new BearerHasher(['short'])).toThrow(/at least 16 bytes/);
   });
 });
+
+describe('RecordBinder', () => {
+  it('a sealed record opens at its place only; unbound records are refused when enabled', async () => {
+    const { RecordBinder, BINDING_FIELD } = await import('../src/integrations/record-binding.js');
+    const { RecordBindingError } = await import('../src/errors.js');
+    const on = new RecordBinder(true);
+    const sealed = on.seal('tokens', 'k1', { a: 1 });
+    expect(sealed[BINDING_FIELD]).toMatch(/^[0-9a-f]{64}$/);
+    expect(on.open('tokens', 'k1', sealed)).toEqual({ a: 1 });
+    expect(() => on.open('tokens', 'k2', sealed)).toThrow(RecordBindingError);
+    expect(() => on.open('codes', 'k1', sealed)).toThrow(RecordBindingError);
+    expect(() => on.open('tokens', 'k1', { a: 1 })).toThrow(/no binding/);
+    expect(on.open('tokens', 'k1', undefined)).toBeUndefined();
+    const off = new RecordBinder(false);
+    expect(off.seal('tokens', 'k1', { a: 1 })).toEqual({ a: 1 });
+    expect(off.open('tokens', 'k2', sealed)).toEqual({ a: 1 });
+  });
+});
