@@ -6,6 +6,7 @@ import { defineConfig } from 'tsup';
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  backend: 'src/backend/index.ts',
   file: 'src/stores/file.ts',
   postgres: 'src/stores/postgres.ts',
   redis: 'src/stores/redis.ts',

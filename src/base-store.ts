@@ -16,7 +16,13 @@ import {
   type TtlResult,
 } from './contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
-import { InvalidKeyError, NotSupportedError, SerializationError, StoreClosedError } from './errors.js';
+import {
+  DeserializationError,
+  InvalidKeyError,
+  NotSupportedError,
+  SerializationError,
+  StoreClosedError,
+} from './errors.js';
 import { serializeValue, validateName, validateTtl } from './validation.js';
 
 /**
@@ -42,6 +48,40 @@ export const DEFAULT_KEYS_LIMIT = 1000;
 export interface BaseStoreOptions {
   /** Source of the current time in epoch ms (default `Date.now`). For tests and simulations. */
   clock?: (() => number) | undefined;
+}
+
+/**
+ * What a backend reports of an entry it removed: its expiry (epoch ms, `undefined` for none). The
+ * base decides from it whether the entry was live. A backend that cannot read the removed entry
+ * (corrupt) reports `{ expiresAt: undefined }`: deleting is how such an entry is cleared.
+ *
+ * @example
+ * ```ts
+ * import type { RemovedEntry } from 'oauth-kv/backend';
+ * const removed: RemovedEntry = { expiresAt: Date.now() + 1000 };
+ * ```
+ */
+export interface RemovedEntry {
+  readonly expiresAt?: number | undefined;
+}
+
+/**
+ * The TTL and clock reading shared by every entry of one `putMany` batch: a batch has one TTL and
+ * one write time, so a backend reads them here instead of from an entry.
+ *
+ * @example
+ * ```ts
+ * import type { BatchTiming } from 'oauth-kv/backend';
+ * const timing: BatchTiming = { ttl: 60, createdAt: Date.now(), expiresAt: Date.now() + 60_000 };
+ * ```
+ */
+export interface BatchTiming {
+  /** Seconds, or `undefined` for no expiry. */
+  readonly ttl: number | undefined;
+  /** Epoch ms of the write. */
+  readonly createdAt: number;
+  /** Epoch ms, or `undefined` for no expiry. */
+  readonly expiresAt: number | undefined;
 }
 
 /**
@@ -84,8 +124,8 @@ export abstract class BaseStore implements AsyncKeyValue {
   protected abstract readEntry(collection: string, key: string): Promise<StoredEntry | undefined>;
   /** Writes one entry, replacing any existing one. Resolves once durable. */
   protected abstract writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void>;
-  /** Deletes one entry; `true` only when an unexpired entry was removed. */
-  protected abstract removeEntry(collection: string, key: string): Promise<boolean>;
+  /** Deletes one entry; reports what it removed (expired or not), or `undefined` when none was stored. */
+  protected abstract removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined>;
   /** Atomically reads and deletes one entry; returns it (expired or not) or `undefined`. */
   protected abstract takeEntry(collection: string, key: string): Promise<StoredEntry | undefined>;
   /** Atomically writes when no unexpired entry exists (an expired one is replaced); `true` if written. */
@@ -95,21 +135,41 @@ export abstract class BaseStore implements AsyncKeyValue {
     entry: PreparedEntry,
   ): Promise<boolean>;
 
-  /** Reads distinct keys, in order. Default: one `readEntry` per key, concurrently. */
-  protected readEntries(collection: string, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    return Promise.all(keys.map((key) => this.readEntry(collection, key)));
+  /**
+   * Reads distinct keys, in order. An entry that cannot be decoded is returned as its
+   * `DeserializationError` (that position reads as missing in `getMany`; the others are unaffected).
+   * Default: one `readEntry` per key, concurrently.
+   */
+  protected readEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(StoredEntry | DeserializationError | undefined)[]> {
+    return Promise.all(
+      keys.map((key) =>
+        this.readEntry(collection, key).catch((err: unknown) => {
+          if (err instanceof DeserializationError) return err;
+          throw err;
+        }),
+      ),
+    );
   }
-  /** Writes distinct keys. Default: one `writeEntry` per key, concurrently. */
+  /**
+   * Writes distinct keys; every entry shares the batch's TTL and timestamps (`timing`).
+   * Default: one `writeEntry` per key, concurrently.
+   */
   protected async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    _timing: BatchTiming,
   ): Promise<void> {
     await Promise.all(entries.map(([key, entry]) => this.writeEntry(collection, key, entry)));
   }
-  /** Deletes distinct keys; the number of unexpired entries removed. Default: one by one. */
-  protected async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
-    const results = await Promise.all(keys.map((key) => this.removeEntry(collection, key)));
-    return results.filter(Boolean).length;
+  /** Deletes distinct keys; reports what each removed, in order. Default: one by one. */
+  protected removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
+    return Promise.all(keys.map((key) => this.removeEntry(collection, key)));
   }
   /** One page of unexpired keys. Override when `capabilities.keys`. */
   protected listKeys(_collection: string, _limit: number, _cursor: string | undefined): Promise<KeysPage> {
@@ -176,7 +236,7 @@ export abstract class BaseStore implements AsyncKeyValue {
     if (!Array.isArray(entries)) {
       throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
     }
-    validateTtl(options?.ttl);
+    const timing = this.#timing(options?.ttl);
     const prepared = new Map<string, PreparedEntry>();
     entries.forEach((pair, i) => {
       if (!Array.isArray(pair) || pair.length !== 2) {
@@ -185,23 +245,26 @@ export abstract class BaseStore implements AsyncKeyValue {
       const [key, value] = pair as [unknown, unknown];
       validateName(key, 'key');
       prepared.delete(key); // a later duplicate wins, in its own position
-      prepared.set(key, this.#prepare(value, options?.ttl));
+      prepared.set(key, { ...timing, value: value as JsonObject, json: serializeValue(value) });
     });
     if (prepared.size === 0) return;
-    await this.writeEntries(collection, [...prepared]);
+    await this.writeEntries(collection, [...prepared], timing);
   }
 
   async delete(key: string, options?: CollectionOptions): Promise<boolean> {
     const collection = this.#begin(options);
     validateName(key, 'key');
-    return this.removeEntry(collection, key);
+    return this.#wasLive(await this.removeEntry(collection, key));
   }
 
   async deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
     const collection = this.#begin(options);
     const unique = uniqueKeys(keys);
     if (unique.length === 0) return 0;
-    return this.removeEntries(collection, unique);
+    const removed = await this.removeEntries(collection, unique);
+    let live = 0;
+    for (const entry of removed) if (this.#wasLive(entry)) live++;
+    return live;
   }
 
   async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
@@ -259,28 +322,33 @@ export abstract class BaseStore implements AsyncKeyValue {
     return collection;
   }
 
-  #prepare(value: unknown, ttl: unknown): PreparedEntry {
+  #timing(ttl: unknown): BatchTiming {
     validateTtl(ttl);
-    const json = serializeValue(value);
     const createdAt = this.now();
-    return {
-      value: value as JsonObject,
-      json,
-      createdAt,
-      expiresAt: ttl === undefined ? undefined : createdAt + ttl * 1000,
-      ttl,
-    };
+    return { ttl, createdAt, expiresAt: ttl === undefined ? undefined : createdAt + ttl * 1000 };
+  }
+
+  #prepare(value: unknown, ttl: unknown): PreparedEntry {
+    const timing = this.#timing(ttl);
+    return { ...timing, value: value as JsonObject, json: serializeValue(value) };
   }
 
   #live(entry: StoredEntry | undefined): StoredEntry | undefined {
     return entry === undefined || isExpired(entry, this.now()) ? undefined : entry;
   }
 
+  #wasLive(entry: RemovedEntry | undefined): boolean {
+    return entry !== undefined && !isExpired(entry, this.now());
+  }
+
   async #readMany(keys: readonly string[], options: CollectionOptions | undefined) {
     const collection = this.#begin(options);
     const unique = uniqueKeys(keys);
     if (unique.length === 0) return [];
-    const entries = await this.readEntries(collection, unique);
+    // An entry that cannot be decoded reads as missing here; `get` of that key throws its error.
+    const entries = (await this.readEntries(collection, unique)).map((e) =>
+      e instanceof DeserializationError ? undefined : e,
+    );
     if (unique.length === keys.length) return entries.map((e) => this.#live(e));
     const byKey = new Map(unique.map((key, i) => [key, entries[i]]));
     // Duplicates get their own copy so callers never share one object between two positions.

@@ -21,7 +21,7 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { KeysPage, StoreCapabilities } from '../contract.js';
 import {
   documentToEntry,
@@ -213,12 +213,13 @@ export class FileStore extends BaseStore {
   }
 
   protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
-    await this.writeEntries(collection, [[key, entry]]);
+    await this.writeEntries(collection, [[key, entry]], entry);
   }
 
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    _timing: BatchTiming,
   ): Promise<void> {
     await this.#init();
     const dir = this.#collectionDir(collection);
@@ -240,16 +241,17 @@ export class FileStore extends BaseStore {
     }
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     await this.#init();
     const dir = this.#collectionDir(collection);
     try {
       const text = await this.#takeFile(dir, entryFileName(key));
-      if (text === undefined) return false;
+      if (text === undefined) return undefined;
       try {
-        return !isExpired(this.#parse(text, collection, key), this.now());
+        return this.#parse(text, collection, key);
       } catch (err) {
-        if (err instanceof DeserializationError) return true; // deleting is how a corrupted entry is cleared
+        // deleting is how a corrupted entry is cleared; it counts as an entry
+        if (err instanceof DeserializationError) return { expiresAt: undefined };
         throw err;
       }
     } catch (err) {
@@ -257,9 +259,11 @@ export class FileStore extends BaseStore {
     }
   }
 
-  protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
-    const removed = await mapLimit(keys, PARALLEL, (key) => this.removeEntry(collection, key));
-    return removed.filter(Boolean).length;
+  protected override removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
+    return mapLimit(keys, PARALLEL, (key) => this.removeEntry(collection, key));
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {

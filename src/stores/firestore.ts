@@ -24,7 +24,7 @@ import type {
   Precondition,
   Settings,
 } from '@google-cloud/firestore';
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { KeysPage, StoreCapabilities } from '../contract.js';
 import {
   documentToEntry,
@@ -285,6 +285,7 @@ export class FirestoreStore extends BaseStore {
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    _timing: BatchTiming,
   ): Promise<void> {
     const { db, mod } = await this.#connect();
     const writes = entries.map(([key, entry]) => {
@@ -302,19 +303,22 @@ export class FirestoreStore extends BaseStore {
     );
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     const { db } = await this.#connect();
     const ref = this.#doc(db, collection, key);
     return this.#call('delete', () => this.#removeDocument(ref, undefined));
   }
 
-  protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
+  protected override async removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
     const { db } = await this.#connect();
     const refs = keys.map((key) => this.#doc(db, collection, key));
-    const counts = await this.#call('batch delete', () =>
+    const chunked = await this.#call('batch delete', () =>
       Promise.all(chunks(refs, MAX_BATCH).map((chunk) => this.#removeChunk(db, chunk))),
     );
-    return counts.reduce((a, b) => a + b, 0);
+    return chunked.flat();
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
@@ -531,16 +535,18 @@ export class FirestoreStore extends BaseStore {
    * Deletes one document with a precondition on the version read (`first`, else a fresh read),
    * re-reading after a conflict; `true` when it held an unexpired (or unreadable) entry.
    */
-  #removeDocument(ref: DocumentReference, first: DocumentSnapshot | undefined): Promise<boolean> {
+  #removeDocument(
+    ref: DocumentReference,
+    first: DocumentSnapshot | undefined,
+  ): Promise<RemovedEntry | undefined> {
     let given = first;
     return this.#contended('delete', async () => {
       const snapshot = given ?? (await ref.get());
       given = undefined;
-      if (!snapshot.exists) return false;
+      if (!snapshot.exists) return undefined;
       if (!(await applied(ref.delete(versionOf(snapshot))))) return CHANGED;
       // An unreadable document is deleted too, and counts as an entry.
-      const entry = readSnapshotLenient(snapshot);
-      return entry === undefined || !this.#expired(entry);
+      return readSnapshotLenient(snapshot) ?? { expiresAt: undefined };
     });
   }
 
@@ -550,21 +556,21 @@ export class FirestoreStore extends BaseStore {
    * document is deleted on its own (conditionally, re-reading after a conflict). Counts the
    * unexpired entries this call deleted.
    */
-  async #removeChunk(db: Firestore, refs: DocumentReference[]): Promise<number> {
-    const existing = (await db.getAll(...refs)).filter((snapshot) => snapshot.exists);
-    if (existing.length === 0) return 0;
+  async #removeChunk(db: Firestore, refs: DocumentReference[]): Promise<(RemovedEntry | undefined)[]> {
+    const snapshots = await db.getAll(...refs);
+    const existing = snapshots.filter((snapshot) => snapshot.exists);
+    if (existing.length === 0) return refs.map(() => undefined);
     const batch = db.batch();
     for (const snapshot of existing) batch.delete(snapshot.ref, versionOf(snapshot));
     if (await applied(batch.commit())) {
-      return existing.filter((snapshot) => {
-        const entry = readSnapshotLenient(snapshot);
-        return entry === undefined || !this.#expired(entry);
-      }).length;
+      // An unreadable document is deleted too, and counts as an entry.
+      return snapshots.map((snapshot) =>
+        snapshot.exists ? (readSnapshotLenient(snapshot) ?? { expiresAt: undefined }) : undefined,
+      );
     }
-    const removed = await mapLimit(existing, DELETE_CONCURRENCY, (snapshot) =>
-      this.#removeDocument(snapshot.ref, snapshot),
+    return mapLimit(snapshots, DELETE_CONCURRENCY, (snapshot) =>
+      snapshot.exists ? this.#removeDocument(snapshot.ref, snapshot) : Promise.resolve(undefined),
     );
-    return removed.filter(Boolean).length;
   }
 
   /** Deletes the expired documents of one collection, 500 per batch; how many. */

@@ -16,7 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Keyv, KeyvStoreAdapter, StoredData } from 'keyv';
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { AsyncKeyValue, JsonObject, JsonValue, KeysPage, StoreCapabilities } from '../contract.js';
 import { documentToEntry, formatIsoDate, type PreparedEntry, type StoredEntry } from '../entry.js';
 import {
@@ -140,6 +140,7 @@ export class KeyvStore extends BaseStore {
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    _timing: BatchTiming,
   ): Promise<void> {
     const keyv = await this.#get();
     const results: unknown = await this.#call('setMany', () =>
@@ -156,23 +157,25 @@ export class KeyvStore extends BaseStore {
     }
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     const keyv = await this.#get();
     const k = keyvKey(collection, key);
     const raw = await this.#call('get', () => keyv.get(k));
-    if (raw === undefined || raw === null) return false;
+    if (raw === undefined || raw === null) return undefined;
     const deleted = await this.#call('delete', () => keyv.delete(k));
-    return deleted && this.#live(raw);
+    return deleted ? removedFrom(raw) : undefined;
   }
 
-  protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
+  protected override async removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
     const keyv = await this.#get();
     const ks = keys.map((key) => keyvKey(collection, key));
     const raws = (await this.#call('getMany', () => keyv.getMany(ks))) as unknown[];
     const present = ks.filter((_, i) => raws[i] !== undefined && raws[i] !== null);
-    if (present.length === 0) return 0;
-    await this.#call('deleteMany', () => keyv.deleteMany(present));
-    return raws.filter((raw) => raw !== undefined && raw !== null && this.#live(raw)).length;
+    if (present.length > 0) await this.#call('deleteMany', () => keyv.deleteMany(present));
+    return raws.map((raw) => (raw === undefined || raw === null ? undefined : removedFrom(raw)));
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
@@ -326,6 +329,15 @@ function parseKeyvKey(k: string): { collection: string; key: string } | undefine
   if (i < 1) return undefined;
   const collection = k.slice(0, i).replace(/%(25|3A)/g, (_m, hex: string) => (hex === '25' ? '%' : ':'));
   return { collection, key: k.slice(i + 1) };
+}
+
+/** What a removed envelope reports: its expiry; an unreadable one counts as an entry without expiry. */
+function removedFrom(raw: unknown): RemovedEntry {
+  try {
+    return { expiresAt: readEnvelope(raw).expiresAt };
+  } catch {
+    return { expiresAt: undefined };
+  }
 }
 
 function envelope(entry: PreparedEntry): Envelope {

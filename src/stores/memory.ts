@@ -2,7 +2,7 @@
  * An in-process store for tests, development and single-replica caches.
  * @module
  */
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { KeysPage, StoreCapabilities } from '../contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from '../entry.js';
 
@@ -114,16 +114,17 @@ export class MemoryStore extends BaseStore {
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    _timing: BatchTiming,
   ): Promise<void> {
     for (const [key, entry] of entries) this.#set(collection, key, entry);
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     const slots = this.#data.get(collection);
     const slot = slots?.get(key);
-    if (slot === undefined || slots === undefined) return false;
+    if (slot === undefined || slots === undefined) return undefined;
     this.#drop(collection, slots, key);
-    return !isExpired(slot, this.now());
+    return slot;
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {

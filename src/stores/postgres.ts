@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PoolConfig } from 'pg';
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { JsonObject, KeysPage, StoreCapabilities } from '../contract.js';
 import type { PreparedEntry, StoredEntry } from '../entry.js';
 import {
@@ -270,33 +270,33 @@ export class PostgresStore extends BaseStore {
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    timing: BatchTiming,
   ): Promise<void> {
     for (const [key, entry] of entries) checkWritable(collection, key, entry);
-    const first = entries[0]?.[1];
-    if (first === undefined) return;
-    // The base store gives one TTL and one clock reading per batch: the scalars come from any entry.
     await this.#query('putMany', [
       collection,
       entries.map(([key]) => key),
       entries.map(([, entry]) => entry.json),
-      first.ttl ?? null,
-      iso(first.createdAt),
-      first.expiresAt === undefined ? null : iso(first.expiresAt),
+      timing.ttl ?? null,
+      iso(timing.createdAt),
+      timing.expiresAt === undefined ? null : iso(timing.expiresAt),
     ]);
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
-    if (hasNul(collection) || hasNul(key)) return false;
-    const rows = await this.#query('delete', [collection, [key], this.#nowIso()]);
-    return Number((rows[0] as { n: number } | undefined)?.n ?? 0) > 0;
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
+    return (await this.removeEntries(collection, [key]))[0];
   }
 
-  protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
-    if (hasNul(collection)) return 0;
+  protected override async removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
+    if (hasNul(collection)) return keys.map(() => undefined);
     const wanted = keys.filter((key) => !hasNul(key));
-    if (wanted.length === 0) return 0;
-    const rows = await this.#query('delete', [collection, wanted, this.#nowIso()]);
-    return Number((rows[0] as { n: number } | undefined)?.n ?? 0);
+    if (wanted.length === 0) return keys.map(() => undefined);
+    const rows = (await this.#query('delete', [collection, wanted])) as { key: string; e: number | null }[];
+    const removed = new Map(rows.map((row) => [row.key, { expiresAt: row.e ?? undefined }]));
+    return keys.map((key) => removed.get(key));
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
@@ -582,9 +582,7 @@ function statements(t: string): Statements {
     putMany:
       `INSERT INTO ${t} ${COLUMNS} SELECT $1, k, v::jsonb, $4::float8, $5::timestamptz, $6::timestamptz ` +
       `FROM UNNEST($2::text[], $3::text[]) AS u(k, v) ${UPSERT}`,
-    delete:
-      `WITH d AS (DELETE FROM ${t} WHERE collection = $1 AND key = ANY($2::text[]) RETURNING expires_at) ` +
-      `SELECT count(*) FILTER (WHERE ${LIVE})::int AS n FROM d`,
+    delete: `DELETE FROM ${t} WHERE collection = $1 AND key = ANY($2::text[]) RETURNING key, ${EXPIRES_MS}`,
     take: `DELETE FROM ${t} WHERE collection = $1 AND key = $2 RETURNING value, ${EXPIRES_MS}`,
     putIfAbsent:
       `INSERT INTO ${t} AS t ${COLUMNS} VALUES ($1, $2, $3::jsonb, $4::float8, $5::timestamptz, $6::timestamptz) ` +

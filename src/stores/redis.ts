@@ -6,14 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { BaseStore, type BaseStoreOptions } from '../base-store.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { KeysPage, StoreCapabilities } from '../contract.js';
 import {
   documentToEntry,
   entryToDocumentJson,
   isExpired,
   type PreparedEntry,
-  parseIsoDate,
   type StoredEntry,
 } from '../entry.js';
 import {
@@ -110,13 +109,8 @@ const DELETE_SCRIPT = `local out = {}
 for i, k in ipairs(KEYS) do
   local v = redis.call('GET', k)
   if v then
-    local e = ''
-    if redis.call('PTTL', k) >= 0 then
-      local ok, d = pcall(cjson.decode, v)
-      if ok and type(d) == 'table' and type(d['expires_at']) == 'string' then e = d['expires_at'] end
-    end
+    if redis.call('PTTL', k) >= 0 then out[i] = v else out[i] = '' end
     redis.call('DEL', k)
-    out[i] = e
   else
     out[i] = 0
   end
@@ -274,11 +268,12 @@ export class RedisStore extends BaseStore {
   protected override async writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    timing: BatchTiming,
   ): Promise<void> {
     const client = await this.#ready();
     const redisKeys = entries.map(([key]) => this.#key(collection, key));
     const docs = entries.map(([key, entry]) => entryToDocumentJson(entry, { key, collection }));
-    const ttl = entries[0]?.[1].ttl; // one TTL for the whole batch
+    const { ttl } = timing;
     const write = async (indexes: number[]): Promise<void> => {
       if (ttl === undefined) {
         const args: string[] = [];
@@ -302,29 +297,35 @@ export class RedisStore extends BaseStore {
     await Promise.all(this.#groups(redisKeys).map(write));
   }
 
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
-    return (await this.removeEntries(collection, [key])) === 1;
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
+    return (await this.removeEntries(collection, [key]))[0];
   }
 
-  protected override async removeEntries(collection: string, keys: readonly string[]): Promise<number> {
+  protected override async removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
     const client = await this.#ready();
     const redisKeys = keys.map((key) => this.#key(collection, key));
-    const now = this.now();
-    const count = async (group: string[]): Promise<number> => {
-      const out = (await this.#eval(client, SCRIPTS.delete, group, [])) as unknown[];
-      let n = 0;
-      for (const expiresAt of out) {
-        if (typeof expiresAt !== 'string') continue;
-        const ms = expiresAt === '' ? undefined : parseIsoDate(expiresAt);
-        if (!isExpired({ expiresAt: ms }, now)) n++;
-      }
-      return n;
+    const out = new Array<RemovedEntry | undefined>(keys.length);
+    // The script returns each removed document when it carries a native expiry, '' when it has
+    // none, and 0 when nothing was stored; the base decides whether what was removed was live.
+    const remove = async (indexes: number[]): Promise<void> => {
+      const replies = (await this.#eval(
+        client,
+        SCRIPTS.delete,
+        indexes.map((i) => redisKeys[i]!),
+        [],
+      )) as unknown[];
+      indexes.forEach((index, i) => {
+        const reply = replies[i];
+        if (typeof reply !== 'string') return;
+        out[index] = reply === '' ? { expiresAt: undefined } : removedFrom(reply);
+      });
     };
-    if (!this.#isCluster && redisKeys.length <= MAX_BATCH) return count(redisKeys);
-    const counts = await Promise.all(
-      this.#groups(redisKeys).map((indexes) => count(indexes.map((i) => redisKeys[i]!))),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+    if (!this.#isCluster && redisKeys.length <= MAX_BATCH) await remove(keys.map((_, i) => i));
+    else await Promise.all(this.#groups(redisKeys).map(remove));
+    return out;
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
@@ -946,4 +947,13 @@ export function hashSlot(key: string): number {
   let crc = 0;
   for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
   return crc & 0x3fff;
+}
+
+/** The expiry of a removed document; an unreadable one counts as an entry without expiry. */
+function removedFrom(document: string): RemovedEntry {
+  try {
+    return { expiresAt: documentToEntry(document).expiresAt };
+  } catch {
+    return { expiresAt: undefined };
+  }
 }

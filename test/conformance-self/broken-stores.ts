@@ -2,16 +2,16 @@
  * Deliberately broken stores. Each breaks one promise of the contract; the conformance suite must
  * catch every one of them (test/conformance-self.test.ts checks which tests fail).
  */
-import { BaseStore } from '../../src/base-store.js';
+import { BaseStore, type BatchTiming, type RemovedEntry } from '../../src/base-store.js';
 import type { JsonObject, StoreCapabilities } from '../../src/contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from '../../src/entry.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 
 /** delete() always answers true, even when nothing was there. */
 export class AlwaysTrueDeleteStore extends MemoryStore {
-  protected override async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected override async removeEntry(collection: string, key: string) {
     await super.removeEntry(collection, key);
-    return true;
+    return { expiresAt: undefined }; // "removed a live entry", whatever was there
   }
 }
 
@@ -23,10 +23,12 @@ export class IgnoresTtlStore extends MemoryStore {
   protected override writeEntries(
     collection: string,
     entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    timing: BatchTiming,
   ) {
     return super.writeEntries(
       collection,
       entries.map(([k, e]) => [k, { ...e, expiresAt: undefined }] as const),
+      { ...timing, expiresAt: undefined },
     );
   }
   protected override writeEntryIfAbsent(collection: string, key: string, entry: PreparedEntry) {
@@ -64,10 +66,10 @@ export class AliasingStore extends BaseStore {
   protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
     this.#data.set(this.#slot(collection, key), { json: entry.json, expiresAt: entry.expiresAt });
   }
-  protected async removeEntry(collection: string, key: string): Promise<boolean> {
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     const slot = this.#data.get(this.#slot(collection, key));
     this.#data.delete(this.#slot(collection, key));
-    return slot !== undefined && !isExpired(slot, this.now());
+    return slot;
   }
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const entry = await this.readEntry(collection, key);
@@ -97,7 +99,7 @@ export class SharesReferencesStore extends AliasingStore {
     this.#objects.set(JSON.stringify([collection, key]), { value: entry.value, expiresAt: entry.expiresAt });
   }
   protected override async removeEntry(collection: string, key: string) {
-    const had = (await this.readEntry(collection, key)) !== undefined;
+    const had = await this.readEntry(collection, key);
     this.#objects.delete(JSON.stringify([collection, key]));
     return had;
   }
