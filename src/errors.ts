@@ -33,6 +33,7 @@ export type OAuthKVErrorCode =
   | 'STORE_CONNECTION'
   | 'STORE_TIMEOUT'
   | 'STORE_SETUP'
+  | 'STORE_OPERATION'
   | 'STORE_CLOSED'
   | 'READ_ONLY'
   | 'NOT_SUPPORTED'
@@ -62,6 +63,14 @@ export class OAuthKVError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /**
+   * Whether the same operation may succeed if tried again: `true` only for
+   * {@link StoreConnectionError} and {@link StoreTimeoutError}. The retry wrapper retries exactly these.
+   */
+  get retryable(): boolean {
+    return false;
   }
 }
 
@@ -155,6 +164,11 @@ export class StoreConnectionError extends OAuthKVError {
   constructor(message: string, options?: { cause?: unknown; code?: 'STORE_CONNECTION' | 'STORE_TIMEOUT' }) {
     super(options?.code ?? 'STORE_CONNECTION', message, options);
   }
+
+  /** Always `true`: connection loss, timeouts, serialization failures and deadlocks may pass. */
+  override get retryable(): boolean {
+    return true;
+  }
 }
 
 /**
@@ -192,6 +206,27 @@ export class StoreTimeoutError extends StoreConnectionError {
 export class StoreSetupError extends OAuthKVError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE_SETUP', message, options);
+  }
+}
+
+/**
+ * The backend refused or failed the operation for a reason that retrying will not fix: a
+ * constraint, check or trigger rejected it, permission was denied, the data in the backend is not
+ * what the store expects, or the driver failed in a way the store does not recognise. Never
+ * retryable; the message names the operation, never a value or a password.
+ *
+ * @example
+ * ```ts
+ * import { StoreOperationError } from 'oauth-kv';
+ *
+ * try { await store.put('k', { a: 1 }); } catch (err) {
+ *   if (err instanceof StoreOperationError) console.error(err.message, err.retryable); // false
+ * }
+ * ```
+ */
+export class StoreOperationError extends OAuthKVError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_OPERATION', message, options);
   }
 }
 

@@ -80,3 +80,18 @@ describe('backend kit', () => {
     );
   });
 });
+
+describe('error policy classes', () => {
+  it('only connection-type errors are retryable; StoreOperationError is permanent', async () => {
+    const { StoreConnectionError, StoreTimeoutError, StoreOperationError, ValidationError, OAuthKVError } =
+      await import('../src/errors.js');
+    expect(new StoreConnectionError('x').retryable).toBe(true);
+    expect(new StoreTimeoutError('x').retryable).toBe(true);
+    const permanent = new StoreOperationError('PostgreSQL rejected the write (check_violation)');
+    expect(permanent).toBeInstanceOf(OAuthKVError);
+    expect(permanent.code).toBe('STORE_OPERATION');
+    expect(permanent.retryable).toBe(false);
+    expect(new StoreSetupError('x').retryable).toBe(false);
+    expect(new ValidationError('x', []).retryable).toBe(false);
+  });
+});
