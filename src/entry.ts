@@ -5,7 +5,8 @@
  */
 import type { JsonObject } from './contract.js';
 import { DeserializationError } from './errors.js';
-import { isPlainObject, parseJsonObject } from './validation.js';
+import { formatJsonPath, readStoredJson, storedJsonError } from './stored-json.js';
+import { isPlainObject } from './validation.js';
 
 /**
  * An entry as a backend hands it to the base store: the value plus its timestamps in epoch
@@ -237,9 +238,137 @@ export function entryToDocumentJson(
 }
 
 /**
- * Reads a py-key-value document (an object or its JSON text) into a {@link StoredEntry}.
- * Unknown fields and `version` are ignored; `value` may be an object or a string holding one.
- * Throws {@link DeserializationError} when the document cannot be read.
+ * An entry a backend found but cannot read, in place of a {@link StoredEntry}: what Python wrote
+ * and JavaScript cannot represent (an integer beyond 2^53, `NaN`, `Infinity`) or a corrupted
+ * document. `unreadable` says why, naming the path; the dates are given when they could still be
+ * read, so an expired unreadable entry counts as expired. The base store reports it on that key
+ * only: a single read throws `unreadable`, a bulk read returns `undefined` at its position.
+ *
+ * @example
+ * ```ts
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * const entry = decodeEntryDocument('{"version":1,"value":{"n":NaN}}');
+ * if (isUnreadableEntry(entry)) console.log(entry.unreadable.message); // ... (at $.n)
+ * ```
+ */
+export interface UnreadableEntry {
+  /** Why the entry cannot be read; the message names the JSON path, never a stored value. */
+  readonly unreadable: DeserializationError;
+  /** When the entry was written, epoch ms, when its document still says so. */
+  readonly createdAt?: number | undefined;
+  /** When the entry expires, epoch ms, when its document still says so. */
+  readonly expiresAt?: number | undefined;
+}
+
+/**
+ * `true` for the {@link UnreadableEntry} marker a backend returns for an entry it cannot read.
+ *
+ * @example
+ * ```ts
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * isUnreadableEntry(decodeEntryDocument('{"value":{"a":1}}')); // false
+ * ```
+ */
+export function isUnreadableEntry(
+  entry: StoredEntry | UnreadableEntry | undefined,
+): entry is UnreadableEntry {
+  return entry !== undefined && 'unreadable' in entry;
+}
+
+/**
+ * Reads a py-key-value document (an object or its JSON text) into a {@link StoredEntry}, or into
+ * an {@link UnreadableEntry} marker when it cannot be read; never throws. Backends call it for each
+ * entry of a bulk read, so one entry Python wrote that JavaScript cannot represent fails that
+ * entry only. JSON text goes through {@link parseStoredJson}'s rules: integers a double cannot hold
+ * exactly, `NaN` and `Infinity` are refused, never rounded. Unknown fields and `version` are
+ * ignored; `value` may be an object or a string holding one.
+ *
+ * @example
+ * ```ts
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * const entries = docs.map((doc) => (doc === null ? undefined : decodeEntryDocument(doc)));
+ * const readable = entries.filter((e) => e !== undefined && !isUnreadableEntry(e));
+ * ```
+ */
+export function decodeEntryDocument(document: unknown): StoredEntry | UnreadableEntry {
+  let doc = document;
+  if (typeof doc === 'string') {
+    const read = readStoredJson(doc);
+    if (!read.ok) {
+      if (read.kind !== 'inexact') return unreadable(notADocument());
+      const inValue = read.path[0] === 'value';
+      const error = storedJsonError(read, inValue ? 'The stored value' : 'The stored document', (parts) =>
+        formatJsonPath(inValue ? parts.slice(1) : parts),
+      );
+      return unreadable(error, read.lenient);
+    }
+    doc = read.value;
+  }
+  if (!isPlainObject(doc)) return unreadable(notADocument());
+  const raw = doc.value;
+  let value: JsonObject | undefined;
+  if (typeof raw === 'string') {
+    const read = readStoredJson(raw);
+    if (!read.ok && read.kind === 'inexact')
+      return unreadable(storedJsonError(read, 'The stored value'), doc);
+    if (read.ok) value = read.value;
+  } else if (isPlainObject(raw)) value = raw as JsonObject;
+  if (value === undefined) {
+    return unreadable(
+      new DeserializationError(
+        raw === undefined
+          ? 'The stored document has no "value" field'
+          : 'The stored document\'s "value" is neither a JSON object nor a string holding one',
+      ),
+      doc,
+    );
+  }
+  const createdAt = readDate(doc.created_at);
+  const expiresAt = readDate(doc.expires_at);
+  if (createdAt === null || expiresAt === null) {
+    const field = createdAt === null ? 'created_at' : 'expires_at';
+    return unreadable(
+      new DeserializationError(`The stored document's "${field}" is not an ISO-8601 date with an offset`),
+      doc,
+    );
+  }
+  return { value, createdAt, expiresAt };
+}
+
+/**
+ * Reads a stored value whose dates live beside it (a PostgreSQL row: the JSONB `value` column read
+ * as text, `created_at` and `expires_at` columns) into a {@link StoredEntry}, or an
+ * {@link UnreadableEntry} marker carrying those dates when the value cannot be read; never throws.
+ * Text goes through {@link parseStoredJson}'s rules; an object is taken as it is.
+ *
+ * @example
+ * ```ts
+ * import { decodeEntryValue } from 'oauth-kv';
+ * const entry = decodeEntryValue(row.value_text, { expiresAt: row.expires_ms ?? undefined });
+ * ```
+ */
+export function decodeEntryValue(
+  value: unknown,
+  dates: { createdAt?: number | undefined; expiresAt?: number | undefined } = {},
+): StoredEntry | UnreadableEntry {
+  let object: JsonObject | undefined;
+  let error: DeserializationError | undefined;
+  if (typeof value === 'string') {
+    const read = readStoredJson(value);
+    if (read.ok) object = read.value;
+    else error = storedJsonError(read, 'The stored value');
+  } else if (isPlainObject(value)) object = value as JsonObject;
+  else error = new DeserializationError('The stored value is not a JSON object');
+  if (object === undefined) {
+    return { unreadable: error!, createdAt: dates.createdAt, expiresAt: dates.expiresAt };
+  }
+  return { value: object, createdAt: dates.createdAt, expiresAt: dates.expiresAt };
+}
+
+/**
+ * Reads a py-key-value document (an object or its JSON text) into a {@link StoredEntry}, as
+ * {@link decodeEntryDocument} does, but throws the {@link DeserializationError} when the document
+ * cannot be read.
  *
  * @example
  * ```ts
@@ -249,36 +378,28 @@ export function entryToDocumentJson(
  * ```
  */
 export function documentToEntry(document: unknown): StoredEntry {
-  let doc = document;
-  if (typeof doc === 'string') {
-    const parsed = parseJsonObject(doc);
-    if (parsed === undefined) throw new DeserializationError('The stored document is not a JSON object');
-    doc = parsed;
-  }
-  if (!isPlainObject(doc)) throw new DeserializationError('The stored document is not a JSON object');
-  const raw = doc.value;
-  let value: JsonObject | undefined;
-  if (typeof raw === 'string') value = parseJsonObject(raw);
-  else if (isPlainObject(raw)) value = raw as JsonObject;
-  if (value === undefined) {
-    throw new DeserializationError(
-      raw === undefined
-        ? 'The stored document has no "value" field'
-        : 'The stored document\'s "value" is neither a JSON object nor a string holding one',
-    );
-  }
+  const entry = decodeEntryDocument(document);
+  if (isUnreadableEntry(entry)) throw entry.unreadable;
+  return entry;
+}
+
+function notADocument(): DeserializationError {
+  return new DeserializationError('The stored document is not a JSON object');
+}
+
+/** The marker, with the document's dates when they can be read. */
+function unreadable(error: DeserializationError, doc?: Record<string, unknown>): UnreadableEntry {
+  const createdAt = readDate(doc?.created_at);
+  const expiresAt = readDate(doc?.expires_at);
   return {
-    value,
-    createdAt: readDate(doc.created_at, 'created_at'),
-    expiresAt: readDate(doc.expires_at, 'expires_at'),
+    unreadable: error,
+    createdAt: createdAt ?? undefined,
+    expiresAt: expiresAt ?? undefined,
   };
 }
 
-function readDate(raw: unknown, field: string): number | undefined {
+/** Epoch ms; `undefined` when absent; `null` when present but not an ISO date with an offset. */
+function readDate(raw: unknown): number | undefined | null {
   if (raw === undefined || raw === null) return undefined;
-  const ms = typeof raw === 'string' ? parseIsoDate(raw) : undefined;
-  if (ms === undefined) {
-    throw new DeserializationError(`The stored document's "${field}" is not an ISO-8601 date with an offset`);
-  }
-  return ms;
+  return (typeof raw === 'string' ? parseIsoDate(raw) : undefined) ?? null;
 }

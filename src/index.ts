@@ -29,18 +29,23 @@ export {
 export * from './crypto/fernet.js';
 export * from './crypto/keys.js';
 export {
+  decodeEntryDocument,
+  decodeEntryValue,
   documentToEntry,
   type EntryDocument,
   entryToDocument,
   entryToDocumentJson,
   formatIsoDate,
   isExpired,
+  isUnreadableEntry,
   type PreparedEntry,
   parseIsoDate,
   type StoredEntry,
+  type UnreadableEntry,
 } from './entry.js';
 export * from './errors.js';
 export { DERIVE_SECRETS, deriveStoreSecrets, type SecretSource } from './secrets.js';
+export { parseStoredJson } from './stored-json.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export {
   isPlainObject,

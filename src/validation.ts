@@ -5,6 +5,7 @@
  */
 import type { JsonObject } from './contract.js';
 import { InvalidKeyError, InvalidTTLError, SerializationError } from './errors.js';
+import { readStoredJson, storedJsonError } from './stored-json.js';
 
 /**
  * Checks that `name` is a non-empty, well-formed Unicode string (no lone surrogates).
@@ -87,24 +88,25 @@ export function serializeValue(value: unknown): string {
 }
 
 /**
- * Parses JSON text that must hold a JSON object, as written by {@link serializeValue}.
- * Returns `undefined` when the text is not JSON or not an object.
+ * Parses JSON text that must hold a JSON object, as written by {@link serializeValue} or read from
+ * a store. Returns `undefined` when the text is not JSON or not an object. Throws
+ * {@link DeserializationError} naming the path when the text is JSON as Python writes it but holds
+ * a number JavaScript would change: an integer beyond 2^53 that a double cannot hold exactly, or
+ * `NaN`/`Infinity` (see {@link parseStoredJson}).
  *
  * @example
  * ```ts
  * import { parseJsonObject } from 'oauth-kv';
  * parseJsonObject('{"a":1}'); // { a: 1 }
  * parseJsonObject('[1]'); // undefined
+ * parseJsonObject('{"n":9007199254740993}'); // throws DeserializationError (at $.n)
  * ```
  */
 export function parseJsonObject(text: string): JsonObject | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return isPlainObject(parsed) ? (parsed as JsonObject) : undefined;
+  const result = readStoredJson(text);
+  if (result.ok) return result.value;
+  if (result.kind === 'inexact') throw storedJsonError(result, 'The stored JSON');
+  return undefined;
 }
 
 /**

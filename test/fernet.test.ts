@@ -252,6 +252,60 @@ describe('interoperability with the fernet npm package', () => {
   });
 });
 
+describe("FastMCP storage key (vectors from FastMCP's own derive_jwt_key and OAuthProxy code)", () => {
+  interface FastMcpCase {
+    why: string;
+    jwt_signing_key?: string;
+    jwt_signing_key_bytes_utf8?: string;
+    upstream_client_secret?: string;
+    storage_key: string;
+    value: object;
+    stored: { __encrypted_data__: string; __encryption_version__: number };
+  }
+  const fastmcp = vectors<{ revisions: string[]; kdf_iterations: number; cases: FastMcpCase[] }>(
+    'fastmcp/storage-keys.json',
+  );
+
+  it('covers the string, bytes and upstream-secret forms, checked on FastMCP 2.13 to 3.x', () => {
+    expect(fastmcp.revisions).toEqual(expect.arrayContaining(['v2.13.0', 'v2.14.5', 'v3.0.0rc2']));
+    expect(fastmcp.kdf_iterations).toBe(1_000_000);
+    expect(fastmcp.cases.filter((c) => c.jwt_signing_key !== undefined)).toHaveLength(3);
+    expect(fastmcp.cases.filter((c) => c.jwt_signing_key_bytes_utf8 !== undefined)).toHaveLength(1);
+    expect(fastmcp.cases.filter((c) => c.upstream_client_secret !== undefined)).toHaveLength(1);
+  });
+
+  it.each(fastmcp.cases)('$why', async (c) => {
+    const source =
+      c.jwt_signing_key ??
+      (c.jwt_signing_key_bytes_utf8 !== undefined
+        ? new TextEncoder().encode(c.jwt_signing_key_bytes_utf8)
+        : { upstreamClientSecret: c.upstream_client_secret! });
+    const key = await deriveFastMcpStorageKey(source);
+    expect(key).toBe(c.storage_key);
+    const token = Buffer.from(c.stored.__encrypted_data__, 'base64').toString('ascii');
+    expect(JSON.parse(new Fernet(key).decryptText(token))).toEqual(c.value);
+  });
+
+  it('refuses bytes that are not UTF-8, an empty source and other types with EncryptionError', async () => {
+    await expect(deriveFastMcpStorageKey(new Uint8Array([0xff, 0xfe]))).rejects.toBeInstanceOf(
+      EncryptionError,
+    );
+    await expect(deriveFastMcpStorageKey(new Uint8Array())).rejects.toBeInstanceOf(EncryptionError);
+    await expect(deriveFastMcpStorageKey({ upstreamClientSecret: '' })).rejects.toBeInstanceOf(
+      EncryptionError,
+    );
+    await expect(deriveFastMcpStorageKey(42 as unknown as string)).rejects.toBeInstanceOf(EncryptionError);
+    await expect(deriveFastMcpStorageKey(null as unknown as string)).rejects.toBeInstanceOf(EncryptionError);
+  });
+
+  it("does not change the caller's bytes", async () => {
+    const bytes = new TextEncoder().encode('bytes-signing-key-0123456789abcdef');
+    const copy = Uint8Array.from(bytes);
+    await deriveFastMcpStorageKey(bytes);
+    expect(bytes).toEqual(copy);
+  });
+});
+
 describe('key derivation (py-key-value and FastMCP)', () => {
   interface Derived {
     fernet_key: string;
@@ -276,12 +330,14 @@ describe('key derivation (py-key-value and FastMCP)', () => {
     expect(decryptStored(key, v.stored)).toEqual(v.value);
   });
 
-  it('deriveFastMcpStorageKey matches FastMCP HKDF and decrypts the stored value', () => {
+  it('the old HKDF-only vector is the bytes form of a jwt_signing_key (no PBKDF2 step)', async () => {
     const v = derived.fastmcp_hkdf;
     expect(v.salt).toBe('fastmcp-storage-encryption-key');
-    const key = deriveFastMcpStorageKey(v.jwt_signing_key);
+    const key = await deriveFastMcpStorageKey(Buffer.from(v.jwt_signing_key, 'utf8'));
     expect(key).toBe(v.fernet_key);
     expect(decryptStored(key, v.stored)).toEqual(v.value);
+    // Given as a string, FastMCP first stretches it: another key.
+    expect(await deriveFastMcpStorageKey(v.jwt_signing_key)).not.toBe(v.fernet_key);
   });
 
   it('refuses empty or non-string inputs with EncryptionError', async () => {
@@ -289,7 +345,7 @@ describe('key derivation (py-key-value and FastMCP)', () => {
     await expect(deriveFernetKey('pass', undefined as unknown as string)).rejects.toBeInstanceOf(
       EncryptionError,
     );
-    expect(() => deriveFastMcpStorageKey('')).toThrow(EncryptionError);
-    expect(() => deriveFastMcpStorageKey('\ud800')).toThrow(EncryptionError);
+    await expect(deriveFastMcpStorageKey('')).rejects.toBeInstanceOf(EncryptionError);
+    await expect(deriveFastMcpStorageKey('\ud800')).rejects.toBeInstanceOf(EncryptionError);
   });
 });

@@ -155,8 +155,8 @@ describe.skipIf(unavailable !== undefined)(
 
     it('deriveFastMcpStorageKey equals the key FastMCP derives in Python', async () => {
       for (const jwtSigningKey of [randomBytes(32).toString('base64url'), 'pässwörd with spaces']) {
-        const reply = await python<{ key: string }>({ op: 'hkdf', jwt_signing_key: jwtSigningKey });
-        expect(deriveFastMcpStorageKey(jwtSigningKey)).toBe(reply.key);
+        const reply = await python<{ key: string }>({ op: 'fastmcp_key', jwt_signing_key: jwtSigningKey });
+        expect(await deriveFastMcpStorageKey(jwtSigningKey)).toBe(reply.key);
       }
     });
 

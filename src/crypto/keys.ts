@@ -59,44 +59,97 @@ export function generateFernetKey(): string {
 export async function deriveFernetKey(sourceMaterial: string, salt: string): Promise<string> {
   checkText(sourceMaterial, 'sourceMaterial');
   checkText(salt, 'salt');
-  return new Promise((resolve, reject) => {
-    pbkdf2(
-      Buffer.from(sourceMaterial, 'utf8'),
-      Buffer.from(salt, 'utf8'),
-      PBKDF2_ITERATIONS,
-      32,
-      'sha256',
-      (err, key) => {
-        if (err) reject(new EncryptionError('Key derivation failed', { cause: err }));
-        else resolve(toKeyText(key));
-      },
-    );
-  });
+  return toKeyText(await pbkdf2Async(sourceMaterial, salt, PBKDF2_ITERATIONS));
 }
 
 /**
- * The Fernet key a Python FastMCP server derives from its JWT signing key to encrypt its OAuth
- * proxy storage: HKDF-SHA256 over the UTF-8 of `jwtSigningKey`, salt
- * `"fastmcp-storage-encryption-key"`, info `"Fernet"`, 32 bytes, url-safe base64. Use it to read and
- * write the same store as that server.
+ * What a Python FastMCP OAuth proxy derives its storage key from, as it was configured:
+ * - a string: its `jwt_signing_key` given as a string (FastMCP stretches it with PBKDF2 first);
+ * - a `Uint8Array`: its `jwt_signing_key` given as bytes (used as they are; must be UTF-8, as
+ *   FastMCP decodes them);
+ * - `{ upstreamClientSecret }`: no `jwt_signing_key` was set, so FastMCP derived one from the
+ *   upstream OAuth client secret.
+ *
+ * @example
+ * ```ts
+ * import type { FastMcpKeySource } from 'oauth-kv';
+ * const fromString: FastMcpKeySource = process.env.FASTMCP_JWT_SIGNING_KEY!;
+ * const fromUpstream: FastMcpKeySource = { upstreamClientSecret: process.env.UPSTREAM_CLIENT_SECRET! };
+ * ```
+ */
+export type FastMcpKeySource = string | Uint8Array | { readonly upstreamClientSecret: string };
+
+/** FastMCP's `KDF_ITERATIONS` for a string `jwt_signing_key`. */
+const FASTMCP_PBKDF2_ITERATIONS = 1_000_000;
+/** The salt FastMCP uses for its JWT signing key (PBKDF2 of a string, HKDF of the upstream secret). */
+const FASTMCP_JWT_SALT = 'fastmcp-jwt-signing-key';
+
+/**
+ * The Fernet key a Python FastMCP (2.13 and later) OAuth proxy derives from its JWT signing key,
+ * in FastMCP's two steps: (1) the JWT signing key itself: a string is stretched with
+ * PBKDF2-HMAC-SHA256 (1,000,000 iterations, salt `"fastmcp-jwt-signing-key"`, 32 bytes, url-safe
+ * base64), bytes are used as they are, and without one FastMCP takes HKDF-SHA256 of the upstream
+ * client secret (same salt, info `"Fernet"`); (2) the storage key: HKDF-SHA256 over that key's
+ * text, salt `"fastmcp-storage-encryption-key"`, info `"Fernet"`, 32 bytes, url-safe base64.
+ *
+ * FastMCP encrypts with this key only the local disk store it creates when no `client_storage` is
+ * passed. A `client_storage` you pass (Redis, PostgreSQL, Firestore) is stored as given: to share
+ * an encrypted store, wrap it on the Python side in `FernetEncryptionWrapper` with a key both
+ * sides hold (this one, or any Fernet key). The string form runs about a second of PBKDF2 on the
+ * libuv thread pool: derive once at startup. Throws {@link EncryptionError} for an empty or
+ * malformed source.
  *
  * @example
  * ```ts
  * import { deriveFastMcpStorageKey, withEncryption } from 'oauth-kv';
- * const key = deriveFastMcpStorageKey(process.env.FASTMCP_JWT_SIGNING_KEY!);
+ * const key = await deriveFastMcpStorageKey(process.env.FASTMCP_JWT_SIGNING_KEY!);
  * const store = withEncryption(redisStore, { keys: [key] });
  * ```
  */
-export function deriveFastMcpStorageKey(jwtSigningKey: string): string {
-  checkText(jwtSigningKey, 'jwtSigningKey');
-  const key = hkdfSync(
-    'sha256',
-    Buffer.from(jwtSigningKey, 'utf8'),
-    Buffer.from(FASTMCP_STORAGE_SALT, 'utf8'),
-    Buffer.from('Fernet', 'utf8'),
-    32,
+export async function deriveFastMcpStorageKey(source: FastMcpKeySource): Promise<string> {
+  let signingKey: Buffer;
+  if (typeof source === 'string') {
+    checkText(source, 'jwtSigningKey');
+    signingKey = Buffer.from(
+      toKeyText(await pbkdf2Async(source, FASTMCP_JWT_SALT, FASTMCP_PBKDF2_ITERATIONS)),
+    );
+  } else if (source instanceof Uint8Array) {
+    if (source.length === 0) throw new EncryptionError('jwtSigningKey must not be empty');
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(source);
+    } catch {
+      throw new EncryptionError('jwtSigningKey bytes are not UTF-8 (FastMCP decodes them as UTF-8)');
+    }
+    signingKey = Buffer.from(source);
+  } else if (typeof source === 'object' && source !== null && 'upstreamClientSecret' in source) {
+    checkText(source.upstreamClientSecret, 'upstreamClientSecret');
+    signingKey = Buffer.from(
+      toKeyText(hkdf(Buffer.from(source.upstreamClientSecret, 'utf8'), FASTMCP_JWT_SALT)),
+    );
+  } else {
+    throw new EncryptionError(
+      'deriveFastMcpStorageKey takes a string, a Uint8Array or { upstreamClientSecret }',
+    );
+  }
+  return toKeyText(hkdf(signingKey, FASTMCP_STORAGE_SALT));
+}
+
+/** HKDF-SHA256, info `"Fernet"`, 32 bytes (FastMCP's high-entropy derivation); wipes `material`. */
+function hkdf(material: Buffer, salt: string): Buffer {
+  const out = Buffer.from(
+    hkdfSync('sha256', material, Buffer.from(salt, 'utf8'), Buffer.from('Fernet', 'utf8'), 32),
   );
-  return toKeyText(Buffer.from(key));
+  material.fill(0);
+  return out;
+}
+
+function pbkdf2Async(secret: string, salt: string, iterations: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    pbkdf2(Buffer.from(secret, 'utf8'), Buffer.from(salt, 'utf8'), iterations, 32, 'sha256', (err, key) => {
+      if (err) reject(new EncryptionError('Key derivation failed', { cause: err }));
+      else resolve(key);
+    });
+  });
 }
 
 function toKeyText(bytes: Buffer): string {

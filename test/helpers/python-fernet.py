@@ -4,7 +4,7 @@ It follows py-key-value 0.4's FernetEncryptionWrapper and FastMCP's key derivati
 `cryptography` package:
   {"op": "decrypt", "keys": [...], "stored": [{...}, ...]}  -> {"values": [...]}
   {"op": "encrypt", "keys": [...], "values": [{...}, ...]}  -> {"stored": [...]}
-  {"op": "hkdf", "jwt_signing_key": "..."}                   -> {"key": "..."}
+  {"op": "fastmcp_key", "jwt_signing_key": "..."}            -> {"key": "..."}
 Keys are newest first (MultiFernet). Errors are reported by type name only, never with data.
 """
 
@@ -15,6 +15,7 @@ import sys
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 
 def multi(keys):
@@ -49,10 +50,15 @@ def main():
     elif op == "encrypt":
         fernet = multi(request["keys"])
         reply = {"stored": [encrypt(fernet, v) for v in request["values"]]}
-    elif op == "hkdf":
+    elif op == "fastmcp_key":
+        # A string JWT signing key is stretched first (1,000,000 rounds), then the storage key is
+        # HKDF over the text of the stretched key.
+        stretched = PBKDF2HMAC(
+            algorithm=hashes.SHA256(), length=32, salt=b"fastmcp-jwt-signing-key", iterations=1_000_000
+        ).derive(request["jwt_signing_key"].encode("utf-8"))
         derived = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=b"fastmcp-storage-encryption-key", info=b"Fernet"
-        ).derive(request["jwt_signing_key"].encode("utf-8"))
+        ).derive(base64.urlsafe_b64encode(stretched))
         reply = {"key": base64.urlsafe_b64encode(derived).decode("ascii")}
     else:
         raise ValueError("unknown op")
