@@ -46,7 +46,10 @@ for (const backing of backings) {
           allowedRedirectUriPatterns: ['http://localhost:*'],
           jwtSigningKey: 'shared-jwt-signing-key',
           encryptionKey: false,
-          tokenStorage: new FastMCPTokenStorage(store, { collection }),
+          tokenStorage: new FastMCPTokenStorage(store, {
+            collection,
+            hashSecret: 'fastmcp-http-test-hash-secret-0123',
+          }),
         }),
       });
       await server.start({ transportType: 'httpStream', httpStream: { port, host: '127.0.0.1' } });
