@@ -186,12 +186,12 @@ const GRANT_MAX_PAGES = 1000;
  * ```ts
  * import { createServer } from 'node:http';
  * import Provider from 'oidc-provider';
- * import { generateFernetKey, withEncryption } from 'oauth-kv';
+ * import { withEncryption } from 'oauth-kv';
  * import { createOidcAdapter } from 'oauth-kv/oidc-provider';
  * import { RedisStore } from 'oauth-kv/redis';
  *
  * const store = withEncryption(new RedisStore({ url: 'redis://localhost:6379' }), {
- *   keys: [process.env.OAUTH_KV_KEY ?? generateFernetKey()],
+ *   keys: [process.env.OAUTH_KV_KEY!], // the same on every replica
  * });
  * const provider = new Provider('http://localhost:3000', {
  *   adapter: createOidcAdapter(store),
