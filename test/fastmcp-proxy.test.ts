@@ -21,6 +21,8 @@ import {
 } from './helpers/fastmcp-upstream.js';
 
 const backings = await replicaBackings();
+/** Plain stores get an explicit hashing secret (client secrets are refused without key material). */
+const hashSecret = 'fastmcp-test-hash-secret-shared-by-replicas';
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`OAuthProxy replicas on ${backing.name}`, () => {
@@ -38,7 +40,7 @@ for (const backing of backings) {
       stores.push(store);
       const proxy = new OAuthProxy(
         proxyConfig(upstream, {
-          tokenStorage: new FastMCPTokenStorage(wrap(store), { collection }),
+          tokenStorage: new FastMCPTokenStorage(wrap(store), { collection, hashSecret }),
           ...overrides,
         }),
       );
@@ -74,7 +76,7 @@ for (const backing of backings) {
       expect(tokens.token_type).toBe('Bearer');
       expect(tokens.refresh_token).toBeTypeOf('string');
       expect(await a.loadUpstreamTokens(tokens.access_token)).toMatchObject({
-        accessToken: 'upstream-access-1',
+        accessToken: expect.stringMatching(/^upstream-access-1-/),
       });
 
       // The code is single use on every replica.
@@ -87,7 +89,7 @@ for (const backing of backings) {
         refresh_token: tokens.refresh_token!,
       });
       expect(await b.loadUpstreamTokens(refreshed.access_token)).toMatchObject({
-        accessToken: 'upstream-access-2',
+        accessToken: expect.stringMatching(/^upstream-access-2-/),
       });
       await expect(
         b.exchangeRefreshToken({
@@ -150,12 +152,14 @@ for (const backing of backings) {
       expect(JSON.stringify(raw)).not.toContain(CLIENT_REDIRECT);
     });
 
-    it('with encryptionKey: false FastMCP hands its records to the store as they are', async () => {
+    it('with encryptionKey: false a client record stays readable but for its sealed secret', async () => {
       await freshCollection();
       const a = await replica();
       const { clientId } = await registerClient(a);
       const raw = await stores.at(-1)!.get(`client:${clientId}`, { collection });
       expect(raw).toMatchObject({ clientId, redirectUris: [CLIENT_REDIRECT] });
+      expect(raw).not.toHaveProperty('clientSecret');
+      expect(raw?.clientSecretSealed).toBeTypeOf('string');
       expect(collection).not.toBe(FASTMCP_DEFAULT_COLLECTION);
     });
 

@@ -46,7 +46,10 @@ for (const backing of backings) {
           allowedRedirectUriPatterns: ['http://localhost:*'],
           jwtSigningKey: 'shared-jwt-signing-key',
           encryptionKey: false,
-          tokenStorage: new FastMCPTokenStorage(store, { collection }),
+          tokenStorage: new FastMCPTokenStorage(store, {
+            collection,
+            hashSecret: 'fastmcp-http-test-hash-secret-0123',
+          }),
         }),
       });
       await server.start({ transportType: 'httpStream', httpStream: { port, host: '127.0.0.1' } });
@@ -105,6 +108,34 @@ for (const backing of backings) {
       const unknown = await authorize(b.url, 'never-registered');
       expect(unknown.status).toBe(400);
       await unknown.text();
+    });
+
+    it('a client record copied over another client id is answered 400 over HTTP, not 500', async () => {
+      const a = await start();
+      const register = async () => {
+        const res = await fetch(`${a.url}/oauth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'copy target' }),
+        });
+        return ((await res.json()) as { client_id: string }).client_id;
+      };
+      const victim = await register();
+      const attacker = await register();
+      // A database writer copies the victim's registration over the attacker's; a server that has
+      // neither in its in-process cache reads the copy, whose sealed secret does not open there.
+      const raw = await env.open();
+      await raw.put(`client:${attacker}`, (await raw.get(`client:${victim}`, { collection }))!, {
+        collection,
+      });
+      if (backing.persistent) await raw.close();
+      const b = await start();
+      const copied = await authorize(b.url, attacker);
+      expect(copied.status).toBe(400);
+      expect(await copied.text()).toContain('invalid_client');
+      const genuine = await authorize(b.url, victim);
+      expect(genuine.status).toBe(200);
+      await genuine.text();
     });
 
     it.skipIf(!backing.persistent)('a server started again after a stop still knows the client', async () => {

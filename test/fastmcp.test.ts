@@ -3,6 +3,7 @@ import type { TokenStorage } from 'fastmcp/auth';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, StoreCapabilities } from '../src/contract.js';
 import { InvalidKeyError, InvalidTTLError, SerializationError } from '../src/errors.js';
+import { BearerHasher } from '../src/integrations/bearer-hash.js';
 import { FASTMCP_DEFAULT_COLLECTION, FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
@@ -55,13 +56,16 @@ describe('FastMCPTokenStorage', () => {
   it('does not confuse a stored object with the wrapper it uses for other values', async () => {
     const { storage, store } = clocked();
     // Learn the wrapper's member name from how a string is stored.
-    await storage.save('probe', 'x');
-    const probe = (await store.get('probe', { collection: FASTMCP_DEFAULT_COLLECTION })) as JsonObject;
+    // client: keys are stored as they are (other keys are hashed and their values sealed).
+    await storage.save('client:probe', 'x');
+    const probe = (await store.get('client:probe', { collection: FASTMCP_DEFAULT_COLLECTION })) as JsonObject;
     const [wrapperKey] = Object.keys(probe);
     expect(probe).toEqual({ [wrapperKey as string]: 'x' });
     const lookalike = { [wrapperKey as string]: 'not wrapped' };
     await storage.save('lookalike', lookalike);
+    await storage.save('client:lookalike', lookalike);
     expect(await storage.get('lookalike')).toEqual(lookalike);
+    expect(await storage.get('client:lookalike')).toEqual(lookalike);
   });
 
   it('returns null for missing keys and after delete; delete of a missing key is fine', async () => {
@@ -165,7 +169,8 @@ describe('FastMCPTokenStorage', () => {
     await storage.save('keep', { a: 2 });
     time.now += 2_000;
     await storage.cleanup();
-    expect((await store.keys(FASTMCP_DEFAULT_COLLECTION)).keys).toEqual(['keep']);
+    // Stored under its SHA-256 (no secret configured), not under the key FastMCP gave.
+    expect((await store.keys(FASTMCP_DEFAULT_COLLECTION)).keys).toEqual([new BearerHasher().hash('keep')]);
     // A cull of 1 entry already happened: a second cull has nothing left to remove.
     expect(await store.cull()).toBe(0);
   });

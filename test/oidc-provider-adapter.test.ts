@@ -2,14 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import type { StoreCapabilities } from '../src/contract.js';
 import { InvalidKeyError, InvalidTTLError, NotSupportedError, SerializationError } from '../src/errors.js';
+import { BearerHasher } from '../src/integrations/bearer-hash.js';
 import { createOidcAdapter, OidcAlreadyConsumedError } from '../src/integrations/oidc-provider.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 
+/** A plain store with an explicit hashing secret (bearer values and client secrets protected). */
+const SECRET = 'adapter-test-hash-secret-0123456789';
+const hashed = (value: string) => new BearerHasher([SECRET]).hash(value);
+
 function setup(options: Parameters<typeof createOidcAdapter>[1] = {}) {
   const time = { now: 1_700_000_000_000 };
   const store = new MemoryStore({ clock: () => time.now, sweepIntervalMs: 0 });
-  const Adapter = createOidcAdapter(store, options);
+  const Adapter = createOidcAdapter(store, { hashSecret: SECRET, ...options });
   return { time, store, Adapter };
 }
 
@@ -28,7 +33,11 @@ describe('createOidcAdapter', () => {
     await at.upsert('id1', { jti: 'id1', kind: 'AccessToken', accountId: 'alice', extra: undefined }, 3600);
     expect(await at.find('id1')).toEqual({ jti: 'id1', kind: 'AccessToken', accountId: 'alice' });
     expect(await rt.find('id1')).toBeUndefined();
-    expect(await store.get('id1', { collection: 'oidc:AccessToken' })).toMatchObject({ accountId: 'alice' });
+    // Stored under the hash of the id, the payload sealed: neither the id nor the payload is readable.
+    expect(await store.get('id1', { collection: 'oidc:AccessToken' })).toBeUndefined();
+    const raw = await store.get(hashed('id1'), { collection: 'oidc:AccessToken' });
+    expect(Object.keys(raw ?? {})).toEqual(['sealed']);
+    expect(JSON.stringify(raw)).not.toContain('alice');
   });
 
   it('upsert replaces the payload', async () => {
@@ -57,9 +66,12 @@ describe('createOidcAdapter', () => {
   it('entries without expiresIn never expire (Client)', async () => {
     const { Adapter, time } = setup();
     const clients = new Adapter('Client');
-    await clients.upsert('client-1', { client_id: 'client-1', client_secret: 's' });
+    await clients.upsert('client-1', { client_id: 'client-1', client_secret: 'shh-client-secret' });
     time.now += 10 * 365 * 86_400_000;
-    expect(await clients.find('client-1')).toMatchObject({ client_id: 'client-1' });
+    expect(await clients.find('client-1')).toMatchObject({
+      client_id: 'client-1',
+      client_secret: 'shh-client-secret',
+    });
   });
 
   it('an expiresIn of 0 or less stores nothing and removes what was there', async () => {
@@ -184,7 +196,7 @@ describe('createOidcAdapter', () => {
     expect(await devices.findByUserCode('WXYZ9876')).toMatchObject({ userCode: 'WXYZ9876' });
     await devices.destroy('dc-1');
     expect(await devices.findByUserCode('WXYZ9876')).toBeUndefined();
-    expect(await store.get('WXYZ9876', { collection: 'oidc:DeviceCode:userCode' })).toBeUndefined();
+    expect(await store.get(hashed('WXYZ9876'), { collection: 'oidc:DeviceCode:userCode' })).toBeUndefined();
   });
 
   it('destroy removes the entry, its uid lookup and its grant membership', async () => {
@@ -193,7 +205,8 @@ describe('createOidcAdapter', () => {
     await sessions.upsert('sid', { uid: 'u' }, 600);
     await sessions.destroy('sid');
     expect(await sessions.find('sid')).toBeUndefined();
-    expect(await store.get('u', { collection: 'oidc:Session:uid' })).toBeUndefined();
+    expect(await store.get(hashed('u'), { collection: 'oidc:Session:uid' })).toBeUndefined();
+    expect(await store.collections()).not.toContain('oidc:Session');
 
     const at = new Adapter('AccessToken');
     await at.upsert('t', { grantId: 'g1' }, 600);
@@ -250,7 +263,9 @@ describe('createOidcAdapter', () => {
     await codes.consume('c');
     await codes.destroy('c');
     // The record stays, with the payload's lifetime, so consumption cannot be re-opened.
-    expect((await store.ttl('c', { collection: 'oidc:AuthorizationCode:consumed' })).ttl).toBeGreaterThan(0);
+    expect(
+      (await store.ttl(hashed('c'), { collection: 'oidc:AuthorizationCode:consumed' })).ttl,
+    ).toBeGreaterThan(0);
     await expect(codes.consume('c')).rejects.toBeInstanceOf(OidcAlreadyConsumedError);
   });
 

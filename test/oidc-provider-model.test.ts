@@ -77,7 +77,10 @@ describe('oidc-provider adapter vs oidc-provider’s in-memory adapter', () => {
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 60, size: 'max' }), async (ops) => {
         const reference = createMemoryAdapter();
         const store = new MemoryStore({ sweepIntervalMs: 0 });
-        const Ours = createOidcAdapter(store, { exclusiveConsume: false });
+        const Ours = createOidcAdapter(store, {
+          exclusiveConsume: false,
+          hashSecret: 'model-test-hash-secret-0123456789',
+        });
         const refs = new Map<string, ReturnType<typeof reference>>();
         const ours = new Map<string, OidcAdapter>();
         const pair = (m: string) => {

@@ -27,6 +27,8 @@ import {
 } from './helpers/oidc-server.js';
 
 const backings = await replicaBackings();
+/** Plain stores get an explicit hashing secret (the adapter refuses client secrets without one). */
+const hashSecret = 'oidc-test-hash-secret-shared-by-replicas';
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`oidc-provider replicas on ${backing.name}`, () => {
@@ -40,7 +42,9 @@ for (const backing of backings) {
     ): Promise<{ server: OidcServer; store: AsyncKeyValue }> {
       const store = await env.open();
       stores.push(store);
-      const server = await startOidcServer(createOidcAdapter(wrap(store), { collectionPrefix: prefix }));
+      const server = await startOidcServer(
+        createOidcAdapter(wrap(store), { collectionPrefix: prefix, hashSecret }),
+      );
       servers.push(server);
       return { server, store };
     }
@@ -60,10 +64,10 @@ for (const backing of backings) {
       const b = await replica();
       const client = await registerClient(a.server);
 
-      // The registration is in the store, under the Client model's collection.
-      expect(await a.store.get(client.clientId, { collection: `${prefix}Client` })).toMatchObject({
-        client_id: client.clientId,
-      });
+      // The registration is in the store, under the Client model's collection, its secret sealed.
+      const stored = await a.store.get(client.clientId, { collection: `${prefix}Client` });
+      expect(stored).toMatchObject({ client_id: client.clientId });
+      expect(JSON.stringify(stored)).not.toContain(client.clientSecret);
 
       const token = await clientCredentials(b.server, client);
       expect(token.status).toBe(200);
@@ -160,7 +164,9 @@ for (const backing of backings) {
       const unknown = await submitUserCode(b.server, a.server, 'BCDF-GHJK');
       expect(unknown.html).not.toContain('name="confirm"');
 
-      const DeviceCode = new (createOidcAdapter(b.store, { collectionPrefix: prefix }))('DeviceCode');
+      const DeviceCode = new (createOidcAdapter(b.store, { collectionPrefix: prefix, hashSecret }))(
+        'DeviceCode',
+      );
       const userCode = (started.body.user_code as string).replace('-', '');
       expect(await DeviceCode.findByUserCode(userCode)).toMatchObject({
         clientId: device.clientId,

@@ -24,6 +24,17 @@
 import type { AsyncKeyValue, JsonObject, JsonValue } from '../contract.js';
 import { InvalidTTLError, SerializationError } from '../errors.js';
 import { isPlainObject, validateName } from '../validation.js';
+import {
+  type Protection,
+  type ProtectionOptions,
+  refuse,
+  resolveProtection,
+  unprotectedSecret,
+  unsealablePayload,
+  unsealableSecret,
+} from './sealing.js';
+
+export type { ProtectionOptions } from './sealing.js';
 
 /**
  * The collection {@link FastMCPTokenStorage} uses when none is configured.
@@ -42,6 +53,12 @@ export const FASTMCP_DEFAULT_COLLECTION = 'fastmcp-oauth-proxy';
  */
 const WRAPPED = '__oauth_kv_fastmcp_value__';
 
+/** Keys stored as they are (a client id is public); every other key is stored as its hash. */
+const PUBLIC_PREFIX = 'client:';
+
+/** The stored member holding a registered client's sealed `clientSecret`. */
+const SEALED_CLIENT_SECRET = 'clientSecretSealed';
+
 /**
  * Options of {@link FastMCPTokenStorage}.
  *
@@ -50,7 +67,7 @@ const WRAPPED = '__oauth_kv_fastmcp_value__';
  * const tokenStorage = new FastMCPTokenStorage(store, { collection: 'mcp-prod-oauth' });
  * ```
  */
-export interface FastMCPTokenStorageOptions {
+export interface FastMCPTokenStorageOptions extends ProtectionOptions {
   /**
    * The collection that holds every FastMCP key (`client:…`, `transaction:…`, `code:…`,
    * `mapping:…`, `upstream:…`). Default {@link FASTMCP_DEFAULT_COLLECTION}. Give each FastMCP
@@ -74,16 +91,29 @@ export interface FastMCPTokenStorageOptions {
  *   is deleted, nothing is written), `NaN`, `Infinity` and non-numbers throw {@link InvalidTTLError}.
  * - `cleanup()` calls the store's `cull()` when the store supports it; stores with native expiry
  *   (Redis) need nothing.
+ * - No bearer value is readable in the store. Every key but `client:<id>` (`code:…`,
+ *   `transaction:…`, `mapping:…`, `upstream:…`) is stored as `<kind>:<hash>` (HMAC-SHA-256 under a
+ *   secret derived from the encryption keys, or `hashSecret`; SHA-256 without either) and its value
+ *   is sealed (AES-256-GCM) under a key derived from FastMCP's key, which the store never holds. A
+ *   registered client stays readable but for its `clientSecret`, sealed under a secret kept outside
+ *   the store; without any key material storing one throws {@link StoreSetupError} unless
+ *   `allowUnprotectedSecrets` is set.
+ * - Under encryption every record is bound to its place (`bindRecords`); a moved, copied, tampered
+ *   or foreign record is refused (`onRecordRefused` gets the typed error) and reads as `null`, which
+ *   FastMCP answers like an unknown code or token.
  *
  * The storage does not own the store: close the store yourself when the server stops.
  *
  * @example
  * ```ts
  * import { OAuthProxy } from 'fastmcp/auth';
+ * import { withEncryption } from 'oauth-kv';
  * import { FastMCPTokenStorage } from 'oauth-kv/fastmcp';
  * import { PostgresStore } from 'oauth-kv/postgres';
  *
- * const store = new PostgresStore({ url: process.env.DATABASE_URL });
+ * const store = withEncryption(new PostgresStore({ url: process.env.DATABASE_URL }), {
+ *   keys: [process.env.OAUTH_KV_KEY!],
+ * });
  * const proxy = new OAuthProxy({
  *   baseUrl: 'https://mcp.example.com',
  *   upstreamAuthorizationEndpoint: 'https://idp.example.com/authorize',
@@ -99,6 +129,7 @@ export interface FastMCPTokenStorageOptions {
 export class FastMCPTokenStorage {
   readonly #store: AsyncKeyValue;
   readonly #collection: string;
+  readonly #protection: Protection;
 
   constructor(store: AsyncKeyValue, options: FastMCPTokenStorageOptions = {}) {
     if (store === null || typeof store !== 'object' || typeof store.take !== 'function') {
@@ -108,6 +139,7 @@ export class FastMCPTokenStorage {
     validateName(collection, 'collection');
     this.#store = store;
     this.#collection = collection;
+    this.#protection = resolveProtection(store, options);
   }
 
   /** The collection this storage writes to. */
@@ -128,10 +160,12 @@ export class FastMCPTokenStorage {
     const expiry = normalizeTtl(ttl);
     const stored = encode(value);
     if (expiry === 'expired') {
-      await this.#store.delete(key, { collection: this.#collection });
+      await this.#store.deleteMany(this.#keys(key), { collection: this.#collection });
       return;
     }
-    await this.#store.put(key, stored, { collection: this.#collection, ttl: expiry });
+    const storedKey = this.#keys(key)[0] as string;
+    const record = this.#seal(key, storedKey, stored);
+    await this.#store.put(storedKey, record, { collection: this.#collection, ttl: expiry });
   }
 
   /**
@@ -144,7 +178,13 @@ export class FastMCPTokenStorage {
    */
   async get(key: string): Promise<unknown> {
     validateName(key, 'key');
-    return decode(await this.#store.get(key, { collection: this.#collection }));
+    const keys = this.#keys(key);
+    const value = await refuse(this.#protection, async () => {
+      const found = await this.#store.getMany(keys, { collection: this.#collection });
+      const index = found.findIndex((record) => record !== undefined);
+      return index < 0 ? null : this.#open(key, keys[index] as string, index, found[index] as JsonObject);
+    });
+    return value ?? null;
   }
 
   /**
@@ -157,7 +197,7 @@ export class FastMCPTokenStorage {
    */
   async delete(key: string): Promise<void> {
     validateName(key, 'key');
-    await this.#store.delete(key, { collection: this.#collection });
+    await this.#store.deleteMany(this.#keys(key), { collection: this.#collection });
   }
 
   /**
@@ -171,7 +211,15 @@ export class FastMCPTokenStorage {
    */
   async take(key: string): Promise<unknown> {
     validateName(key, 'key');
-    return decode(await this.#store.take(key, { collection: this.#collection }));
+    const keys = this.#keys(key);
+    for (const [index, storedKey] of keys.entries()) {
+      const value = await refuse(this.#protection, async () => {
+        const record = await this.#store.take(storedKey, { collection: this.#collection });
+        return record === undefined ? undefined : this.#open(key, storedKey, index, record);
+      });
+      if (value !== undefined) return value;
+    }
+    return null;
   }
 
   /**
@@ -185,6 +233,63 @@ export class FastMCPTokenStorage {
    */
   async cleanup(): Promise<void> {
     if (this.#store.capabilities.cull) await this.#store.cull();
+  }
+
+  /** Every storage key of FastMCP's `key`, newest secret first: `client:` keys as they are. */
+  #keys(key: string): string[] {
+    if (key.startsWith(PUBLIC_PREFIX)) return [key];
+    const split = key.indexOf(':');
+    const kind = split > 0 ? key.slice(0, split + 1) : '';
+    return this.#protection.vault.keys(key).map((hash) => `${kind}${hash}`);
+  }
+
+  /** The stored record of `stored` (FastMCP's `key`, written at `storedKey`). */
+  #seal(key: string, storedKey: string, stored: JsonObject): JsonObject {
+    const { vault, secrets, binder, allowUnprotected } = this.#protection;
+    const place = `${this.#collection}\u0000${storedKey}`;
+    let record: JsonObject;
+    if (!key.startsWith(PUBLIC_PREFIX)) {
+      record = { sealed: vault.seal(key, place, JSON.stringify(stored)) };
+    } else if (typeof stored.clientSecret === 'string') {
+      if (secrets !== undefined) {
+        const { clientSecret, ...rest } = stored;
+        record = { ...rest, [SEALED_CLIENT_SECRET]: secrets.seal(place, clientSecret) };
+      } else if (allowUnprotected) {
+        record = stored;
+      } else {
+        throw unprotectedSecret('a client secret');
+      }
+    } else {
+      record = stored;
+    }
+    return binder.seal(this.#collection, storedKey, record);
+  }
+
+  /** FastMCP's value from the record read at `storedKey` (candidate `index`); throws when refused. */
+  #open(key: string, storedKey: string, index: number, record: JsonObject): unknown {
+    const { vault, secrets, binder } = this.#protection;
+    const opened = binder.open(this.#collection, storedKey, record) as JsonObject;
+    const place = `${this.#collection}\u0000${storedKey}`;
+    if (!key.startsWith(PUBLIC_PREFIX)) {
+      const text = vault.open(key, index, place, opened.sealed);
+      const value = text === undefined ? undefined : parseObject(text);
+      if (value === undefined) throw unsealablePayload(this.#collection);
+      return decode(value);
+    }
+    if (!(SEALED_CLIENT_SECRET in opened)) return decode(opened);
+    const { [SEALED_CLIENT_SECRET]: sealed, ...rest } = opened;
+    const clientSecret = secrets?.open(place, sealed);
+    if (clientSecret === undefined) throw unsealableSecret(this.#collection);
+    return { ...rest, clientSecret };
+  }
+}
+
+function parseObject(text: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isPlainObject(value) ? (value as JsonObject) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,8 +21,20 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { InvalidTTLError, NotSupportedError, SerializationError } from '../errors.js';
-import { isPlainObject, validateName } from '../validation.js';
+import { NotSupportedError } from '../errors.js';
+import { validateName } from '../validation.js';
+import {
+  CONSUMABLE,
+  GRANTABLE,
+  isName,
+  type LookupField,
+  OidcRecords,
+  toJsonObject,
+  toTtl,
+} from './oidc-records.js';
+import { type ProtectionOptions, refuse, resolveProtection } from './sealing.js';
+
+export type { ProtectionOptions } from './sealing.js';
 
 /**
  * What oidc-provider stores for one model instance: a JSON object (`jti`, `kind`, `exp`,
@@ -75,16 +87,18 @@ export interface OidcAdapter {
 export type OidcAdapterConstructor = new (name: string) => OidcAdapter;
 
 /**
- * Options of {@link createOidcAdapter}.
+ * Options of {@link createOidcAdapter}. Besides its own, it takes the at-rest options shared with
+ * the FastMCP integration (`hashSecret`, `clientSecretKey`, `allowUnprotectedSecrets`,
+ * `bindRecords`, `onRecordRefused`); see docs/oidc-provider.md for what each protects.
  *
  * @example
  * ```ts
  * createOidcAdapter(store, { collectionPrefix: 'idp-prod:', clockTolerance: 5 });
  * ```
  */
-export interface OidcAdapterOptions {
+export interface OidcAdapterOptions extends ProtectionOptions {
   /**
-   * Prefix of every collection the adapter uses (default `"oidc:"`). Model payloads live in
+   * Prefix of every collection the adapter uses (default `"oidc:"`). Model records live in
    * `<prefix><Model>` (`oidc:AccessToken`), lookups in `<prefix><Model>:uid`,
    * `<prefix><Model>:userCode` and `<prefix><Model>:consumed`, grant members in
    * `<prefix>grant:<grantId>`. Give each provider its own prefix when several share one store.
@@ -139,26 +153,6 @@ export class OidcAlreadyConsumedError extends Error {
   }
 }
 
-/** Models whose instances belong to a grant and go when it is revoked (as in oidc-provider). */
-const GRANTABLE = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-]);
-
-/** Models oidc-provider consumes; their consumption is kept beside the payload, not in it. */
-const CONSUMABLE = new Set([
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PushedAuthorizationRequest',
-  'PreAuthorizedCode',
-]);
-
 /** Most grant members one `keys()` page returns; revocation pages through all of them. */
 const GRANT_PAGE = 500;
 /** Upper bound on pages one revocation reads (500 000 members), so a bad cursor cannot loop. */
@@ -167,13 +161,21 @@ const GRANT_MAX_PAGES = 1000;
 /**
  * Creates the `adapter` class for oidc-provider on `store`.
  *
- * Each model has its own collection; the secondary lookups (`uid` → session, `userCode` →
- * device code, grant → members) are written with the same TTL as the payload and checked on
- * read, so a stale lookup is ignored. `consume` records the time apart from the payload with an
- * atomic `putIfAbsent`: the first consumption wins (a later one throws
+ * Each model has its own collection. No bearer value is readable in the store: ids of tokens,
+ * codes, sessions, interactions and requests are stored as their hash (HMAC-SHA-256 under a secret
+ * derived from the encryption keys, or `hashSecret`; SHA-256 without either) and their payloads are
+ * sealed under a key derived from the id; `client_secret` is sealed under a secret kept outside the
+ * store (see docs/oidc-provider.md for the model-by-model table). The secondary lookups (`uid` →
+ * session, `userCode` → device code, grant → members) are written with the same TTL as the payload
+ * and checked on read, so a stale lookup is ignored. `consume` records the time apart from the
+ * payload with an atomic `putIfAbsent`: the first consumption wins (a later one throws
  * {@link OidcAlreadyConsumedError} unless `exclusiveConsume` is off) and a concurrent `destroy` is
- * never undone; `find` returns it as `consumed` in epoch seconds. `revokeByGrantId` deletes every member of the
- * grant, after which they read as absent.
+ * never undone; `find` returns it as `consumed` in epoch seconds. `revokeByGrantId` deletes every
+ * member of the grant, after which they read as absent.
+ *
+ * A record that was moved, copied, tampered with or sealed under keys no longer configured is
+ * refused: `onRecordRefused` gets the typed error and oidc-provider sees no record (its answer is
+ * the OAuth error for an unknown token or client, never a server error).
  *
  * The store must enumerate keys (`capabilities.keys`), which grant revocation needs; every
  * oauth-kv store but the Keyv adapter does. Payloads go through a JSON round trip (`undefined`
@@ -184,11 +186,15 @@ const GRANT_MAX_PAGES = 1000;
  * ```ts
  * import { createServer } from 'node:http';
  * import Provider from 'oidc-provider';
+ * import { withEncryption } from 'oauth-kv';
  * import { createOidcAdapter } from 'oauth-kv/oidc-provider';
  * import { RedisStore } from 'oauth-kv/redis';
  *
+ * const store = withEncryption(new RedisStore({ url: 'redis://localhost:6379' }), {
+ *   keys: [process.env.OAUTH_KV_KEY!], // the same on every replica
+ * });
  * const provider = new Provider('http://localhost:3000', {
- *   adapter: createOidcAdapter(new RedisStore({ url: 'redis://localhost:6379' })),
+ *   adapter: createOidcAdapter(store),
  *   features: { clientCredentials: { enabled: true }, introspection: { enabled: true } },
  * });
  * createServer(provider.callback()).listen(3000);
@@ -211,42 +217,24 @@ export function createOidcAdapter(
     throw new RangeError(`clockTolerance must be a finite number of seconds >= 0, got ${String(tolerance)}`);
   }
   const exclusiveConsume = options.exclusiveConsume ?? true;
-  const grantCollection = (grantId: string) => `${prefix}grant:${grantId}`;
+  const protection = resolveProtection(store, options);
+  const records = new OidcRecords(store, protection, prefix);
+  const grantCollection = (grantId: string) => records.grantCollection(grantId);
 
-  /**
-   * Deletes a payload's lookups that still point at `id` (others belong to someone else). The
-   * consumption record stays until it expires with the payload's lifetime, so a request that
-   * found the entry before it was destroyed still cannot consume it.
-   */
-  async function removeLookups(model: string, id: string, payload: JsonObject | undefined): Promise<void> {
-    const work: Promise<unknown>[] = [];
-    if (payload !== undefined) {
-      for (const field of ['uid', 'userCode'] as const) {
-        const value = payload[field];
-        if (!isName(value)) continue;
-        const collection = `${prefix}${model}:${field}`;
-        work.push(
-          store.get(value, { collection }).then((ref) => {
-            if (ref?.id === id) return store.delete(value, { collection });
-            return false;
-          }),
-        );
-      }
-      if (GRANTABLE.has(model) && isName(payload.grantId)) {
-        work.push(store.delete(`${model}:${id}`, { collection: grantCollection(payload.grantId) }));
-      }
-    }
-    await Promise.all(work);
-  }
+  const refusing = <T>(read: () => Promise<T>) => refuse(protection, read);
+  const removeLookups = (model: string, key: string, record: JsonObject | undefined) =>
+    records.removeLookups(model, key, record);
 
   return class OAuthKVOidcAdapter implements OidcAdapter {
     readonly #model: string;
     readonly #collection: string;
+    readonly #consumed: string;
 
     constructor(name: string) {
       validateName(name, 'collection');
       this.#model = name;
       this.#collection = `${prefix}${name}`;
+      this.#consumed = `${prefix}${name}:consumed`;
     }
 
     /** The oidc-provider model this adapter serves (`AccessToken`, `Session`, ...). */
@@ -263,39 +251,66 @@ export function createOidcAdapter(
         return;
       }
       const model = this.#model;
+      const key = records.key(model, id);
+      const lookups: [field: LookupField, value: string, key: string][] = [];
+      if (records.sealed(model)) {
+        if (model === 'Session' && isName(value.uid)) {
+          lookups.push(['uid', value.uid, records.lookupKey(value.uid)]);
+        }
+        if (isName(value.userCode)) {
+          records.checkUserCode();
+          lookups.push(['userCode', value.userCode, records.lookupKey(value.userCode)]);
+        }
+      }
+      // Encoded before anything is written: a client secret it may not store writes nothing.
+      const stored = records.encode(model, this.#collection, key, id, value, {
+        uidKey: lookups.find(([field]) => field === 'uid')?.[2],
+        userCodeKey: lookups.find(([field]) => field === 'userCode')?.[2],
+      });
       const writes: Promise<unknown>[] = [];
       // Lookups first: a lookup without its payload is ignored on read, the reverse would hide a
       // live entry from findByUid / findByUserCode / revokeByGrantId.
-      if (model === 'Session' && isName(value.uid)) {
-        writes.push(store.put(value.uid, { id }, { collection: `${this.#collection}:uid`, ttl }));
-      }
-      if (isName(value.userCode)) {
-        writes.push(store.put(value.userCode, { id }, { collection: `${this.#collection}:userCode`, ttl }));
+      for (const [field, looked, lookupKey] of lookups) {
+        const collection = `${this.#collection}:${field}`;
+        writes.push(
+          store.put(lookupKey, records.encodeLookup(collection, lookupKey, looked, key, id), {
+            collection,
+            ttl,
+          }),
+        );
       }
       if (GRANTABLE.has(model) && isName(value.grantId)) {
+        const collection = grantCollection(value.grantId);
+        const member = `${model}:${key}`;
         writes.push(
-          store.put(`${model}:${id}`, { model, id }, { collection: grantCollection(value.grantId), ttl }),
+          store.put(member, records.bind(collection, member, { model, id: key }), { collection, ttl }),
         );
       }
       if (CONSUMABLE.has(model)) {
         // A replaced payload starts unconsumed unless it says otherwise itself.
-        writes.push(store.delete(id, { collection: `${this.#collection}:consumed` }));
+        writes.push(store.deleteMany(records.keys(model, id), { collection: this.#consumed }));
       }
       await Promise.all(writes);
-      await store.put(id, value, { collection: this.#collection, ttl });
+      await store.put(key, stored, { collection: this.#collection, ttl });
     }
 
     async find(id: string): Promise<OidcPayload | undefined> {
       if (!isName(id)) return undefined;
-      if (!CONSUMABLE.has(this.#model)) return store.get(id, { collection: this.#collection });
-      const [payload, consumed] = await Promise.all([
-        store.get(id, { collection: this.#collection }),
-        store.get(id, { collection: `${this.#collection}:consumed` }),
-      ]);
-      if (payload === undefined) return undefined;
-      if (consumed !== undefined && typeof consumed.consumed === 'number')
-        payload.consumed = consumed.consumed;
-      return payload;
+      return refusing(async () => {
+        const model = this.#model;
+        const keys = records.keys(model, id);
+        const [found, markers] = await Promise.all([
+          store.getMany(keys, { collection: this.#collection }),
+          CONSUMABLE.has(model) ? store.getMany(keys, { collection: this.#consumed }) : undefined,
+        ]);
+        const index = found.findIndex((record) => record !== undefined);
+        if (index < 0) return undefined;
+        const key = keys[index] as string;
+        const payload = records.decode(model, this.#collection, key, index, id, found[index] as JsonObject);
+        const marker = records.unbind(this.#consumed, key, markers?.[index]);
+        if (typeof marker?.consumed === 'number') payload.consumed = marker.consumed;
+        return payload;
+      });
     }
 
     async findByUid(uid: string): Promise<OidcPayload | undefined> {
@@ -309,104 +324,109 @@ export function createOidcAdapter(
     async consume(id: string): Promise<void> {
       if (!isName(id)) return;
       const consumed = Math.floor(Date.now() / 1000);
-      const { value, ttl } = await store.ttl(id, { collection: this.#collection });
-      if (value === undefined || ttl === 0) {
+      const model = this.#model;
+      const keys = records.keys(model, id);
+      const found = await refusing(() => store.ttlMany(keys, { collection: this.#collection }));
+      const index = found?.findIndex(({ value }) => value !== undefined) ?? -1;
+      const entry = found?.[index];
+      if (entry === undefined || entry.ttl === 0) {
         // Destroyed or revoked since oidc-provider found it: the redemption must not go through.
-        if (exclusiveConsume && CONSUMABLE.has(this.#model)) throw new OidcAlreadyConsumedError();
+        if (exclusiveConsume && CONSUMABLE.has(model)) throw new OidcAlreadyConsumedError();
         return;
       }
-      if (CONSUMABLE.has(this.#model)) {
-        const first = await store.putIfAbsent(
-          id,
-          { consumed },
-          { collection: `${this.#collection}:consumed`, ttl },
-        );
+      const key = keys[index] as string;
+      const { ttl } = entry;
+      if (CONSUMABLE.has(model)) {
+        const marker = records.bind(this.#consumed, key, { consumed });
+        const first = await store.putIfAbsent(key, marker, { collection: this.#consumed, ttl });
         if (!first && exclusiveConsume) throw new OidcAlreadyConsumedError();
         return;
       }
       // A model oidc-provider does not consume today: record it in the payload itself.
-      if (value.consumed === undefined) {
-        await store.put(id, { ...value, consumed }, { collection: this.#collection, ttl });
-      }
+      const payload = await refusing(async () =>
+        records.decode(model, this.#collection, key, index, id, entry.value as JsonObject),
+      );
+      if (payload === undefined || payload.consumed !== undefined) return;
+      const record = records.encode(
+        model,
+        this.#collection,
+        key,
+        id,
+        { ...payload, consumed },
+        {
+          uidKey: typeof entry.value?.uidKey === 'string' ? entry.value.uidKey : undefined,
+          userCodeKey: typeof entry.value?.userCodeKey === 'string' ? entry.value.userCodeKey : undefined,
+        },
+      );
+      await store.put(key, record, { collection: this.#collection, ttl });
     }
 
     async destroy(id: string): Promise<void> {
       if (!isName(id)) return;
-      const payload = await store.take(id, { collection: this.#collection });
-      await removeLookups(this.#model, id, payload);
+      const model = this.#model;
+      await Promise.all(
+        records.keys(model, id).map(async (key) => {
+          const record = await refusing(() => store.take(key, { collection: this.#collection }));
+          await removeLookups(model, key, record);
+        }),
+      );
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       if (!isName(grantId)) return;
       const collection = grantCollection(grantId);
-      const members: { model: string; id: string }[] = [];
+      const members: { model: string; key: string }[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < GRANT_MAX_PAGES; page++) {
         const result = await store.keys(collection, { limit: GRANT_PAGE, cursor });
-        for (const key of result.keys) {
-          const split = key.indexOf(':');
-          if (split > 0) members.push({ model: key.slice(0, split), id: key.slice(split + 1) });
+        for (const member of result.keys) {
+          const split = member.indexOf(':');
+          if (split > 0) members.push({ model: member.slice(0, split), key: member.slice(split + 1) });
         }
         cursor = result.cursor;
         if (cursor === undefined) break;
       }
       await Promise.all(
-        members.map(async ({ model, id }) => {
-          const collection = `${prefix}${model}`;
-          // A stale member (the id now belongs to another grant) only loses its membership.
-          const current = await store.get(id, { collection });
-          if (current === undefined || current.grantId !== grantId) return;
-          const payload = await store.take(id, { collection });
-          await removeLookups(model, id, payload);
+        members.map(async ({ model, key }) => {
+          const modelCollection = `${prefix}${model}`;
+          // A stale member (the id now belongs to another grant) only loses its membership; a record
+          // that cannot be read is deleted all the same (revocation errs towards revoking).
+          const current = await refusing(() => store.get(key, { collection: modelCollection }));
+          if (current !== undefined && current.grantId !== grantId) return;
+          const record = await refusing(() => store.take(key, { collection: modelCollection }));
+          await removeLookups(model, key, record);
         }),
       );
       if (store.capabilities.destroyCollection) {
         await store.destroyCollection(collection);
       } else {
         await store.deleteMany(
-          members.map(({ model, id }) => `${model}:${id}`),
+          members.map(({ model, key }) => `${model}:${key}`),
           { collection },
         );
       }
     }
 
-    async #findBy(field: 'uid' | 'userCode', value: string): Promise<OidcPayload | undefined> {
+    async #findBy(field: LookupField, value: string): Promise<OidcPayload | undefined> {
       if (!isName(value)) return undefined;
-      const ref = await store.get(value, { collection: `${this.#collection}:${field}` });
-      if (ref === undefined || !isName(ref.id)) return undefined;
-      const payload = await this.find(ref.id);
+      const collection = `${this.#collection}:${field}`;
+      const id = await refusing(async () => {
+        const keys = records.lookupKeys(value);
+        const found = await store.getMany(keys, { collection });
+        const index = found.findIndex((record) => record !== undefined);
+        if (index < 0) return undefined;
+        return records.decodeLookup(
+          collection,
+          keys[index] as string,
+          index,
+          value,
+          found[index] as JsonObject,
+        );
+      });
+      if (id === undefined) return undefined;
+      const payload = await this.find(id);
       // The lookup may be stale: the entry it names was replaced or now carries another value.
       return payload !== undefined && payload[field] === value ? payload : undefined;
     }
   };
-}
-
-function isName(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.isWellFormed();
-}
-
-function toJsonObject(payload: unknown): JsonObject {
-  if (!isPlainObject(payload)) {
-    throw new SerializationError('An oidc-provider payload must be a plain object', '$');
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(payload);
-  } catch (err) {
-    throw new SerializationError('The payload has no JSON form', '$', { cause: err });
-  }
-  return JSON.parse(json) as JsonObject;
-}
-
-function toTtl(expiresIn: unknown, tolerance: number): number | undefined | 'expired' {
-  if (expiresIn === undefined || expiresIn === null) return undefined;
-  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn)) {
-    throw new InvalidTTLError(
-      `expiresIn must be a finite number of seconds or undefined, got ${
-        typeof expiresIn === 'number' ? String(expiresIn) : typeof expiresIn
-      }`,
-    );
-  }
-  const ttl = expiresIn + tolerance;
-  return ttl <= 0 ? 'expired' : ttl;
 }

@@ -3,11 +3,11 @@
  * object on the same backing (a PostgreSQL schema unique to this run), the way two server
  * replicas, or one server before and after a restart, each have their own store.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AsyncKeyValue } from '../../src/contract.js';
-import { FileStore } from '../../src/stores/file.js';
+import { decodeFileName, FileStore } from '../../src/stores/file.js';
 import { FirestoreStore } from '../../src/stores/firestore.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
@@ -20,7 +20,19 @@ export interface ReplicaBacking {
   available: boolean;
   /** `true` when a new store object on the same backing sees what an earlier one wrote. */
   persistent: boolean;
-  setup(): Promise<{ open(): Promise<AsyncKeyValue>; teardown(): Promise<void> }>;
+  setup(): Promise<BackingEnv>;
+}
+
+export interface BackingEnv {
+  open(): Promise<AsyncKeyValue>;
+  teardown(): Promise<void>;
+  /**
+   * Everything the backing holds for this run, read below every oauth-kv layer: each key (raw and,
+   * where the backend encodes names, decoded) and each raw value, as text. The files on disk for
+   * FileStore, every key and value under the run's prefix for Redis, every row of the run's schema
+   * for PostgreSQL, every document of the run's project for Firestore.
+   */
+  dump(): Promise<string[]>;
 }
 
 /**
@@ -34,7 +46,21 @@ export async function replicaBackings(): Promise<ReplicaBacking[]> {
     persistent: false,
     setup: async () => {
       const store = new MemoryStore({ sweepIntervalMs: 0 });
-      return { open: async () => store, teardown: () => store.close() };
+      return {
+        open: async () => store,
+        teardown: () => store.close(),
+        // The MemoryStore is the backing itself: its collections, keys and stored values.
+        dump: async () => {
+          const out: string[] = [];
+          for (const collection of await store.collections()) {
+            out.push(collection);
+            for (const key of (await store.keys(collection, { limit: 100_000 })).keys) {
+              out.push(key, JSON.stringify(await store.get(key, { collection })));
+            }
+          }
+          return out;
+        },
+      };
     },
   };
   return [shared, ...(await fastmcpBackends())];
@@ -58,6 +84,16 @@ async function fastmcpBackends(): Promise<ReplicaBacking[]> {
             await project.dispose();
             await firestore.stop();
           },
+          dump: async () => {
+            const out: string[] = [];
+            for (const collection of await project.raw.listCollections()) {
+              out.push(collection.id);
+              for (const doc of (await collection.get()).docs) {
+                out.push(doc.id, JSON.stringify(doc.data()));
+              }
+            }
+            return out;
+          },
         };
       },
     },
@@ -70,6 +106,15 @@ async function fastmcpBackends(): Promise<ReplicaBacking[]> {
         return {
           open: async () => new FileStore({ directory }),
           teardown: () => rm(directory, { recursive: true, force: true }),
+          dump: async () => {
+            const out: string[] = [];
+            for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
+              const name = entry.name.endsWith('.json') ? entry.name.slice(0, -5) : entry.name;
+              out.push(entry.name, decodeFileName(name) ?? '');
+              if (entry.isFile()) out.push(await readFile(join(entry.parentPath, entry.name), 'utf8'));
+            }
+            return out;
+          },
         };
       },
     },
@@ -87,6 +132,26 @@ async function fastmcpBackends(): Promise<ReplicaBacking[]> {
             for (const collection of await cleaner.collections()) await cleaner.destroyCollection(collection);
             await cleaner.close();
             await redis.stop();
+          },
+          dump: async () => {
+            const { Redis } = await import('ioredis');
+            const raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+            try {
+              await raw.connect();
+              const out: string[] = [];
+              let cursor = '0';
+              do {
+                const [next, keys] = await raw.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+                cursor = next;
+                for (const key of keys) {
+                  const value = (await raw.type(key)) === 'string' ? await raw.get(key) : await raw.dump(key);
+                  out.push(key, value ?? '');
+                }
+              } while (cursor !== '0');
+              return out;
+            } finally {
+              raw.disconnect();
+            }
           },
         };
       },
@@ -108,6 +173,20 @@ async function fastmcpBackends(): Promise<ReplicaBacking[]> {
             await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
             await admin.end();
             await postgres.stop();
+          },
+          dump: async () => {
+            const out: string[] = [];
+            const tables = await admin.query<{ table_name: string }>(
+              'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+              [schema],
+            );
+            for (const { table_name: table } of tables.rows) {
+              const rows = await admin.query<{ row: string }>(
+                `SELECT row_to_json(t)::text AS row FROM "${schema}"."${table}" t`,
+              );
+              out.push(table, ...rows.rows.map(({ row }) => row));
+            }
+            return out;
           },
         };
       },

@@ -3,6 +3,7 @@
  * loopback port that swaps any authorization code or refresh token for fresh opaque tokens, plus
  * helpers that walk a client through register → authorize → callback → token.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type OAuthProxy, type OAuthProxyConfig, PKCEUtils } from 'fastmcp/auth';
@@ -12,12 +13,15 @@ export interface Upstream {
   readonly url: string;
   /** How many token requests arrived (authorization_code, refresh_token). */
   readonly calls: { authorization_code: number; refresh_token: number };
+  /** Every upstream token it issued and every PKCE verifier the proxy sent it (bearer values). */
+  readonly issued: string[];
   close(): Promise<void>;
 }
 
 /** Starts the upstream token endpoint on 127.0.0.1 with a free port. */
 export async function startUpstream(): Promise<Upstream> {
   const calls = { authorization_code: 0, refresh_token: 0 };
+  const issued: string[] = [];
   let counter = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -39,11 +43,17 @@ export async function startUpstream(): Promise<Upstream> {
       }
       calls[grant]++;
       counter++;
+      const verifier = params.get('code_verifier');
+      if (verifier) issued.push(verifier);
+      // Numbered (tests check which one a mapping leads to) and random (scans look for them).
+      const access = `upstream-access-${counter}-${randomBytes(12).toString('base64url')}`;
+      const refresh = `upstream-refresh-${counter}-${randomBytes(12).toString('base64url')}`;
+      issued.push(access, refresh);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          access_token: `upstream-access-${counter}`,
-          refresh_token: `upstream-refresh-${counter}`,
+          access_token: access,
+          refresh_token: refresh,
           expires_in: 3600,
           token_type: 'Bearer',
           scope: 'openid profile',
@@ -56,6 +66,7 @@ export async function startUpstream(): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    issued,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -83,20 +94,20 @@ export function proxyConfig(upstream: Upstream, overrides: Partial<OAuthProxyCon
 export const CLIENT_REDIRECT = 'http://127.0.0.1:7777/callback';
 
 /** Registers a client through `proxy` (RFC 7591 DCR). */
-export async function registerClient(proxy: OAuthProxy): Promise<{ clientId: string }> {
+export async function registerClient(proxy: OAuthProxy): Promise<{ clientId: string; clientSecret: string }> {
   const reg = await proxy.registerClient({ redirect_uris: [CLIENT_REDIRECT], client_name: 'Test client' });
-  return { clientId: reg.client_id };
+  return { clientId: reg.client_id, clientSecret: reg.client_secret ?? '' };
 }
 
 /**
  * Runs authorize on `authorizeOn` and the upstream callback on `callbackOn`; returns the client's
- * authorization code and PKCE verifier.
+ * authorization code and PKCE verifier, and the proxy's transaction id (the upstream `state`).
  */
 export async function obtainCode(
   authorizeOn: OAuthProxy,
   callbackOn: OAuthProxy,
   clientId: string,
-): Promise<{ code: string; verifier: string }> {
+): Promise<{ code: string; verifier: string; transactionId: string }> {
   const pkce = PKCEUtils.generatePair('S256');
   const auth = await authorizeOn.authorize({
     client_id: clientId,
@@ -108,7 +119,7 @@ export async function obtainCode(
   });
   const upstreamRedirect = auth.headers.get('location');
   if (auth.status !== 302 || !upstreamRedirect) throw new Error(`authorize answered ${auth.status}`);
-  const transactionId = new URL(upstreamRedirect).searchParams.get('state');
+  const transactionId = new URL(upstreamRedirect).searchParams.get('state') ?? '';
   const callback = await callbackOn.handleCallback(
     new Request(`http://127.0.0.1:9/oauth/callback?code=upstream-code&state=${transactionId}`),
   );
@@ -117,7 +128,7 @@ export async function obtainCode(
   const url = new URL(clientRedirect);
   const code = url.searchParams.get('code');
   if (!code || url.searchParams.get('state') !== 'client-state') throw new Error('no code in the redirect');
-  return { code, verifier: pkce.verifier };
+  return { code, verifier: pkce.verifier, transactionId };
 }
 
 /** Exchanges an authorization code at `proxy`'s token endpoint. */

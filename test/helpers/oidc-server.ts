@@ -231,24 +231,21 @@ export const CODE_CLIENT = {
 };
 
 /**
- * The authorization code flow through oidc-provider's development interactions, hopping between
- * two replicas at every step (authorization on `a`, login and consent on `b`): returns the code
- * and the PKCE verifier.
+ * A browser for oidc-provider's pages: keeps cookies, follows nothing itself, and records every
+ * cookie value and interaction uid it sees (bearer-like values the at-rest tests look for).
  */
-export async function authorizationCode(
-  a: OidcServer,
-  b: OidcServer,
-  client: Registered,
-): Promise<{ code: string; verifier: string }> {
-  const jar = new Map<string, string>();
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const go = async (server: OidcServer, path: string, form?: Record<string, string>) => {
+export class Browser {
+  readonly jar = new Map<string, string>();
+  readonly interactions = new Set<string>();
+  readonly cookieValues = new Set<string>();
+
+  /** GET (or POST `form`) `path` on `server`; returns the status, redirect target and body. */
+  async request(server: OidcServer, path: string, form?: Record<string, string>) {
     const res = await fetch(new URL(path, server.url), {
       method: form ? 'POST' : 'GET',
       redirect: 'manual',
       headers: {
-        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '),
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
       body: form ? new URLSearchParams(form) : undefined,
@@ -256,13 +253,65 @@ export async function authorizationCode(
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');
-      jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+      const value = pair!.slice(eq + 1);
+      this.jar.set(pair!.slice(0, eq), value);
+      if (value.length >= 16) this.cookieValues.add(value);
     }
-    await res.text();
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) throw new Error(`${path} answered ${res.status}`);
+    const html = await res.text();
+    const location = res.headers.get('location') ?? undefined;
+    const uid = location === undefined ? undefined : /\/interaction\/([^/?#]+)/.exec(location)?.[1];
+    if (uid !== undefined) this.interactions.add(uid);
+    return { status: res.status, location, html };
+  }
+
+  /** A redirect expected: its target. */
+  async redirect(server: OidcServer, path: string, form?: Record<string, string>): Promise<string> {
+    const { status, location } = await this.request(server, path, form);
+    if (status < 300 || status >= 400 || !location) throw new Error(`${path} answered ${status}`);
     return location;
-  };
+  }
+
+  /**
+   * Logs in as alice and consents through oidc-provider's development interactions, starting at
+   * `location` (an interaction), each interaction on `b` and each resumption on `a`; returns the
+   * answer of the last resumption (a redirect to the client, or the device flow's success page).
+   */
+  async interact(a: OidcServer, b: OidcServer, location: string) {
+    let answer: { status: number; location: string | undefined; html: string } = {
+      status: 303,
+      location,
+      html: '',
+    };
+    for (let step = 0; step < 6; step++) {
+      const next = answer.location;
+      if (next === undefined || !new URL(next, a.url).pathname.startsWith('/interaction/')) break;
+      const uid = new URL(next, a.url).pathname.split('/')[2]!;
+      const prompt = this.jar.has('_seen_login') ? 'consent' : 'login';
+      this.jar.set('_seen_login', '1');
+      const resume = await this.redirect(
+        b,
+        `/interaction/${uid}`,
+        prompt === 'login' ? { prompt, login: 'alice' } : { prompt },
+      );
+      answer = await this.request(a, resume);
+    }
+    return answer;
+  }
+}
+
+/**
+ * The authorization code flow through oidc-provider's development interactions, hopping between
+ * two replicas at every step (authorization on `a`, login and consent on `b`): returns the code,
+ * the PKCE verifier and the browser (its cookies and interaction uids).
+ */
+export async function authorizationCode(
+  a: OidcServer,
+  b: OidcServer,
+  client: Registered,
+): Promise<{ code: string; verifier: string; browser: Browser }> {
+  const browser = new Browser();
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
   const auth = new URLSearchParams({
     client_id: client.clientId,
     response_type: 'code',
@@ -273,23 +322,36 @@ export async function authorizationCode(
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
-  let location = await go(a, `/auth?${auth}`);
-  for (let step = 0; step < 6 && location.startsWith('/interaction/'); step++) {
-    const uid = location.split('/')[2]!;
-    const prompt = jar.has('_seen_login') ? 'consent' : 'login';
-    jar.set('_seen_login', '1');
-    const resume = await go(
-      b,
-      `/interaction/${uid}`,
-      prompt === 'login' ? { prompt, login: 'alice' } : { prompt },
-    );
-    location = await go(a, resume);
-  }
-  const url = new URL(location, a.url);
+  const { location } = await browser.interact(a, b, await browser.redirect(a, `/auth?${auth}`));
+  const url = new URL(location ?? '/', a.url);
   const code = url.searchParams.get('code');
   if (!code)
     throw new Error(`no code in ${url.origin}${url.pathname} (error=${url.searchParams.get('error')})`);
-  return { code, verifier };
+  return { code, verifier, browser };
+}
+
+/**
+ * Approves a pending device authorization as alice: the user-code form on `a`, the code and the
+ * confirmation on `b`, login and consent hopping between them. Returns the browser and the final
+ * page.
+ */
+export async function approveDevice(a: OidcServer, b: OidcServer, userCode: string) {
+  const browser = new Browser();
+  const xsrfOf = (html: string) => {
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    if (!xsrf) throw new Error('no xsrf in the device form');
+    return xsrf;
+  };
+  const form = await browser.request(a, '/device');
+  const confirm = await browser.request(b, '/device', { xsrf: xsrfOf(form.html), user_code: userCode });
+  if (!confirm.html.includes('name="confirm"')) throw new Error(`no confirmation page (${confirm.status})`);
+  const started = await browser.redirect(a, '/device', {
+    xsrf: xsrfOf(confirm.html),
+    user_code: userCode,
+    confirm: 'yes',
+  });
+  const done = await browser.interact(a, b, started);
+  return { browser, status: done.status, html: done.html };
 }
 
 /** Redeems an authorization code. */
