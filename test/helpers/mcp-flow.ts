@@ -133,6 +133,11 @@ export class FlowClient {
     return this.#send('/revoke', { form: { token, ...credentials(client) } });
   }
 
+  /** A form POST to `path` (`/token`, `/revoke`) with exactly these fields. */
+  send(path: string, form: Record<string, string>): Promise<HttpAnswer> {
+    return this.#send(path, { form });
+  }
+
   /** A request to the bearer-protected route. */
   async call(accessToken: string): Promise<HttpAnswer> {
     const response = await fetch(new URL('/protected', this.base), {
