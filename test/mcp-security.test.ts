@@ -359,6 +359,42 @@ describe('key rotation', () => {
   });
 });
 
+describe('client secrets across a key rotation', () => {
+  it('reseal() moves sealed secrets to the newest key, so the old key can go', async () => {
+    const inner = new MemoryStore();
+    const oldKey = generateFernetKey();
+    const newKey = generateFernetKey();
+    const before = new OAuthClientsStore(withEncryption(inner, { keys: [oldKey] }), { ttl: 3600 });
+    await before.registerClient({
+      client_id: 'c1',
+      client_secret: 'secret-one',
+      redirect_uris: ['https://a/cb'],
+    });
+    await before.registerClient({
+      client_id: 'c2',
+      client_secret: 'secret-two',
+      redirect_uris: ['https://a/cb'],
+    });
+    await before.registerClient({
+      client_id: 'p',
+      redirect_uris: ['https://a/cb'],
+      token_endpoint_auth_method: 'none',
+    });
+
+    const both = withEncryption(inner, { keys: [newKey, oldKey] });
+    const during = new OAuthClientsStore(both, { ttl: 3600 });
+    expect(await both.reencrypt({ collection: during.collection })).toBe(3);
+    expect(await during.reseal()).toBe(2);
+    expect(await during.reseal()).toBe(0); // idempotent
+    expect((await inner.ttl('c1', { collection: during.collection })).ttl).toBeGreaterThan(3500);
+
+    const after = new OAuthClientsStore(withEncryption(inner, { keys: [newKey] }));
+    expect((await after.getClient('c1'))?.client_secret).toBe('secret-one');
+    expect((await after.getClient('c2'))?.client_secret).toBe('secret-two');
+    expect((await after.getClient('p'))?.client_secret).toBeUndefined();
+  });
+});
+
 describe('the injectable clock', () => {
   it('decides expiry even when the store has not expired the entry yet', async () => {
     let now = Date.now();

@@ -242,6 +242,46 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
     return this.#store.delete(clientId, { collection: this.#collection });
   }
 
+  /**
+   * Reseals every stored client secret that is not sealed under the newest key (after a key
+   * rotation: run it with the keys `[new, old]`, before dropping the old key), keeping each
+   * registration's remaining lifetime. Returns how many were rewritten. Needs `keys` on the store.
+   *
+   * @example
+   * ```ts
+   * const clients = new OAuthClientsStore(withEncryption(store, { keys: [newKey, oldKey] }));
+   * await reencrypt(store, { collection: clients.collection, encryption: { keys: [newKey, oldKey] } });
+   * console.log(await clients.reseal(), 'client secrets resealed');
+   * ```
+   */
+  async reseal(options: { pageSize?: number | undefined } = {}): Promise<number> {
+    const sealer = this.#sealer;
+    if (sealer === undefined) return 0;
+    const collection = this.#collection;
+    let resealed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.keys(collection, { limit: options.pageSize ?? 100, cursor });
+      const entries = page.keys.length === 0 ? [] : await this.#store.ttlMany(page.keys, { collection });
+      for (const [i, clientId] of page.keys.entries()) {
+        const { value, ttl } = entries[i] ?? { value: undefined, ttl: undefined };
+        const secret = value?.client_secret;
+        if (value === undefined || !SecretSealer.isSealed(secret)) continue;
+        const context = this.#context(clientId);
+        try {
+          if (sealer.isCurrent(secret, context)) continue;
+          const client = { ...value, client_secret: sealer.seal(sealer.open(secret, context), context) };
+          await this.#store.put(clientId, client, { collection, ttl });
+          resealed++;
+        } catch (err) {
+          if (!isRefusal(err)) throw err;
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return resealed;
+  }
+
   /** The client as stored: its secret sealed, or refused without key material (nothing written). */
   #seal(client: JsonObject): JsonObject {
     if (typeof client.client_id !== 'string' || client.client_id.length === 0) {

@@ -67,6 +67,15 @@ export class SecretSealer {
 
   /** The plaintext of a sealed value; a {@link DecryptionError} when no key opens it at `context`. */
   open(sealed: string, context: string): string {
+    return this.#open(sealed, context).plaintext;
+  }
+
+  /** `true` when `sealed` opens at `context` under the newest key (no reseal needed). */
+  isCurrent(sealed: string, context: string): boolean {
+    return this.#open(sealed, context).index === 0;
+  }
+
+  #open(sealed: string, context: string): { plaintext: string; index: number } {
     const bytes = SecretSealer.isSealed(sealed)
       ? Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64url')
       : Buffer.alloc(0);
@@ -74,12 +83,13 @@ export class SecretSealer {
       const iv = bytes.subarray(0, IV_BYTES);
       const tag = bytes.subarray(bytes.length - TAG_BYTES);
       const body = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);
-      for (const key of this.#keys) {
+      for (const [index, key] of this.#keys.entries()) {
         try {
           const decipher = createDecipheriv('aes-256-gcm', key, iv);
           decipher.setAAD(Buffer.from(context, 'utf8'));
           decipher.setAuthTag(tag);
-          return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+          const plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+          return { plaintext, index };
         } catch {
           // the next key, if any
         }
