@@ -4,6 +4,7 @@
  */
 import type { BearerSecret } from './bearer-hash.js';
 import { MCP_CLIENTS_COLLECTION } from './mcp-clients.js';
+import type { OAuthStateStore } from './mcp-state.js';
 import type { RefusalHandler } from './oauth-record-io.js';
 
 /**

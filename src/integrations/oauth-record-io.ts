@@ -5,7 +5,7 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { DeserializationError, OAuthKVError, ValidationError } from '../errors.js';
+import { DeserializationError, OAuthKVError, type RecordBindingError, ValidationError } from '../errors.js';
 import type { RecordSchema } from './oauth-records.js';
 import type { RecordBinder } from './record-binding.js';
 

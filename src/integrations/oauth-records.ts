@@ -8,6 +8,7 @@ import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { JsonObject } from '../contract.js';
 import { isPlainObject } from '../validation.js';
+import type { OAuthStateStore } from './mcp-state.js';
 
 /**
  * A pending authorization, kept while the user is away at a login page or an upstream provider.
