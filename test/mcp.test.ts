@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
-import { DeserializationError, StoreClosedError, StoreSetupError } from '../src/errors.js';
+import { DeserializationError, StoreClosedError, StoreSetupError, ValidationError } from '../src/errors.js';
 import {
   ClientExistsError,
   hashToken,
@@ -361,6 +361,24 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect(new OAuthStateStore(store, { allowNonAtomic: true })).toBeInstanceOf(OAuthStateStore);
   });
 
+  it('refuses bad input with a ValidationError and writes nothing', async () => {
+    const store = new MemoryStore();
+    const state = new OAuthStateStore(store);
+    await expect(
+      state.saveTransaction({ client_id: 5, redirect_uri: 'x', code_challenge: 'c', scopes: [] } as never),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      state.createAuthorizationCode({
+        client_id: 'c',
+        redirect_uri: 'x',
+        code_challenge: 'c',
+        scopes: 'all',
+      } as never),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(state.saveUpstreamTokens([] as never)).rejects.toBeInstanceOf(ValidationError);
+    expect(await store.collections()).toEqual([]);
+  });
+
   it('uses custom collection names', async () => {
     const store = new MemoryStore();
     const state = new OAuthStateStore(store, { collections: { codes: 'my-codes', clients: 'my-clients' } });
@@ -381,7 +399,11 @@ function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncK
       const a = await open();
       const b = shared ? await open() : a;
       opened.push(a, b);
-      const collections = { codes: uniqueName('codes'), refreshTokens: uniqueName('refresh') };
+      const collections = {
+        codes: uniqueName('codes'),
+        refreshTokens: uniqueName('refresh'),
+        grants: uniqueName('grants'),
+      };
       const state = new OAuthStateStore(a, { collections });
       for (const name of Object.values(state.collections)) used.add(name);
       return [state, new OAuthStateStore(b, { collections })];
@@ -405,6 +427,27 @@ function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncK
       );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.error === 'invalid_grant')).toBe(true);
+    });
+
+    it(`redeems a code once among ${CONCURRENCY} concurrent peek-then-exchange (the SDK's path), losers' grants discarded`, async () => {
+      const [a, b] = await pair();
+      const code = await newCode(a);
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, i) => {
+          const state = i % 2 ? a : b;
+          const peeked = await state.getAuthorizationCode(code);
+          return state.exchangeAuthorizationCode(code, { client_id: 'client-1' }, { peeked });
+        }),
+      );
+      const winners = results.filter((r) => r.ok);
+      expect(winners).toHaveLength(1);
+      const winner = winners[0];
+      if (!winner?.ok) throw new Error('no winner');
+      expect(await a.verifyAccessToken(winner.tokens.access_token)).toBeDefined();
+      // What the losers wrote in the round trip of their take is gone: one grant, one access token.
+      const store = opened.at(-1) as AsyncKeyValue;
+      const left = await store.keys(a.collections.grants);
+      expect(left.keys.sort()).toEqual([winner.grant_id, hashToken(winner.tokens.access_token)].sort());
     });
 
     it(`rotates a refresh token exactly once among ${CONCURRENCY} concurrent rotations`, async () => {
