@@ -180,3 +180,9 @@ export interface OAuthStateProtection {
   /** How upstream tokens are kept. */
   upstreamTokens: 'sealed' | 'plaintext' | 'refused';
 }
+
+/** `value` without its `undefined` members (so they do not override defaults). */
+export function definedMembers<T extends object>(value: T | undefined): Partial<T> {
+  if (value === undefined) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

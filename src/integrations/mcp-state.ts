@@ -12,6 +12,7 @@ import { BEARER_HASH_PURPOSE, BearerHasher } from './bearer-hash.js';
 import { OAuthClientsStore } from './mcp-clients.js';
 import { dropUndefined, randomToken } from './mcp-json.js';
 import {
+  definedMembers,
   OAUTH_STATE_COLLECTIONS,
   OAUTH_STATE_LIFETIMES,
   type OAuthStateCollections,
@@ -30,12 +31,8 @@ import {
   RECORDS,
   type TokenResult,
 } from './oauth-records.js';
-import { SecretSealer } from './oauth-sealer.js';
 import { ProxyRecords } from './oauth-upstream.js';
 import { RecordBinder } from './record-binding.js';
-
-/** The purpose label of the key upstream tokens are sealed under (derived from the encryption keys). */
-const UPSTREAM_PURPOSE = 'oauth-kv upstream tokens v1';
 
 /**
  * The state of an OAuth authorization server or proxy in front of MCP servers, on any
@@ -89,7 +86,8 @@ export class OAuthStateStore {
     this.#io = new RecordIO(store, new RecordBinder(options.bindRecords ?? keyed), options.onRefused);
     this.#proxy = new ProxyRecords({
       io: this.#io,
-      sealer: SecretSealer.forStore(store, UPSTREAM_PURPOSE, options.sealSecret),
+      store,
+      sealSecret: options.sealSecret,
       plaintext: options.plaintextUpstreamTokens === true,
       upstreamCollection: this.#c.upstreamTokens,
       jtiCollection: this.#c.jtiMappings,
@@ -435,11 +433,6 @@ export class OAuthStateStore {
   deleteJtiMapping(jti: string): Promise<boolean> {
     return this.#proxy.deleteJtiMapping(jti);
   }
-}
-
-function definedMembers<T extends object>(value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);

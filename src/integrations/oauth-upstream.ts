@@ -7,10 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../contract.js';
 import { StoreSetupError, ValidationError } from '../errors.js';
 import { isPlainObject } from '../validation.js';
+import type { BearerSecret } from './bearer-hash.js';
 import { dropUndefined } from './mcp-json.js';
 import { isRefusal, type RecordIO, type RefusalHandler } from './oauth-record-io.js';
 import { RECORDS } from './oauth-records.js';
-import type { SecretSealer } from './oauth-sealer.js';
+import { SecretSealer } from './oauth-sealer.js';
+
+/** The purpose label of the key upstream tokens are sealed under (derived from the encryption keys). */
+const UPSTREAM_PURPOSE = 'oauth-kv upstream tokens v1';
 
 /** Upstream tokens and JWT id mappings. */
 export class ProxyRecords {
@@ -24,7 +28,8 @@ export class ProxyRecords {
 
   constructor(options: {
     io: RecordIO;
-    sealer: SecretSealer | undefined;
+    store: unknown;
+    sealSecret: BearerSecret | readonly BearerSecret[] | undefined;
     plaintext: boolean;
     upstreamCollection: string;
     jtiCollection: string;
@@ -32,7 +37,7 @@ export class ProxyRecords {
     onRefused: RefusalHandler | undefined;
   }) {
     this.#io = options.io;
-    this.#sealer = options.sealer;
+    this.#sealer = SecretSealer.forStore(options.store, UPSTREAM_PURPOSE, options.sealSecret);
     this.#plaintext = options.plaintext;
     this.#upstream = options.upstreamCollection;
     this.#jti = options.jtiCollection;
