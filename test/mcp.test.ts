@@ -12,10 +12,12 @@ import {
   OAuthClientsStore,
   OAuthStateStore,
 } from '../src/integrations/mcp.js';
+import { RECORDS } from '../src/integrations/oauth-records.js';
 import { FileStore } from '../src/stores/file.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
+import { typedCollection } from '../src/wrappers/typed.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const CONCURRENCY = 50;
@@ -359,6 +361,20 @@ describe('OAuthStateStore (MemoryStore)', () => {
     const store = new NonAtomic(new MemoryStore());
     expect(() => new OAuthStateStore(store)).toThrow(StoreSetupError);
     expect(new OAuthStateStore(store, { allowNonAtomic: true })).toBeInstanceOf(OAuthStateStore);
+  });
+
+  it('record shapes are Standard Schema validators: typedCollection reads the grants collection', async () => {
+    const store = new MemoryStore();
+    const state = new OAuthStateStore(store);
+    const result = await state.exchangeAuthorizationCode(await newCode(state), { client_id: 'client-1' });
+    if (!result.ok) throw new Error(result.reason);
+    const grants = typedCollection(store, state.collections.grants, RECORDS.grant);
+    expect(await grants.get(result.grant_id)).toMatchObject({ client_id: 'client-1', subject: 'user-1' });
+    const accessKey = hashToken(result.tokens.access_token);
+    await store.put('broken', { grant_id: 'broken' }, { collection: state.collections.grants });
+    await expect(grants.get('broken')).rejects.toBeInstanceOf(ValidationError);
+    const tokens = typedCollection(store, state.collections.grants, RECORDS.access);
+    expect((await tokens.get(accessKey))?.grant_id).toBe(result.grant_id);
   });
 
   it('refuses bad input with a ValidationError and writes nothing', async () => {
