@@ -30,4 +30,9 @@ export default defineConfig({
   // Shared chunks keep one copy of the core (and of each error class) across subpaths in both formats.
   splitting: true,
   treeshake: true,
+  // Lets a module load a peer's CommonJS build under require and its ES modules under import
+  // (src/integrations/mcp-provider.ts: the MCP SDK checks its errors with instanceof).
+  esbuildOptions(options, context) {
+    options.define = { ...options.define, __OAUTH_KV_CJS__: context.format === 'cjs' ? 'true' : 'false' };
+  },
 });

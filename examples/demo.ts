@@ -260,7 +260,9 @@ async function main(): Promise<number> {
     log(
       `server still knew both. Run it again, or inspect ${kind === 'file' ? config.directory : 'the store'}:`,
     );
-    log('the values are Fernet tokens; access and refresh tokens are stored only as SHA-256 hashes.');
+    log(
+      'the values are Fernet tokens; codes and tokens are stored only as HMAC-SHA-256 hashes, client secrets sealed.',
+    );
   } else {
     log(`FAILED: ${failures.join('; ')}`);
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
-import { DeserializationError, StoreClosedError, StoreSetupError } from '../src/errors.js';
+import { generateFernetKey } from '../src/crypto/keys.js';
+import { DeserializationError, StoreClosedError, StoreSetupError, ValidationError } from '../src/errors.js';
 import {
   ClientExistsError,
   hashToken,
@@ -11,9 +12,12 @@ import {
   OAuthClientsStore,
   OAuthStateStore,
 } from '../src/integrations/mcp.js';
+import { RECORDS } from '../src/integrations/oauth-records.js';
 import { FileStore } from '../src/stores/file.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
+import { withEncryption } from '../src/wrappers/encryption.js';
+import { typedCollection } from '../src/wrappers/typed.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const CONCURRENCY = 50;
@@ -54,14 +58,16 @@ describe('OAuthClientsStore', () => {
     expect(await clients.getClient('made-here')).toEqual(registered);
   });
 
-  it('keeps client_secret retrievable for the SDK to compare', async () => {
-    const clients = new OAuthClientsStore(new MemoryStore());
+  it('keeps client_secret retrievable for the SDK to compare, sealed in the store', async () => {
+    const inner = new MemoryStore();
+    const clients = new OAuthClientsStore(withEncryption(inner, { keys: [generateFernetKey()] }));
+    expect(clients.secretHandling).toBe('sealed');
     await clients.registerClient({
       client_id: 'confidential',
-      client_secret: 's3cret',
+      client_secret: 's3cret-value',
       redirect_uris: ['https://app.example/cb'],
     });
-    expect((await clients.getClient('confidential'))?.client_secret).toBe('s3cret');
+    expect((await clients.getClient('confidential'))?.client_secret).toBe('s3cret-value');
   });
 
   it('never overwrites an existing client', async () => {
@@ -99,10 +105,20 @@ describe('OAuthClientsStore', () => {
     expect((await clients.getClient(id))?.client_id).toBe(id);
   });
 
-  it('reports a corrupted record as a DeserializationError', async () => {
+  it('refuses a corrupted or moved record: undefined for the SDK (invalid_client), a DeserializationError for onRefused', async () => {
     const store = new MemoryStore();
+    const refused: unknown[] = [];
+    const clients = new OAuthClientsStore(store, { onRefused: (error) => refused.push(error) });
     await store.put('bad', { client_name: 'no id' }, { collection: MCP_CLIENTS_COLLECTION });
-    await expect(new OAuthClientsStore(store).getClient('bad')).rejects.toBeInstanceOf(DeserializationError);
+    await store.put(
+      'moved',
+      { client_id: 'other', redirect_uris: [] },
+      { collection: MCP_CLIENTS_COLLECTION },
+    );
+    expect(await clients.getClient('bad')).toBeUndefined();
+    expect(await clients.getClient('moved')).toBeUndefined();
+    expect(refused).toHaveLength(2);
+    expect(refused.every((e) => e instanceof DeserializationError)).toBe(true);
   });
 
   it('updates and deletes clients', async () => {
@@ -127,7 +143,7 @@ describe('OAuthStateStore (MemoryStore)', () => {
       scopes: [],
     });
     const codeTtl = (await store.ttl(hashToken(code), { collection: 'mcp-authorization-codes' })).ttl ?? 0;
-    const txnTtl = (await store.ttl(txn, { collection: 'mcp-oauth-transactions' })).ttl ?? 0;
+    const txnTtl = (await store.ttl(hashToken(txn), { collection: 'mcp-oauth-transactions' })).ttl ?? 0;
     expect(codeTtl).toBeGreaterThan(299);
     expect(codeTtl).toBeLessThanOrEqual(300);
     expect(txnTtl).toBeGreaterThan(899);
@@ -159,18 +175,24 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect((a ?? b)?.extra).toEqual({ upstream_verifier: 'v' });
   });
 
-  it('stores codes, access and refresh tokens only under their SHA-256', async () => {
+  it('without key material stores codes, access and refresh tokens only under their SHA-256', async () => {
     const store = new MemoryStore();
     const state = new OAuthStateStore(store);
+    expect(state.protection).toEqual({
+      bearerHashing: 'sha256',
+      recordBinding: false,
+      clientSecrets: 'refused',
+      upstreamTokens: 'refused',
+    });
     const code = await newCode(state);
     expect((await store.keys('mcp-authorization-codes')).keys).toEqual([hashToken(code)]);
     const result = await state.exchangeAuthorizationCode(code, { client_id: 'client-1' });
     if (!result.ok) throw new Error(result.reason);
     const { access_token, refresh_token } = result.tokens;
     expect(refresh_token).toBeDefined();
-    const accessKeys = (await store.keys('mcp-access-tokens')).keys;
+    const grantKeys = (await store.keys('mcp-oauth-grants')).keys;
     const refreshKeys = (await store.keys('mcp-refresh-tokens')).keys;
-    expect(accessKeys).toEqual([hashToken(access_token)]);
+    expect(grantKeys.sort()).toEqual([hashToken(access_token), result.grant_id].sort());
     expect(refreshKeys).toEqual([hashToken(refresh_token as string)]);
     for (const collection of await store.collections()) {
       for (const key of (await store.keys(collection)).keys) {
@@ -269,6 +291,7 @@ describe('OAuthStateStore (MemoryStore)', () => {
     let now = Date.now();
     const state = new OAuthStateStore(new MemoryStore({ clock: () => now }), {
       lifetimes: { grant: 100, accessToken: 60, refreshToken: 1000 },
+      clock: () => now,
     });
     const first = await state.exchangeAuthorizationCode(await newCode(state), { client_id: 'client-1' });
     if (!first.ok) throw new Error(first.reason);
@@ -309,7 +332,7 @@ describe('OAuthStateStore (MemoryStore)', () => {
   });
 
   it('keeps upstream tokens and JWT id mappings, and drops upstream tokens with their grant', async () => {
-    const state = new OAuthStateStore(new MemoryStore());
+    const state = new OAuthStateStore(withEncryption(new MemoryStore(), { keys: [generateFernetKey()] }));
     const upstreamId = await state.saveUpstreamTokens({ access_token: 'upstream-at', expires_in: 3600 });
     await state.saveJtiMapping('jti-1', upstreamId, { ttl: 3600 });
     expect(await state.getJtiMapping('jti-1')).toBe(upstreamId);
@@ -340,6 +363,38 @@ describe('OAuthStateStore (MemoryStore)', () => {
     expect(new OAuthStateStore(store, { allowNonAtomic: true })).toBeInstanceOf(OAuthStateStore);
   });
 
+  it('record shapes are Standard Schema validators: typedCollection reads the grants collection', async () => {
+    const store = new MemoryStore();
+    const state = new OAuthStateStore(store);
+    const result = await state.exchangeAuthorizationCode(await newCode(state), { client_id: 'client-1' });
+    if (!result.ok) throw new Error(result.reason);
+    const grants = typedCollection(store, state.collections.grants, RECORDS.grant);
+    expect(await grants.get(result.grant_id)).toMatchObject({ client_id: 'client-1', subject: 'user-1' });
+    const accessKey = hashToken(result.tokens.access_token);
+    await store.put('broken', { grant_id: 'broken' }, { collection: state.collections.grants });
+    await expect(grants.get('broken')).rejects.toBeInstanceOf(ValidationError);
+    const tokens = typedCollection(store, state.collections.grants, RECORDS.access);
+    expect((await tokens.get(accessKey))?.grant_id).toBe(result.grant_id);
+  });
+
+  it('refuses bad input with a ValidationError and writes nothing', async () => {
+    const store = new MemoryStore();
+    const state = new OAuthStateStore(store);
+    await expect(
+      state.saveTransaction({ client_id: 5, redirect_uri: 'x', code_challenge: 'c', scopes: [] } as never),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      state.createAuthorizationCode({
+        client_id: 'c',
+        redirect_uri: 'x',
+        code_challenge: 'c',
+        scopes: 'all',
+      } as never),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(state.saveUpstreamTokens([] as never)).rejects.toBeInstanceOf(ValidationError);
+    expect(await store.collections()).toEqual([]);
+  });
+
   it('uses custom collection names', async () => {
     const store = new MemoryStore();
     const state = new OAuthStateStore(store, { collections: { codes: 'my-codes', clients: 'my-clients' } });
@@ -360,7 +415,11 @@ function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncK
       const a = await open();
       const b = shared ? await open() : a;
       opened.push(a, b);
-      const collections = { codes: uniqueName('codes'), refreshTokens: uniqueName('refresh') };
+      const collections = {
+        codes: uniqueName('codes'),
+        refreshTokens: uniqueName('refresh'),
+        grants: uniqueName('grants'),
+      };
       const state = new OAuthStateStore(a, { collections });
       for (const name of Object.values(state.collections)) used.add(name);
       return [state, new OAuthStateStore(b, { collections })];
@@ -384,6 +443,27 @@ function describeRaces(name: string, open: () => Promise<AsyncKeyValue> | AsyncK
       );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.error === 'invalid_grant')).toBe(true);
+    });
+
+    it(`redeems a code once among ${CONCURRENCY} concurrent peek-then-exchange (the SDK's path), losers' grants discarded`, async () => {
+      const [a, b] = await pair();
+      const code = await newCode(a);
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, i) => {
+          const state = i % 2 ? a : b;
+          const peeked = await state.getAuthorizationCode(code);
+          return state.exchangeAuthorizationCode(code, { client_id: 'client-1' }, { peeked });
+        }),
+      );
+      const winners = results.filter((r) => r.ok);
+      expect(winners).toHaveLength(1);
+      const winner = winners[0];
+      if (!winner?.ok) throw new Error('no winner');
+      expect(await a.verifyAccessToken(winner.tokens.access_token)).toBeDefined();
+      // What the losers wrote in the round trip of their take is gone: one grant, one access token.
+      const store = opened.at(-1) as AsyncKeyValue;
+      const left = await store.keys(a.collections.grants);
+      expect(left.keys.sort()).toEqual([winner.grant_id, hashToken(winner.tokens.access_token)].sort());
     });
 
     it(`rotates a refresh token exactly once among ${CONCURRENCY} concurrent rotations`, async () => {

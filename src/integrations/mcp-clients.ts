@@ -5,10 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { AsyncKeyValue } from '../contract.js';
-import { DeserializationError, ValidationError } from '../errors.js';
+import type { AsyncKeyValue, JsonObject } from '../contract.js';
+import { DeserializationError, StoreSetupError, ValidationError } from '../errors.js';
 import { validateTtl } from '../validation.js';
+import type { BearerSecret } from './bearer-hash.js';
 import { dropUndefined, epochSeconds } from './mcp-json.js';
+import { isRefusal, type RefusalHandler } from './oauth-record-io.js';
+import { SecretSealer } from './oauth-sealer.js';
+
+/** The purpose label of the key client secrets are sealed under (derived from the encryption keys). */
+export const CLIENT_SECRET_PURPOSE = 'oauth-kv client secret v1';
 
 /**
  * The collection FastMCP's OAuth proxy keeps registered clients in; {@link OAuthClientsStore}
@@ -43,6 +49,23 @@ export interface OAuthClientsStoreOptions {
    * Default: `crypto.randomUUID()`, what the SDK itself uses.
    */
   generateClientId?: (() => string) | undefined;
+  /**
+   * The key material client secrets are sealed under (at least 16 bytes; several, newest first,
+   * to rotate). Default: a key derived from the encryption keys of the store stack
+   * (`withEncryption`), which is what you want; give one only for a store without encryption.
+   */
+  sealSecret?: BearerSecret | readonly BearerSecret[] | undefined;
+  /**
+   * Store client secrets as issued when there is no key material at all (no encryption, no
+   * `sealSecret`). Default `false`: registering a confidential client then fails with a
+   * `StoreSetupError` and nothing is written, because anyone reading the database could use the
+   * secret. Public clients (`token_endpoint_auth_method: "none"`) never need a key.
+   */
+  plaintextClientSecrets?: boolean | undefined;
+  /** Told about every stored client that is refused (moved, malformed, unopenable secret). */
+  onRefused?: RefusalHandler | undefined;
+  /** Milliseconds since the epoch, for `client_id_issued_at` (default `Date.now`). */
+  clock?: (() => number) | undefined;
 }
 
 /**
@@ -68,9 +91,15 @@ export class ClientExistsError extends ValidationError {
  * {@link AsyncKeyValue} store: the SDK's `OAuthRegisteredClientsStore`.
  *
  * `registerClient` resolves only after the client is durably written (a failed write rejects, so
- * the SDK answers 500 and no client exists that the server does not know). `client_secret` is
- * stored as issued because the SDK compares it on every token request: wrap the store with
- * `withEncryption` so secrets are encrypted at rest.
+ * the SDK answers 500 and no client exists that the server does not know). The SDK compares
+ * `client_secret` in clear on every token request, so it cannot be hashed: it is sealed
+ * (AES-256-GCM, bound to the `client_id`) under a key derived from the store's encryption keys or
+ * given as `sealSecret`, and opened by `getClient`. Without any key material a confidential client
+ * is refused (`StoreSetupError`) unless `plaintextClientSecrets` is set.
+ *
+ * A record whose `client_id` is not the key it is stored under (copied in the database), that is
+ * malformed, or whose sealed secret does not open, is refused: `getClient` returns `undefined`
+ * (the SDK answers `invalid_client`) and `onRefused` is told.
  *
  * @example
  * ```ts
@@ -87,6 +116,10 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
   readonly #collection: string;
   readonly #ttl: number | undefined;
   readonly #generateClientId: () => string;
+  readonly #sealer: SecretSealer | undefined;
+  readonly #plaintext: boolean;
+  readonly #onRefused: RefusalHandler | undefined;
+  readonly #clock: () => number;
 
   constructor(store: AsyncKeyValue, options: OAuthClientsStoreOptions = {}) {
     validateTtl(options.ttl);
@@ -94,6 +127,24 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
     this.#collection = options.collection ?? MCP_CLIENTS_COLLECTION;
     this.#ttl = options.ttl;
     this.#generateClientId = options.generateClientId ?? randomUUID;
+    this.#sealer = SecretSealer.forStore(store, CLIENT_SECRET_PURPOSE, options.sealSecret);
+    this.#plaintext = options.plaintextClientSecrets === true;
+    this.#onRefused = options.onRefused;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * How client secrets are kept: `"sealed"` (a key exists), `"plaintext"` (no key, and
+   * `plaintextClientSecrets`), or `"refused"` (no key: confidential clients cannot register).
+   *
+   * @example
+   * ```ts
+   * if (clients.secretHandling === 'refused') console.warn('only public clients can register');
+   * ```
+   */
+  get secretHandling(): 'sealed' | 'plaintext' | 'refused' {
+    if (this.#sealer !== undefined) return 'sealed';
+    return this.#plaintext ? 'plaintext' : 'refused';
   }
 
   /**
@@ -118,14 +169,20 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    * ```
    */
   async getClient(clientId: string): Promise<OAuthClientInformationFull | undefined> {
-    const value = await this.#store.get(clientId, { collection: this.#collection });
-    if (value === undefined) return undefined;
-    if (typeof value.client_id !== 'string' || !Array.isArray(value.redirect_uris)) {
-      throw new DeserializationError(
-        `The stored client in collection "${this.#collection}" has no client_id or redirect_uris`,
-      );
+    if (typeof clientId !== 'string' || clientId.length === 0) return undefined;
+    let value: JsonObject | undefined;
+    try {
+      value = await this.#store.get(clientId, { collection: this.#collection });
+      return value === undefined ? undefined : this.#open(clientId, value);
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      try {
+        this.#onRefused?.(err, { collection: this.#collection });
+      } catch {
+        // a failing hook must not turn a refusal into a server error
+      }
+      return undefined;
     }
-    return value as unknown as OAuthClientInformationFull;
   }
 
   /**
@@ -146,9 +203,9 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
     const full = dropUndefined({
       ...client,
       client_id: client.client_id ?? this.#generateClientId(),
-      client_id_issued_at: client.client_id_issued_at ?? epochSeconds(),
+      client_id_issued_at: client.client_id_issued_at ?? epochSeconds(this.#clock()),
     });
-    const written = await this.#store.putIfAbsent(full.client_id as string, full, {
+    const written = await this.#store.putIfAbsent(full.client_id as string, this.#seal(full), {
       collection: this.#collection,
       ttl: this.#ttl,
     });
@@ -166,7 +223,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    * ```
    */
   async updateClient(client: OAuthClientInformationFull): Promise<void> {
-    await this.#store.put(client.client_id, dropUndefined(client), {
+    await this.#store.put(client.client_id, this.#seal(dropUndefined(client)), {
       collection: this.#collection,
       ttl: this.#ttl,
     });
@@ -183,5 +240,93 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    */
   async deleteClient(clientId: string): Promise<boolean> {
     return this.#store.delete(clientId, { collection: this.#collection });
+  }
+
+  /**
+   * Reseals every stored client secret that is not sealed under the newest key (after a key
+   * rotation: run it with the keys `[new, old]`, before dropping the old key), keeping each
+   * registration's remaining lifetime. Returns how many were rewritten. Needs `keys` on the store.
+   *
+   * @example
+   * ```ts
+   * const clients = new OAuthClientsStore(withEncryption(store, { keys: [newKey, oldKey] }));
+   * await reencrypt(store, { collection: clients.collection, encryption: { keys: [newKey, oldKey] } });
+   * console.log(await clients.reseal(), 'client secrets resealed');
+   * ```
+   */
+  async reseal(options: { pageSize?: number | undefined } = {}): Promise<number> {
+    const sealer = this.#sealer;
+    if (sealer === undefined) return 0;
+    const collection = this.#collection;
+    let resealed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.keys(collection, { limit: options.pageSize ?? 100, cursor });
+      const entries = page.keys.length === 0 ? [] : await this.#store.ttlMany(page.keys, { collection });
+      for (const [i, clientId] of page.keys.entries()) {
+        const { value, ttl } = entries[i] ?? { value: undefined, ttl: undefined };
+        const secret = value?.client_secret;
+        if (value === undefined || !SecretSealer.isSealed(secret)) continue;
+        const context = this.#context(clientId);
+        try {
+          if (sealer.isCurrent(secret, context)) continue;
+          const client = { ...value, client_secret: sealer.seal(sealer.open(secret, context), context) };
+          await this.#store.put(clientId, client, { collection, ttl });
+          resealed++;
+        } catch (err) {
+          if (!isRefusal(err)) throw err;
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return resealed;
+  }
+
+  /** The client as stored: its secret sealed, or refused without key material (nothing written). */
+  #seal(client: JsonObject): JsonObject {
+    if (typeof client.client_id !== 'string' || client.client_id.length === 0) {
+      throw new ValidationError('A client needs a non-empty client_id', [
+        { message: 'must be a non-empty string', path: 'client_id' },
+      ]);
+    }
+    const secret = client.client_secret;
+    if (secret === undefined || secret === null || secret === '') return client;
+    if (typeof secret !== 'string') {
+      throw new ValidationError('client_secret must be a string', [
+        { message: 'must be a string', path: 'client_secret' },
+      ]);
+    }
+    if (this.#sealer !== undefined) {
+      return { ...client, client_secret: this.#sealer.seal(secret, this.#context(client.client_id)) };
+    }
+    if (this.#plaintext) return client;
+    throw new StoreSetupError(
+      'Refusing to store a client secret without key material: anyone reading the database could use it. ' +
+        'Wrap the store with withEncryption, give sealSecret, or (for tests and throwaway setups) ' +
+        'set plaintextClientSecrets: true. Public clients (token_endpoint_auth_method "none") need no key.',
+    );
+  }
+
+  /** The stored client with its secret opened; throws a refusal error for a record that does not fit. */
+  #open(clientId: string, value: JsonObject): OAuthClientInformationFull {
+    if (value.client_id !== clientId || !Array.isArray(value.redirect_uris)) {
+      throw new DeserializationError(
+        `A stored client in collection "${this.#collection}" does not carry the client_id it is stored under, or has no redirect_uris`,
+      );
+    }
+    const secret = value.client_secret;
+    if (SecretSealer.isSealed(secret)) {
+      if (this.#sealer === undefined) {
+        throw new DeserializationError(
+          'A stored client secret is sealed but no key to open it is configured (encryption keys or sealSecret)',
+        );
+      }
+      return { ...value, client_secret: this.#sealer.open(secret, this.#context(clientId)) } as never;
+    }
+    return value as unknown as OAuthClientInformationFull;
+  }
+
+  #context(clientId: string): string {
+    return `${this.#collection}\0${clientId}`;
   }
 }

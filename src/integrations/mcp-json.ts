@@ -1,11 +1,10 @@
 /**
- * Small helpers shared by the MCP integration: turning SDK objects into storable JSON objects and
- * reading stored records back with a shape check.
+ * Small helpers shared by the MCP integration: turning SDK objects into storable JSON objects,
+ * random secrets, epoch seconds.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { JsonObject } from '../contract.js';
-import { DeserializationError } from '../errors.js';
 import { isPlainObject } from '../validation.js';
 
 /**
@@ -35,8 +34,13 @@ function strip(value: unknown): unknown {
 }
 
 /**
- * The SHA-256 of a token's UTF-8 bytes, as 64 lowercase hex digits: the key under which
- * {@link OAuthStateStore} keeps access and refresh tokens, so the store never holds a usable token.
+ * The SHA-256 of a token's UTF-8 bytes, as 64 lowercase hex digits: the key `OAuthStateStore`
+ * keeps a code or token under when the store stack holds no encryption keys and no `hashSecret` is
+ * given. With keys (or a `hashSecret`) keys are HMAC-SHA-256 instead and this function does not
+ * give them.
+ *
+ * @deprecated Kept for compatibility; oauth-kv no longer keys by plain SHA-256 once a secret exists.
+ * Read `OAuthStateStore.protection.bearerHashing` to see which applies.
  *
  * @example
  * ```ts
@@ -58,71 +62,6 @@ export function hashToken(token: string): string {
  */
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
-}
-
-/**
- * A required string member of a stored record, or a `DeserializationError` naming the field
- * (never its value).
- *
- * @example
- * ```ts
- * const clientId = requireString(record, 'client_id', 'access token');
- * ```
- */
-export function requireString(record: JsonObject, field: string, what: string): string {
-  const value = record[field];
-  if (typeof value !== 'string') {
-    throw new DeserializationError(`A stored ${what} record has no string "${field}"`);
-  }
-  return value;
-}
-
-/**
- * A required array-of-strings member of a stored record, or a `DeserializationError`.
- *
- * @example
- * ```ts
- * const scopes = requireStrings(record, 'scopes', 'grant');
- * ```
- */
-export function requireStrings(record: JsonObject, field: string, what: string): string[] {
-  const value = record[field];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new DeserializationError(`A stored ${what} record has no string array "${field}"`);
-  }
-  return value as string[];
-}
-
-/**
- * An optional string member: `undefined` when absent or `null`, a `DeserializationError` when not a string.
- *
- * @example
- * ```ts
- * const subject = optionalString(record, 'subject', 'grant');
- * ```
- */
-export function optionalString(record: JsonObject, field: string, what: string): string | undefined {
-  const value = record[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string')
-    throw new DeserializationError(`A stored ${what} record's "${field}" is not a string`);
-  return value;
-}
-
-/**
- * An optional number member: `undefined` when absent or `null`, a `DeserializationError` when not a number.
- *
- * @example
- * ```ts
- * const expiresAt = optionalNumber(record, 'expires_at', 'access token');
- * ```
- */
-export function optionalNumber(record: JsonObject, field: string, what: string): number | undefined {
-  const value = record[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number')
-    throw new DeserializationError(`A stored ${what} record's "${field}" is not a number`);
-  return value;
 }
 
 /**

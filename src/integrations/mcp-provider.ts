@@ -18,7 +18,8 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { JsonObject } from '../contract.js';
 import type { OAuthClientsStore } from './mcp-clients.js';
-import type { OAuthStateStore, PendingTransaction, TokenResult } from './mcp-state.js';
+import type { OAuthStateStore } from './mcp-state.js';
+import type { AuthorizationCodeRecord, PendingTransaction, TokenResult } from './oauth-records.js';
 
 /**
  * The outcome of an authorization request: who approved (and optional data carried onto the
@@ -126,6 +127,12 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
   readonly #state: OAuthStateStore;
   readonly #approve: PersistentOAuthServerProviderOptions['approve'];
   readonly #resource: URL | undefined;
+  /**
+   * Codes `challengeForAuthorizationCode` just read, for the `exchangeAuthorizationCode` the SDK
+   * calls right after in the same request: the exchange then writes the grant in the same round
+   * trip as its `take`. Only a hint: the exchange checks it against what it takes.
+   */
+  readonly #peeked = new Map<string, { record: AuthorizationCodeRecord; until: number }>();
 
   constructor(options: PersistentOAuthServerProviderOptions) {
     this.#state = options.state;
@@ -223,6 +230,12 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
     if (record === undefined || record.client_id !== client.client_id) {
       throw await sdkError('InvalidGrantError', 'Unknown, expired or already used authorization code');
     }
+    const now = Date.now();
+    for (const [key, entry] of this.#peeked) {
+      if (entry.until > now && this.#peeked.size < PEEK_LIMIT) break;
+      this.#peeked.delete(key); // oldest first: expired ones, or the oldest when full
+    }
+    this.#peeked.set(code, { record, until: now + PEEK_MS });
     return record.code_challenge;
   }
 
@@ -234,11 +247,13 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
     redirectUri?: string,
     resource?: URL,
   ): Promise<OAuthTokens> {
-    const result = await this.#state.exchangeAuthorizationCode(code, {
-      client_id: client.client_id,
-      redirect_uri: redirectUri,
-      resource: resource?.href,
-    });
+    const peeked = this.#peeked.get(code);
+    this.#peeked.delete(code);
+    const result = await this.#state.exchangeAuthorizationCode(
+      code,
+      { client_id: client.client_id, redirect_uri: redirectUri, resource: resource?.href },
+      { peeked: peeked !== undefined && peeked.until > Date.now() ? peeked.record : undefined },
+    );
     return unwrap(result);
   }
 
@@ -290,12 +305,27 @@ async function unwrap(result: TokenResult): Promise<OAuthTokens> {
   );
 }
 
+const PEEK_MS = 30_000;
+const PEEK_LIMIT = 1_000;
+
+/**
+ * `true` in the CommonJS build (tsup defines it per format). The SDK's handlers check its errors
+ * with `instanceof`, so each format must construct them from the SDK build the application loaded:
+ * its CommonJS files under `require`, its ES modules under `import`.
+ */
+declare const __OAUTH_KV_CJS__: boolean | undefined;
+
+type SdkErrors = typeof import('@modelcontextprotocol/sdk/server/auth/errors.js');
+
 /** Builds one of the SDK's OAuth errors (loaded lazily), so its handlers answer 400/401, not 500. */
 async function sdkError(
   name: 'InvalidGrantError' | 'InvalidScopeError' | 'InvalidTokenError',
   message: string,
 ): Promise<Error> {
-  const errors = await import('@modelcontextprotocol/sdk/server/auth/errors.js');
+  const errors: SdkErrors =
+    typeof __OAUTH_KV_CJS__ === 'boolean' && __OAUTH_KV_CJS__
+      ? (require('@modelcontextprotocol/sdk/server/auth/errors.js') as SdkErrors)
+      : await import('@modelcontextprotocol/sdk/server/auth/errors.js');
   return new errors[name](message);
 }
 

@@ -41,17 +41,21 @@ export {
   PersistentOAuthServerProvider,
   type PersistentOAuthServerProviderOptions,
 } from './mcp-provider.js';
+export { OAuthStateStore } from './mcp-state.js';
 export {
-  type AccessTokenInfo,
-  type AuthorizationCodeRecord,
-  type GrantRecord,
-  type NewAuthorizationCode,
   OAUTH_STATE_COLLECTIONS,
   OAUTH_STATE_LIFETIMES,
   type OAuthStateCollections,
   type OAuthStateLifetimes,
-  OAuthStateStore,
+  type OAuthStateProtection,
   type OAuthStateStoreOptions,
-  type PendingTransaction,
-  type TokenResult,
-} from './mcp-state.js';
+} from './mcp-state-options.js';
+export type { RefusalHandler } from './oauth-record-io.js';
+export type {
+  AccessTokenInfo,
+  AuthorizationCodeRecord,
+  GrantRecord,
+  NewAuthorizationCode,
+  PendingTransaction,
+  TokenResult,
+} from './oauth-records.js';
