@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { StoreConnectionError, StoreSetupError, StoreTimeoutError } from '../src/errors.js';
-import { PostgresStore } from '../src/stores/postgres.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
 import { findPgBin, type PgServer, sparePort, startPgServer } from './helpers/pg-server.js';
 
 const bin = findPgBin();

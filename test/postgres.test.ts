@@ -18,7 +18,7 @@ import {
   type PostgresQueryConfig,
   PostgresStore,
   type PostgresStoreOptions,
-} from '../src/stores/postgres.js';
+} from '../src/stores/postgres/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const backend = await findBackend('postgres');

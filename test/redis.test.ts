@@ -17,7 +17,7 @@ import {
   encodeCollection,
   RedisStore,
   type RedisStoreOptions,
-} from '../src/stores/redis.js';
+} from '../src/stores/redis/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { spareRedisPort } from './helpers/redis-server.js';
 

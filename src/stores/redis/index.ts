@@ -6,22 +6,22 @@
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { KeysPage, StoreCapabilities } from '../contract.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { KeysPage, StoreCapabilities } from '../../contract.js';
 import {
   documentToEntry,
   entryToDocumentJson,
   isExpired,
   type PreparedEntry,
   type StoredEntry,
-} from '../entry.js';
+} from '../../entry.js';
 import {
   DeserializationError,
   OAuthKVError,
   StoreConnectionError,
   StoreSetupError,
   StoreTimeoutError,
-} from '../errors.js';
+} from '../../errors.js';
 
 /**
  * Options of {@link RedisStore}. Give at most one of `url`, `client` and `clusterNodes`; with none

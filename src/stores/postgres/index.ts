@@ -15,9 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { PoolConfig } from 'pg';
-import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { JsonObject, KeysPage, StoreCapabilities } from '../contract.js';
-import type { PreparedEntry, StoredEntry } from '../entry.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { JsonObject, KeysPage, StoreCapabilities } from '../../contract.js';
+import type { PreparedEntry, StoredEntry } from '../../entry.js';
 import {
   DeserializationError,
   InvalidKeyError,
@@ -27,8 +27,8 @@ import {
   StoreConnectionError,
   StoreSetupError,
   StoreTimeoutError,
-} from '../errors.js';
-import { isPlainObject, parseJsonObject } from '../validation.js';
+} from '../../errors.js';
+import { isPlainObject, parseJsonObject } from '../../validation.js';
 
 /**
  * The part of a `pg.Pool` the store uses: `query(text, values)`. A `pg.Pool` (or anything
