@@ -250,10 +250,18 @@ export class RedisConnection {
       const done = (): void => {
         clearTimeout(timer);
         client.off('ready', onReady);
+        client.off('error', onError);
       };
       const onReady = (): void => {
         done();
         resolve();
+      };
+      // Wrong credentials or a failed TLS handshake will not pass by waiting: fail at once.
+      const onError = (err: unknown): void => {
+        const mapped = mapRedisError(err, this.address(), this.#settings.secrets);
+        if (!(mapped instanceof StoreSetupError)) return;
+        done();
+        reject(mapped);
       };
       const timer = setTimeout(() => {
         done();
@@ -265,6 +273,7 @@ export class RedisConnection {
         );
       }, limit);
       client.on('ready', onReady);
+      client.on('error', onError);
       if (client.status === 'ready') onReady();
     });
   }
