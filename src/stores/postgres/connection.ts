@@ -57,7 +57,7 @@ export interface PostgresQueryConfig {
 }
 
 /**
- * Options of {@link PostgresStore}. Give exactly one of `url`, `pool` or `poolConfig`.
+ * Options of `PostgresStore`. Give exactly one of `url`, `pool` or `poolConfig`.
  *
  * @example
  * ```ts

@@ -10,7 +10,7 @@ import type { BaseStoreOptions } from '../../base-store.js';
 import { StoreSetupError } from '../../errors.js';
 
 /**
- * Options of {@link RedisStore}. Give at most one of `url`, `client` and `clusterNodes`; with none
+ * Options of `RedisStore`. Give at most one of `url`, `client` and `clusterNodes`; with none
  * of them the store connects to `redisOptions.host`/`port` (ioredis defaults: `127.0.0.1:6379`).
  *
  * @example
