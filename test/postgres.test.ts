@@ -454,9 +454,9 @@ describe.skipIf(!backend.available)(`PostgresStore ${backend.description}`, () =
       expect(() => new PostgresStore({ url: backend.url, cullIntervalMs: 2 ** 31 })).toThrow(StoreSetupError);
       expect(() => new PostgresStore({ pool: {} as PostgresPool })).toThrow(StoreSetupError);
       expect(() => new PostgresStore(42 as unknown as string)).toThrow(StoreSetupError);
-      expect(() => new PostgresStore({ url: backend.url, preparedStatements: 'no' as unknown as boolean })).toThrow(
-        StoreSetupError,
-      );
+      expect(
+        () => new PostgresStore({ url: backend.url, preparedStatements: 'no' as unknown as boolean }),
+      ).toThrow(StoreSetupError);
     });
 
     test('a connection string alone is enough: table kv_store in the first schema of search_path', async () => {
