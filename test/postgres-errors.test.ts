@@ -292,8 +292,9 @@ describe.skipIf(!backend.available)('PostgresStore error policy on the shared se
         `INSERT INTO ${table(store)} (collection, key, value) VALUES ('default_collection', 'as-string', to_jsonb($1::text))`,
         ['{"n": 12345678901234567890}'],
       );
+      await insert('overflow', `{"n": 1${'0'.repeat(400)}}`); // beyond the double range
       await insert('exact', '{"n": 9007199254740992, "s": "12345678901234567890"}');
-      for (const key of ['python', 'nested', 'as-string']) {
+      for (const key of ['python', 'nested', 'as-string', 'overflow']) {
         const err = await failure(() => store.get(key));
         expect(err, key).toBeInstanceOf(DeserializationError);
         expect((err as Error).message).not.toContain('1234567890123456');

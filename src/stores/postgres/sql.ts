@@ -156,6 +156,7 @@ export function checkExactIntegers(text: string): void {
  */
 function readsExactly(literal: string): boolean {
   const n = Number(literal);
+  if (!Number.isFinite(n)) return false; // beyond the double range: JSON.parse makes it Infinity
   if (BigInt(literal) === BigInt(n)) return true;
   const digits = literal.replace(/^-?0*/, '');
   const [mantissa = '', exponent = '0'] = Math.abs(n).toExponential().split('e');
