@@ -93,11 +93,30 @@ describe('RedisStore configuration errors (no server needed)', () => {
       { url: 'redis://127.0.0.1:6379', connectTimeoutMs: 2 ** 31 },
       { url: 'redis://127.0.0.1:6379', keyPrefix: 5 as unknown as string },
       { client: {} as unknown as Redis },
+      { redisOptions: { port: 99999, password: PASSWORD } },
+      {
+        url: 'redis://127.0.0.1:6379',
+        clusterOptions: 'x' as unknown as RedisStoreOptions['clusterOptions'],
+      },
     ];
     for (const options of bad) {
       expect(() => new RedisStore(options), JSON.stringify(options)).toThrow(StoreSetupError);
     }
     expect(() => new RedisStore(7 as unknown as string)).toThrow(StoreSetupError);
+  });
+
+  test('a client of yours with a port Node refuses → StoreSetupError at once, not a retryable timeout', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: 99999, password: PASSWORD, lazyConnect: true });
+    client.on('error', () => {});
+    const store = new RedisStore({ client, connectTimeoutMs: 5_000 });
+    try {
+      const started = Date.now();
+      expectError(await failure(() => store.get('k')), StoreSetupError, 'STORE_SETUP', false);
+      expect(Date.now() - started).toBeLessThan(4_000);
+    } finally {
+      await store.close();
+      client.disconnect();
+    }
   });
 
   test('nothing listening: StoreConnectionError (retryable) naming host:port, no password anywhere', async () => {

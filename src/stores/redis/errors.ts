@@ -7,7 +7,7 @@
  * | no reply within `commandTimeoutMs`, `Command timed out`, socket or connect timeout (`ETIMEDOUT`) | `StoreTimeoutError` | yes |
  * | connection refused, reset, closed or not found (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, `ENOTFOUND`, …), a command aborted by a closing connection, no reachable Cluster node, too many Cluster redirections (a `MOVED`/`ASK` storm) | `StoreConnectionError` | yes |
  * | server replies `LOADING`, `BUSY`, `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`, `READONLY` (a failover), `NOREPLICAS`, `MOVED`, `ASK` | `StoreConnectionError` | yes |
- * | `NOAUTH`, `WRONGPASS`, `NOPERM`, a TLS handshake or certificate failure | `StoreSetupError` | no |
+ * | `NOAUTH`, `WRONGPASS`, `NOPERM`, a TLS handshake or certificate failure, connection options Node refuses (`ERR_SOCKET_BAD_PORT`, ...) | `StoreSetupError` | no |
  * | `WRONGTYPE` (a key of another Redis type where an entry belongs) on `take` or `putIfAbsent` | `StoreOperationError` | no |
  * | `WRONGTYPE` on `get`/`ttl` | `DeserializationError` (an unreadable entry; `getMany` reads it as missing, as `MGET` does) | no |
  * | `OOM` (`maxmemory` reached with a policy that cannot evict) | `StoreOperationError` | no |
@@ -109,6 +109,16 @@ export function mapRedisError(err: unknown, address: string, secrets: readonly s
   }
   if (isTlsFailure(err)) {
     return new StoreSetupError(`TLS with Redis at ${address} failed (${code ?? 'TLS'})`, { cause });
+  }
+  if (
+    code?.startsWith('ERR_SOCKET_BAD') ||
+    code === 'ERR_INVALID_ARG_VALUE' ||
+    code === 'ERR_INVALID_ARG_TYPE'
+  ) {
+    // Connection options Node refused (a port out of range, a bad host): waiting will not help.
+    return new StoreSetupError(`Redis at ${address} cannot be connected to as configured (${code})`, {
+      cause,
+    });
   }
   if (
     CONNECTION_NAMES.has(err.name) ||

@@ -110,6 +110,13 @@ export function checkRedisOptions(target: unknown): RedisSettings {
     }
     cluster = parseClusterNodes(options.clusterNodes);
   }
+  if (options.redisOptions !== undefined) check.object('RedisStore', 'redisOptions', options.redisOptions);
+  if (options.clusterOptions !== undefined)
+    check.object('RedisStore', 'clusterOptions', options.clusterOptions);
+  const port = options.redisOptions?.port;
+  if (port !== undefined && !isPort(port)) {
+    throw new StoreSetupError('RedisStore redisOptions.port must be an integer from 1 to 65535');
+  }
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
     throw new StoreSetupError('RedisStore keyPrefix must be a string');
   }
