@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
-import { PostgresStore } from '../src/stores/postgres.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
 import {
   BENCH_COLLECTION,
   BENCH_KEYS,

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
-import { RedisStore } from '../src/stores/redis.js';
+import { RedisStore } from '../src/stores/redis/index.js';
 import {
   BENCH_COLLECTION,
   BENCH_KEYS,

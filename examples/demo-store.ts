@@ -89,12 +89,12 @@ export async function openDemoStore(
     inner = new FileStore({ directory });
     where = `files in ${directory}`;
   } else if (kind === 'redis') {
-    const { RedisStore } = await import('../src/stores/redis.js');
+    const { RedisStore } = await import('../src/stores/redis/index.js');
     const keyPrefix = `${config.namespace}:${role}:`;
     inner = new RedisStore({ url: config.store, keyPrefix });
     where = `Redis ${redact(config.store as string)}, keys "${keyPrefix}*"`;
   } else {
-    const { PostgresStore } = await import('../src/stores/postgres.js');
+    const { PostgresStore } = await import('../src/stores/postgres/index.js');
     const table = `${config.namespace}_${role}`;
     inner = new PostgresStore({ url: config.store, table });
     where = `PostgreSQL ${redact(config.store as string)}, table "${table}"`;

@@ -13,8 +13,8 @@ import {
 } from '../src/errors.js';
 import { KeyvAdapter, KeyvStore, toKeyv } from '../src/stores/keyv.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { PostgresStore } from '../src/stores/postgres.js';
-import { RedisStore } from '../src/stores/redis.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
+import { RedisStore } from '../src/stores/redis/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 
 const redis = await findBackend('redis');

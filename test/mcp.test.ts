@@ -517,7 +517,7 @@ afterAll(async () => {
 });
 
 if (redis.available) {
-  const { RedisStore } = await import('../src/stores/redis.js');
+  const { RedisStore } = await import('../src/stores/redis/index.js');
   const keyPrefix = `${uniqueName('mcp')}:`;
   describeRaces(`RedisStore ${redis.description}`, () => new RedisStore({ url: redis.url, keyPrefix }));
 } else {
@@ -527,7 +527,7 @@ if (redis.available) {
 }
 
 if (postgres.available) {
-  const { PostgresStore } = await import('../src/stores/postgres.js');
+  const { PostgresStore } = await import('../src/stores/postgres/index.js');
   const schema = uniqueName('mcp');
   const setup = new (await import('pg')).default.Client({ connectionString: postgres.url });
   await setup.connect();

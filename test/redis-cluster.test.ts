@@ -7,7 +7,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
 import { StoreConnectionError } from '../src/errors.js';
-import { hashSlot, RedisStore } from '../src/stores/redis.js';
+import { hashSlot, RedisStore } from '../src/stores/redis/index.js';
 import { uniqueName } from './harness/backends.js';
 import {
   type RedisClusterProcess,

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { JsonObject } from '../src/contract.js';
 import { StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
-import { RedisStore } from '../src/stores/redis.js';
+import { RedisStore } from '../src/stores/redis/index.js';
 import {
   type RedisServer,
   redisBinariesAvailable,

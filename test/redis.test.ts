@@ -11,13 +11,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
 import type { JsonObject } from '../src/contract.js';
 import { documentToEntry } from '../src/entry.js';
-import { DeserializationError, InvalidKeyError, StoreConnectionError } from '../src/errors.js';
+import {
+  DeserializationError,
+  InvalidKeyError,
+  StoreConnectionError,
+  StoreSetupError,
+  ValidationError,
+} from '../src/errors.js';
 import {
   decodeCollection,
   encodeCollection,
   RedisStore,
   type RedisStoreOptions,
-} from '../src/stores/redis.js';
+} from '../src/stores/redis/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { spareRedisPort } from './helpers/redis-server.js';
 
@@ -480,7 +486,7 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
 
     test('a cursor that no page returned is refused', async () => {
       const store = make();
-      await expect(store.keys('c', { cursor: 'not-a-cursor' })).rejects.toThrow(TypeError);
+      await expect(store.keys('c', { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(ValidationError);
     });
   });
 
@@ -576,10 +582,10 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
     });
 
     test('options are checked', () => {
-      expect(() => new RedisStore({ url: 'http://x' })).toThrow(TypeError);
-      expect(() => new RedisStore({ url: backend.url, clusterNodes: ['a:1'] })).toThrow(TypeError);
-      expect(() => new RedisStore({ connectTimeoutMs: 0 })).toThrow(RangeError);
-      expect(() => new RedisStore({ clusterNodes: [] })).toThrow(TypeError);
+      expect(() => new RedisStore({ url: 'http://x' })).toThrow(StoreSetupError);
+      expect(() => new RedisStore({ url: backend.url, clusterNodes: ['a:1'] })).toThrow(StoreSetupError);
+      expect(() => new RedisStore({ connectTimeoutMs: 0 })).toThrow(StoreSetupError);
+      expect(() => new RedisStore({ clusterNodes: [] })).toThrow(StoreSetupError);
     });
 
     test('cull() returns 0: Redis expires entries natively', async () => {

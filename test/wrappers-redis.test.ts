@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
-import { RedisStore } from '../src/stores/redis.js';
+import { RedisStore } from '../src/stores/redis/index.js';
 import { compose, layer } from '../src/wrappers/compose.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { withNamespace } from '../src/wrappers/namespace.js';

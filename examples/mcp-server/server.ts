@@ -31,11 +31,11 @@ import { withEncryption } from '../../src/wrappers/encryption.js';
 
 async function openStore(spec: string): Promise<AsyncKeyValue> {
   if (spec.startsWith('redis://') || spec.startsWith('rediss://')) {
-    const { RedisStore } = await import('../../src/stores/redis.js');
+    const { RedisStore } = await import('../../src/stores/redis/index.js');
     return new RedisStore({ url: spec });
   }
   if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
-    const { PostgresStore } = await import('../../src/stores/postgres.js');
+    const { PostgresStore } = await import('../../src/stores/postgres/index.js');
     return new PostgresStore({ url: spec });
   }
   const { FileStore } = await import('../../src/stores/file.js');

@@ -10,8 +10,8 @@ import type { AsyncKeyValue } from '../../src/contract.js';
 import { decodeFileName, FileStore } from '../../src/stores/file.js';
 import { FirestoreStore } from '../../src/stores/firestore.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { PostgresStore } from '../../src/stores/postgres.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { PostgresStore } from '../../src/stores/postgres/index.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { findBackend, uniqueName } from '../harness/backends.js';
 import { emulatorProject } from './firestore-emulator.js';
 

@@ -1,0 +1,345 @@
+/**
+ * A Redis store (standalone or Cluster) on `ioredis`, storing entries exactly as Python's
+ * py-key-value `RedisStore` does, so a TypeScript and a Python (FastMCP) server can share one Redis.
+ * This file holds the store's primitives; the client lives in `./connection.ts`, key names in
+ * `./names.ts`, Lua in `./scripts.ts`, the error policy in `./errors.ts` and the options in
+ * `./options.ts`. See `docs/redis.md`.
+ * @module
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { BaseStore, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { KeysPage, StoreCapabilities } from '../../contract.js';
+import {
+  documentToEntry,
+  entryToDocumentJson,
+  isExpired,
+  type PreparedEntry,
+  type StoredEntry,
+} from '../../entry.js';
+import { DeserializationError } from '../../errors.js';
+import { MAX_BATCH, RedisConnection } from './connection.js';
+import { replyCode } from './errors.js';
+import { decodeCollection, KeyNames, matchPrefix, readCursor, writeCursor } from './names.js';
+import { checkRedisOptions, type RedisStoreOptions } from './options.js';
+import { evalScript, SCRIPTS } from './scripts.js';
+
+export { decodeCollection, encodeCollection, hashSlot } from './names.js';
+export type { RedisStoreOptions } from './options.js';
+
+/** The largest native expiry we set, in ms (the largest JavaScript date, ~275 000 years). */
+const MAX_PX = 8.64e15;
+/** Most `SCAN` calls one `keys()` page makes before returning a shorter page with a cursor. */
+const MAX_SCANS_PER_PAGE = 64;
+/** Attempts of the expired-entry replacement in `putIfAbsent` before giving up to a racing writer. */
+const MAX_CAS_ATTEMPTS = 8;
+
+/**
+ * A store on Redis (standalone, Sentinel through a client you pass, or Cluster) with the same keys
+ * and documents as Python's py-key-value: the string key `"{collection}::{key}"` holds the whole
+ * entry document as JSON, and a TTL is set natively (millisecond precision) as well as written into
+ * the document's `expires_at`. Bulk reads are one `MGET`, bulk writes one `MSET` or one script, `take`
+ * is `GETDEL`, `putIfAbsent` is `SET NX`. It never runs `FLUSHDB`.
+ *
+ * @example
+ * ```ts
+ * import { RedisStore } from 'oauth-kv/redis';
+ *
+ * const store = new RedisStore('redis://127.0.0.1:6379');
+ * await store.put('code-1', { client_id: 'c1' }, { collection: 'mcp-authorization-codes', ttl: 300 });
+ * const code = await store.take('code-1', { collection: 'mcp-authorization-codes' }); // single use
+ * await store.close();
+ * ```
+ */
+export class RedisStore extends BaseStore {
+  /**
+   * `keys`, `collections` and `destroyCollection` scan with `SCAN` (every master on a Cluster).
+   * `cull` is announced but returns 0: Redis expires entries natively.
+   */
+  readonly capabilities: StoreCapabilities = {
+    keys: true,
+    collections: true,
+    destroyCollection: true,
+    cull: true,
+    atomic: true,
+  };
+
+  readonly #conn: RedisConnection;
+  readonly #names: KeyNames;
+  #noGetdel = false;
+
+  /**
+   * @param target a URL, an ioredis `Redis`/`Cluster` you own, or {@link RedisStoreOptions}.
+   * @throws StoreSetupError for any bad option (the message never quotes the URL).
+   */
+  constructor(target: string | Redis | Cluster | RedisStoreOptions = {}) {
+    const settings = checkRedisOptions(target);
+    super(settings.options);
+    this.#conn = new RedisConnection(settings);
+    this.#names = new KeyNames(settings.keyPrefix);
+  }
+
+  protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+    const client = await this.#conn.ready();
+    const doc = await this.#conn.run(client.get(this.#names.key(collection, key)), {
+      wrongType: () => new DeserializationError('A Redis key of another type is where the entry belongs'),
+    });
+    return doc === null ? undefined : decode(doc);
+  }
+
+  protected override async readEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(StoredEntry | DeserializationError | undefined)[]> {
+    const client = await this.#conn.ready();
+    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    let docs: (string | null)[];
+    if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) {
+      docs = await this.#conn.run(client.mget(redisKeys));
+    } else {
+      docs = new Array<string | null>(redisKeys.length).fill(null);
+      await Promise.all(
+        this.#conn.groups(redisKeys).map(async (indexes) => {
+          const found = await this.#conn.run(client.mget(indexes.map((i) => redisKeys[i]!)));
+          indexes.forEach((i, j) => {
+            docs[i] = found[j] ?? null;
+          });
+        }),
+      );
+    }
+    // MGET answers nil for a key of another type; an undecodable document fails its position only.
+    return docs.map((doc) => {
+      if (doc === null) return undefined;
+      try {
+        return decode(doc);
+      } catch (err) {
+        if (err instanceof DeserializationError) return err;
+        throw err;
+      }
+    });
+  }
+
+  protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
+    const client = await this.#conn.ready();
+    const redisKey = this.#names.key(collection, key);
+    const doc = entryToDocumentJson(entry, { key, collection });
+    if (entry.ttl === undefined) await this.#conn.run(client.set(redisKey, doc));
+    else await this.#conn.run(client.set(redisKey, doc, 'PX', px(entry.ttl)));
+  }
+
+  protected override async writeEntries(
+    collection: string,
+    entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    timing: BatchTiming,
+  ): Promise<void> {
+    const client = await this.#conn.ready();
+    const redisKeys = entries.map(([key]) => this.#names.key(collection, key));
+    const docs = entries.map(([key, entry]) => entryToDocumentJson(entry, { key, collection }));
+    const ms = timing.ttl === undefined ? undefined : px(timing.ttl);
+    const write = async (indexes: number[]): Promise<void> => {
+      if (ms === undefined) {
+        const args: string[] = [];
+        for (const i of indexes) args.push(redisKeys[i]!, docs[i]!);
+        await this.#conn.run(client.mset(args));
+      } else if (indexes.length === 1) {
+        const i = indexes[0]!;
+        await this.#conn.run(client.set(redisKeys[i]!, docs[i]!, 'PX', ms));
+      } else {
+        const keys = indexes.map((i) => redisKeys[i]!);
+        await this.#conn.eval(client, SCRIPTS.putMany, keys, [...indexes.map((i) => docs[i]!), ms]);
+      }
+    };
+    await Promise.all(this.#conn.groups(redisKeys).map(write));
+  }
+
+  protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
+    return (await this.removeEntries(collection, [key]))[0];
+  }
+
+  protected override async removeEntries(
+    collection: string,
+    keys: readonly string[],
+  ): Promise<(RemovedEntry | undefined)[]> {
+    const client = await this.#conn.ready();
+    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    const out = new Array<RemovedEntry | undefined>(keys.length);
+    // The script returns each removed document ('' for a key of another type) and 0 where nothing
+    // was stored; the base decides from the document's expiry whether what was removed was live.
+    const remove = async (indexes: number[]): Promise<void> => {
+      const keys = indexes.map((i) => redisKeys[i]!);
+      const replies = (await this.#conn.eval(client, SCRIPTS.delete, keys, [])) as unknown[];
+      indexes.forEach((index, i) => {
+        const reply = replies[i];
+        if (typeof reply === 'string') out[index] = removedFrom(reply);
+      });
+    };
+    if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) await remove(keys.map((_, i) => i));
+    else await Promise.all(this.#conn.groups(redisKeys).map(remove));
+    return out;
+  }
+
+  protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+    const client = await this.#conn.ready();
+    const redisKey = this.#names.key(collection, key);
+    const script = () => evalScript(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
+    const doc = await this.#conn.run(
+      this.#noGetdel
+        ? script()
+        : client.getdel(redisKey).catch((err: unknown) => {
+            if (!isUnknownCommand(err)) throw err;
+            this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
+            return script();
+          }),
+    );
+    return doc === null || doc === undefined ? undefined : decode(doc);
+  }
+
+  protected async writeEntryIfAbsent(
+    collection: string,
+    key: string,
+    entry: PreparedEntry,
+  ): Promise<boolean> {
+    const client = await this.#conn.ready();
+    const redisKey = this.#names.key(collection, key);
+    const doc = entryToDocumentJson(entry, { key, collection });
+    const ms = entry.ttl === undefined ? undefined : px(entry.ttl);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const written =
+        ms === undefined
+          ? await this.#conn.run(client.set(redisKey, doc, 'NX'))
+          : await this.#conn.run(client.set(redisKey, doc, 'PX', ms, 'NX'));
+      if (written === 'OK') return true;
+      // Something is there. Natively expiring keys vanish on their own; a document whose own
+      // expires_at has passed (a Python writer rounds TTLs to whole seconds) counts as absent and
+      // is replaced only while it still holds that exact document. This is the one expiry check a
+      // backend makes itself: it is part of the atomic step, which the base cannot split.
+      const existing = await this.#conn.run(client.get(redisKey));
+      if (existing === null) continue;
+      let current: StoredEntry;
+      try {
+        current = decode(existing);
+      } catch {
+        return false; // an unreadable entry is present, not absent
+      }
+      if (!isExpired(current, this.now())) return false;
+      const swapped = await this.#conn.eval(client, SCRIPTS.replace, [redisKey], [existing, doc, ms ?? '']);
+      if (swapped === 1) return true;
+    }
+    return false;
+  }
+
+  protected override async listKeys(
+    collection: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<KeysPage> {
+    const start = cursor === undefined ? undefined : readCursor(cursor);
+    const client = await this.#conn.ready();
+    const nodes = this.#conn.scanNodes(client);
+    const head = this.#conn.driverPrefix + this.#names.collection(collection);
+    const match = matchPrefix(head);
+    let state = start ?? { node: nodes[0]!.id, scan: '0', after: undefined };
+    let index = nodes.findIndex((n) => n.id >= state.node);
+    if (index < 0) return { keys: [], cursor: undefined };
+    if (nodes[index]!.id !== state.node) state = { node: nodes[index]!.id, scan: '0', after: undefined };
+    const page: string[] = [];
+    for (let calls = 0; calls < MAX_SCANS_PER_PAGE; calls++) {
+      const node = nodes[index]!;
+      const [next, batch] = await this.#conn.run(
+        node.client.scan(state.scan, 'MATCH', match, 'COUNT', this.#conn.scanCount),
+      );
+      const after = state.after;
+      const found = [...new Set(batch.map((k) => k.slice(head.length)))]
+        .filter((k) => after === undefined || k > after)
+        .sort();
+      const room = limit - page.length;
+      if (found.length > room) {
+        const taken = found.slice(0, room);
+        page.push(...taken);
+        return { keys: page, cursor: writeCursor({ node: node.id, scan: state.scan, after: taken.at(-1) }) };
+      }
+      page.push(...found);
+      if (next === '0') {
+        index++;
+        if (index >= nodes.length) return { keys: page, cursor: undefined };
+        state = { node: nodes[index]!.id, scan: '0', after: undefined };
+      } else {
+        state = { node: node.id, scan: next, after: undefined };
+      }
+      if (page.length >= limit) break;
+    }
+    return { keys: page, cursor: writeCursor(state) };
+  }
+
+  protected override async listCollections(): Promise<string[]> {
+    const client = await this.#conn.ready();
+    const head = this.#conn.driverPrefix + this.#names.prefix;
+    const found = new Set<string>();
+    await this.#conn.scanAll(client, matchPrefix(head), (batch) => {
+      for (const redisKey of batch) {
+        const rest = redisKey.slice(head.length);
+        const end = rest.indexOf('::');
+        if (end <= 0) continue;
+        const collection = decodeCollection(rest.slice(0, end));
+        if (collection !== undefined) found.add(collection);
+      }
+    });
+    return [...found].sort();
+  }
+
+  protected override async removeCollection(collection: string): Promise<boolean> {
+    const client = await this.#conn.ready();
+    const driverPrefix = this.#conn.driverPrefix;
+    let removed = 0;
+    await this.#conn.scanAll(
+      client,
+      matchPrefix(driverPrefix + this.#names.collection(collection)),
+      async (batch) => {
+        if (batch.length === 0) return;
+        const redisKeys = batch.map((k) => k.slice(driverPrefix.length));
+        const counts = await Promise.all(
+          this.#conn
+            .groups(redisKeys)
+            .map((indexes) => this.#conn.run(client.unlink(indexes.map((i) => redisKeys[i]!)))),
+        );
+        for (const n of counts) removed += n;
+      },
+    );
+    return removed > 0;
+  }
+
+  /** Redis expires entries natively (the TTL is set on every write), so there is nothing to cull. */
+  protected override async removeExpired(): Promise<number> {
+    await this.#conn.ready();
+    return 0;
+  }
+
+  protected override closeStore(): Promise<void> {
+    return this.#conn.close();
+  }
+}
+
+/**
+ * Reads a stored document. The one place the Redis store decodes documents: the shared reader of
+ * Python-written JSON (exact integers beyond 2^53) takes over here through `documentToEntry`.
+ */
+function decode(document: string): StoredEntry {
+  return documentToEntry(document);
+}
+
+/** What a removed document reported; an unreadable one counts as an entry without expiry. */
+function removedFrom(document: string): RemovedEntry {
+  try {
+    return { expiresAt: decode(document).expiresAt };
+  } catch {
+    return { expiresAt: undefined };
+  }
+}
+
+/** Native expiry in whole ms, never shorter than the TTL, at least 1. */
+function px(ttlSeconds: number): number {
+  return Math.min(Math.max(1, Math.ceil(ttlSeconds * 1000)), MAX_PX);
+}
+
+function isUnknownCommand(err: unknown): boolean {
+  return err instanceof Error && replyCode(err) === 'ERR' && /unknown command/i.test(err.message);
+}

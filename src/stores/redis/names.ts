@@ -1,0 +1,143 @@
+/**
+ * Redis key names of the Redis store: the py-key-value key `"{collection}::{key}"`, the reversible
+ * encoding of collection names that could alias, `SCAN` patterns and cursors, and Cluster hash slots.
+ * @module
+ */
+import { ValidationError } from '../../errors.js';
+
+/**
+ * The collection part of a Redis key. Names are kept byte-identical to py-key-value when that is
+ * unambiguous; a name that contains `::`, ends with `:` or starts with `%` would let two different
+ * `(collection, key)` pairs share a Redis key, so it is stored as `%` followed by the name with
+ * `%` and `:` percent-encoded (`a::b` → `%a%3A%3Ab`).
+ *
+ * @example
+ * ```ts
+ * import { encodeCollection } from 'oauth-kv/redis';
+ * encodeCollection('mcp-oauth-proxy-clients'); // "mcp-oauth-proxy-clients"
+ * encodeCollection('a::b'); // "%a%3A%3Ab"
+ * ```
+ */
+export function encodeCollection(collection: string): string {
+  if (!collection.includes('::') && !collection.endsWith(':') && !collection.startsWith('%')) {
+    return collection;
+  }
+  return `%${collection.replace(/%/g, '%25').replace(/:/g, '%3A')}`;
+}
+
+/**
+ * The inverse of {@link encodeCollection}; `undefined` for text it never produces.
+ *
+ * @example
+ * ```ts
+ * import { decodeCollection } from 'oauth-kv/redis';
+ * decodeCollection('%a%3A%3Ab'); // "a::b"
+ * ```
+ */
+export function decodeCollection(encoded: string): string | undefined {
+  let name = encoded;
+  if (encoded.startsWith('%')) {
+    if (/%(?!25|3A)/.test(encoded.slice(1)) || encoded.slice(1).includes(':')) return undefined;
+    name = encoded.slice(1).replace(/%3A/g, ':').replace(/%25/g, '%');
+  }
+  return name.length > 0 && encodeCollection(name) === encoded ? name : undefined;
+}
+
+/** The store's Redis key names under its `keyPrefix` (the prefix ioredis adds itself excluded). */
+export class KeyNames {
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** The Redis key of an entry. */
+  key(collection: string, key: string): string {
+    return `${this.collection(collection)}${key}`;
+  }
+
+  /** The start shared by every Redis key of a collection. */
+  collection(collection: string): string {
+    return `${this.#prefix}${encodeCollection(collection)}::`;
+  }
+
+  /** The start shared by every Redis key of the store. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+}
+
+/** A `SCAN MATCH` pattern matching every key that starts with `head`, glob characters escaped. */
+export function matchPrefix(head: string): string {
+  return `${head.replace(/[\\*?[\]^]/g, '\\$&')}*`;
+}
+
+/** Where a `keys()` page stopped: the node, its `SCAN` cursor and the last key returned there. */
+export interface ScanCursor {
+  node: string;
+  scan: string;
+  after: string | undefined;
+}
+
+/** The opaque cursor text of a `keys()` page. */
+export function writeCursor(cursor: ScanCursor): string {
+  const parts =
+    cursor.after === undefined ? [cursor.node, cursor.scan] : [cursor.node, cursor.scan, cursor.after];
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/** Reads a cursor {@link writeCursor} wrote; anything else is a {@link ValidationError}. */
+export function readCursor(text: string): ScanCursor {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parts = undefined;
+  }
+  if (
+    !Array.isArray(parts) ||
+    parts.length < 2 ||
+    parts.length > 3 ||
+    !parts.every((p) => typeof p === 'string') ||
+    !/^\d+$/.test(parts[1] as string)
+  ) {
+    const message = 'keys() cursor must be the string a previous page returned';
+    throw new ValidationError(message, [{ message, path: 'options.cursor' }]);
+  }
+  const [node, scan, after] = parts as [string, string, string | undefined];
+  return { node, scan, after };
+}
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/**
+ * The Redis Cluster hash slot of a key (CRC16/XMODEM of its UTF-8 bytes, or of its `{hashtag}`,
+ * modulo 16384), as `CLUSTER KEYSLOT` computes it.
+ *
+ * @example
+ * ```ts
+ * import { hashSlot } from 'oauth-kv/redis';
+ * hashSlot('foo'); // 12182
+ * hashSlot('{user1}.a') === hashSlot('{user1}.b'); // true
+ * ```
+ */
+export function hashSlot(key: string): number {
+  let bytes = Buffer.from(key, 'utf8');
+  const open = bytes.indexOf(0x7b); // {
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
+  return crc & 0x3fff;
+}

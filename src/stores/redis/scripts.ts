@@ -1,0 +1,75 @@
+/**
+ * The Lua scripts of the Redis store. None of them reads a document's expiry: they move documents
+ * and the base store decides, from what they return, whether an entry was live.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A script's source and the SHA-1 `EVALSHA` names it by. */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * Deletes the keys in KEYS and returns, per key, `0` when nothing was stored, the removed document
+ * when it was a string, and `''` when it held another Redis type (removed too: deleting is how an
+ * unreadable entry is cleared).
+ */
+const DELETE = `local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.pcall('GET', k)
+  if v == false then
+    out[i] = 0
+  else
+    if type(v) ~= 'string' then v = '' end
+    redis.call('DEL', k)
+    out[i] = v
+  end
+end
+return out`;
+
+/** SET of every KEYS[i] to ARGV[i] with the native expiry ARGV[#KEYS + 1] (ms): atomic, one reply. */
+const PUT_MANY = `local px = ARGV[#KEYS + 1]
+for i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[i], 'PX', px) end
+return #KEYS`;
+
+/** GET + DEL in one step, for servers older than 6.2 (no `GETDEL`). */
+const TAKE = `local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v`;
+
+/** Replaces KEYS[1] only while it still holds ARGV[1] (an expired document); ARGV[3] = PX or ''. */
+const REPLACE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`;
+
+/** Every script of the store. */
+export const SCRIPTS = {
+  delete: script(DELETE),
+  putMany: script(PUT_MANY),
+  take: script(TAKE),
+  replace: script(REPLACE),
+} as const;
+
+/**
+ * `EVALSHA`, then `EVAL` when the server answers `NOSCRIPT` (its script cache was flushed or it
+ * restarted): the script is loaded again by that `EVAL`. Other errors are left to the caller.
+ */
+export function evalScript(
+  client: Redis,
+  s: Script,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  return client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(s.source, keys.length, ...keys, ...args);
+  });
+}
