@@ -235,7 +235,8 @@ function readNumber(text: string, i: number): { end: number; reason: string | un
  * Why `literal` would not read back as the same number, or `undefined` when it would. An integer
  * is kept when the double holds it exactly, or when JavaScript prints that double back as the
  * same digits (as it does for every integer-valued double it wrote itself below 1e21: writing
- * the value again then stores the same text, so Python reads back its own integer).
+ * the value again then stores the same text, so Python reads back its own integer), or as the
+ * same decimal value in exponent form (JSONB's expansion of a large double oauth-kv wrote).
  */
 function inexact(literal: string, integer: boolean): string | undefined {
   const digits = literal.length - (literal.charCodeAt(0) === 0x2d ? 1 : 0);
@@ -244,7 +245,20 @@ function inexact(literal: string, integer: boolean): string | undefined {
   const value = Number(literal);
   if (!Number.isFinite(value)) return 'a number beyond the range of a double';
   if (!integer || String(value) === literal || BigInt(literal) === BigInt(value)) return undefined;
+  if (sameDecimal(literal, value)) return undefined;
   return 'an integer a double cannot hold (beyond 2^53; JavaScript would round it)';
+}
+
+/**
+ * `true` when the integer literal is, digit for digit, the decimal value of the shortest form
+ * JavaScript writes for `value`: PostgreSQL's JSONB prints the `1.5e+300` oauth-kv wrote as `15`
+ * and 299 zeros, and reading it as 1.5e300 loses nothing (writing it again gives the same number).
+ */
+function sameDecimal(literal: string, value: number): boolean {
+  const digits = literal.replace(/^-?0*/, '');
+  const [mantissa = '', exponent = '0'] = Math.abs(value).toExponential().split('e');
+  const shortest = mantissa.replace('.', '').replace(/0+$/, '');
+  return digits.replace(/0+$/, '') === shortest && digits.length - 1 === Number(exponent);
 }
 
 /** The index after the string starting at `start` (a `"`), or the end of the text. */

@@ -163,7 +163,7 @@ afterAll(async () => {
 });
 
 if (redis.available) {
-  const { RedisStore } = await import('../src/stores/redis.js');
+  const { RedisStore } = await import('../src/stores/redis/index.js');
   const keyPrefix = `${uniqueName('reuse')}:`;
   describeRaces(
     `RedisStore ${redis.description}`,
@@ -181,7 +181,7 @@ if (redis.available) {
 }
 
 if (postgres.available) {
-  const { PostgresStore } = await import('../src/stores/postgres.js');
+  const { PostgresStore } = await import('../src/stores/postgres/index.js');
   const pg = (await import('pg')).default;
   const schema = uniqueName('reuse');
   const setup = new pg.Client({ connectionString: postgres.url });

@@ -154,7 +154,7 @@ describe.skipIf(!redis.available)(`round trips on Redis ${redis.description}`, (
   const spy = new RoundTripSpy();
   const open = async () => {
     const { Redis } = await import('ioredis');
-    const { RedisStore } = await import('../src/stores/redis.js');
+    const { RedisStore } = await import('../src/stores/redis/index.js');
     const client = new Redis(redis.url, { lazyConnect: false });
     const send = client.sendCommand.bind(client);
     client.sendCommand = ((command: { name: string; promise: Promise<unknown> }, stream?: never) => {
@@ -169,7 +169,7 @@ describe.skipIf(!redis.available)(`round trips on Redis ${redis.description}`, (
     return store;
   };
   afterAll(async () => {
-    const { RedisStore } = await import('../src/stores/redis.js');
+    const { RedisStore } = await import('../src/stores/redis/index.js');
     const cleaner = new RedisStore({ url: redis.url, keyPrefix });
     for (const collection of await cleaner.collections()) await cleaner.destroyCollection(collection);
     await cleaner.close();
@@ -193,7 +193,7 @@ describe.skipIf(!postgres.available)(`round trips on PostgreSQL ${postgres.descr
   const spy = new RoundTripSpy();
   const open = async () => {
     const pg = (await import('pg')).default;
-    const { PostgresStore } = await import('../src/stores/postgres.js');
+    const { PostgresStore } = await import('../src/stores/postgres/index.js');
     const pool = new pg.Pool({ connectionString: postgres.url });
     const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     pool.query = ((...args: unknown[]) => {

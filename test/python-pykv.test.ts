@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue, JsonObject } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { DeserializationError } from '../src/errors.js';
-import { PostgresStore } from '../src/stores/postgres.js';
-import { RedisStore } from '../src/stores/redis.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
+import { RedisStore } from '../src/stores/redis/index.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 

@@ -100,7 +100,7 @@ describe('parseStoredJson agrees with JSON.parse on what JSON.parse reads exactl
     );
   });
 
-  it('an integer literal of any size: kept when its double equals it or prints back as the same digits, refused at its path otherwise', () => {
+  it('an integer literal of any size: kept when its double equals it or prints back as the same digits or decimal value, refused at its path otherwise', () => {
     const big = fc.oneof(
       fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
       fc.bigInt({ min: 2n ** 52n, max: 2n ** 54n }),
@@ -109,7 +109,8 @@ describe('parseStoredJson agrees with JSON.parse on what JSON.parse reads exactl
     fc.assert(
       fc.property(withMark, big, ({ root, path }, n) => {
         const text = pythonStyle(root).replace(JSON.stringify(MARK), n.toString());
-        const kept = BigInt(Number(n)) === n || String(Number(n)) === n.toString();
+        const kept =
+          BigInt(Number(n)) === n || String(Number(n)) === n.toString() || shortestExactly(Number(n)) === n;
         if (kept) {
           expect(parseStoredJson(text)).toEqual(JSON.parse(text));
         } else {
@@ -172,7 +173,8 @@ describe('parseStoredJson examples', () => {
       '$["token info"].iat',
     ],
     ['an escaped member name', '{"a\\"b": 99999999999999999999}', 'cannot hold', '$["a\\"b"]'],
-    ['10^23 (its double prints as 1e+23)', '{"n": 100000000000000000000000}', 'cannot hold', '$.n'],
+    ['10^23 + 1 (its double prints as 1e+23)', '{"n": 100000000000000000000001}', 'cannot hold', '$.n'],
+    ['24 digits no double prints', '{"n": 123456789012345678901234}', 'cannot hold', '$.n'],
     ['a number beyond the double range', '{"n": 1e400}', 'beyond the range of a double', '$.n'],
     ['a 400-digit integer', `{"n": 1${'0'.repeat(400)}}`, 'beyond the range of a double', '$.n'],
     ['NaN', '{"x": [1, NaN]}', 'holds NaN', '$.x[1]'],
@@ -224,5 +226,22 @@ describe('parseJsonObject (validation.ts) goes through the same parse', () => {
     expect(() => parseJsonObject('{"n":9007199254740993}')).toThrow(DeserializationError);
     expect(() => parseJsonObject('{"n":9007199254740993}')).toThrow('(at $.n)');
     expect(() => parseJsonObject('{"x":{"y":Infinity}}')).toThrow('(at $.x.y)');
+  });
+});
+
+/** The exact integer value of the shortest decimal form JavaScript writes for `x` (`1e+23` -> 10^23). */
+function shortestExactly(x: number): bigint | undefined {
+  const [mantissa = '', e = '0'] = Math.abs(x).toExponential().split('e');
+  const fraction = mantissa.split('.')[1] ?? '';
+  const exponent = Number(e) - fraction.length;
+  if (exponent < 0) return undefined;
+  const magnitude = BigInt(mantissa.replace('.', '')) * 10n ** BigInt(exponent);
+  return x < 0 ? -magnitude : magnitude;
+}
+
+describe('JSONB expansions of doubles oauth-kv wrote', () => {
+  it('10^23 and 15 followed by 299 zeros read back as the doubles 1e23 and 1.5e300 (same decimal value)', () => {
+    expect(parseStoredJson('{"n": 100000000000000000000000}')).toEqual({ n: 1e23 });
+    expect(parseStoredJson(`{"n": -15${'0'.repeat(299)}}`)).toEqual({ n: -1.5e300 });
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '../../contract.js';
 import type { PreparedEntry, StoredEntry } from '../../entry.js';
 import { DeserializationError, InvalidKeyError, SerializationError } from '../../errors.js';
+import { parseStoredJson } from '../../stored-json.js';
 import { isPlainObject } from '../../validation.js';
 import { hasNul, quote } from './names.js';
 
@@ -100,68 +101,19 @@ export function rowToEntry(row: ValueRow): StoredEntry {
 }
 
 /**
- * Reads the `value` column (JSONB as text): an object, or a JSON string holding one.
- *
- * The one place the PostgreSQL store parses stored JSON. Until the shared reader of Python-written
- * JSON is available here, it is `JSON.parse` plus {@link checkExactIntegers}; swap both for it.
+ * Reads the `value` column (JSONB as text): an object, or a JSON string holding one. The one place
+ * the PostgreSQL store parses stored JSON, through the shared reader of Python-written JSON
+ * (integers a double cannot hold and NaN/Infinity are refused, naming the path, never rounded).
  */
 function parseValue(text: string): JsonObject {
-  let value = parseExact(text);
-  if (typeof value === 'string') value = parseExact(value);
-  if (!isPlainObject(value)) {
-    throw new DeserializationError('A PostgreSQL row holds a value that is not a JSON object');
-  }
-  return value as JsonObject;
-}
-
-function parseExact(text: string): unknown {
-  let value: unknown;
+  if (text.charCodeAt(0) !== 0x22) return parseStoredJson(text);
+  let inner: unknown;
   try {
-    value = JSON.parse(text);
+    inner = JSON.parse(text);
   } catch {
     throw new DeserializationError('A PostgreSQL row holds a value that is not valid JSON');
   }
-  if (/\d{16}/.test(text)) checkExactIntegers(text);
-  return value;
-}
-
-/**
- * Refuses JSON text holding an integer literal that `JSON.parse` would round (Python writes
- * integers of any size). Integers a double holds exactly, such as 2^60, pass, and so do the long
- * integer forms JSONB prints for large doubles: whatever oauth-kv wrote reads back.
- */
-export function checkExactIntegers(text: string): void {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip a string, escapes included.
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const start = i;
-      while (i + 1 < text.length && /[0-9eE.+-]/.test(text[i + 1]!)) i++;
-      const literal = text.slice(start, i + 1);
-      if (/^-?\d{16,}$/.test(literal) && !readsExactly(literal)) {
-        throw new DeserializationError(
-          'A PostgreSQL row holds an integer beyond 2^53 that JavaScript cannot represent exactly; it is refused, not rounded',
-        );
-      }
-    }
-  }
-}
-
-/**
- * `true` when the double `JSON.parse` makes of an integer literal loses nothing: it is that integer
- * exactly (2^60), or the literal is the decimal expansion PostgreSQL's JSONB prints for a double
- * written in exponent form (`1.5e300` comes back as `15` and 299 zeros).
- */
-function readsExactly(literal: string): boolean {
-  const n = Number(literal);
-  if (!Number.isFinite(n)) return false; // beyond the double range: JSON.parse makes it Infinity
-  if (BigInt(literal) === BigInt(n)) return true;
-  const digits = literal.replace(/^-?0*/, '');
-  const [mantissa = '', exponent = '0'] = Math.abs(n).toExponential().split('e');
-  const shortest = mantissa.replace('.', '').replace(/0+$/, '');
-  return digits.replace(/0+$/, '') === shortest && digits.length - 1 === Number(exponent);
+  return parseStoredJson(String(inner));
 }
 
 /** PostgreSQL TEXT and JSONB cannot hold U+0000: refuse before anything is sent. */
