@@ -16,8 +16,16 @@ import {
   type TtlResult,
 } from './contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
-import { InvalidKeyError, NotSupportedError, SerializationError, StoreClosedError } from './errors.js';
-import { serializeValue, validateName, validateTtl } from './validation.js';
+import { NotSupportedError, StoreClosedError } from './errors.js';
+import {
+  snapshotValue,
+  validateCollectionOptions,
+  validateEntries,
+  validateKeyList,
+  validateKeysOptions,
+  validateName,
+  validateTtl,
+} from './validation.js';
 
 /**
  * Default page size of `keys()`.
@@ -173,20 +181,13 @@ export abstract class BaseStore implements AsyncKeyValue {
 
   async putMany(entries: ReadonlyArray<readonly [string, JsonObject]>, options?: PutOptions): Promise<void> {
     const collection = this.#begin(options);
-    if (!Array.isArray(entries)) {
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    }
+    const pairs = validateEntries(entries);
     validateTtl(options?.ttl);
     const prepared = new Map<string, PreparedEntry>();
-    entries.forEach((pair, i) => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, unknown];
-      validateName(key, 'key');
+    for (const [key, value] of pairs) {
       prepared.delete(key); // a later duplicate wins, in its own position
       prepared.set(key, this.#prepare(value, options?.ttl));
-    });
+    }
     if (prepared.size === 0) return;
     await this.writeEntries(collection, [...prepared]);
   }
@@ -216,16 +217,10 @@ export abstract class BaseStore implements AsyncKeyValue {
     return this.writeEntryIfAbsent(collection, key, this.#prepare(value, options?.ttl));
   }
 
-  async keys(collection: string = DEFAULT_COLLECTION, options: KeysOptions = {}): Promise<KeysPage> {
+  async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {
     this.#begin({ collection });
-    const limit = options.limit ?? DEFAULT_KEYS_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new RangeError(`keys() limit must be a positive integer, got ${String(limit)}`);
-    }
-    if (options.cursor !== undefined && typeof options.cursor !== 'string') {
-      throw new TypeError('keys() cursor must be the string a previous page returned');
-    }
-    return this.listKeys(collection, limit, options.cursor);
+    const { limit = DEFAULT_KEYS_LIMIT, cursor } = validateKeysOptions(options);
+    return this.listKeys(collection, limit, cursor);
   }
 
   async collections(): Promise<string[]> {
@@ -254,17 +249,15 @@ export abstract class BaseStore implements AsyncKeyValue {
   /** Checks the store is open and returns the validated collection. */
   #begin(options: CollectionOptions | undefined): string {
     if (this.#closed) throw new StoreClosedError(`${this.constructor.name} is closed`);
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
-    return collection;
+    return validateCollectionOptions(options);
   }
 
   #prepare(value: unknown, ttl: unknown): PreparedEntry {
     validateTtl(ttl);
-    const json = serializeValue(value);
+    const { value: validated, json } = snapshotValue(value);
     const createdAt = this.now();
     return {
-      value: value as JsonObject,
+      value: validated,
       json,
       createdAt,
       expiresAt: ttl === undefined ? undefined : createdAt + ttl * 1000,
@@ -306,7 +299,6 @@ export abstract class BaseStore implements AsyncKeyValue {
 
 /** Validates a list of keys and returns them without duplicates, first occurrence first. */
 function uniqueKeys(keys: readonly string[]): string[] {
-  if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
-  for (const key of keys) validateName(key, 'key');
+  validateKeyList(keys);
   return keys.length < 2 ? [...keys] : [...new Set(keys)];
 }
