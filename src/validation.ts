@@ -411,7 +411,7 @@ function formatPath(path: ReadonlyArray<string | number>): string {
 }
 
 function describeType(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') {
     const name = (value as { constructor?: { name?: string } }).constructor?.name;

@@ -26,6 +26,24 @@ describe('SizeLimitWrapper', () => {
     expect(await inner.get('ok')).toEqual(sized(50));
   });
 
+  test('what is stored is what was measured, even when a getter grows on its second read', async () => {
+    const inner = memory();
+    const store = withSizeLimit(inner, { maxBytes: 100 });
+    const growing = () => {
+      let reads = 0;
+      return {
+        get s() {
+          reads++;
+          return reads === 1 ? 'small' : 'x'.repeat(10_000);
+        },
+      };
+    };
+    await store.put('k1', growing());
+    await store.putIfAbsent('k2', growing());
+    await store.putMany([['k3', growing()]]);
+    expect(await inner.getMany(['k1', 'k2', 'k3'])).toEqual([{ s: 'small' }, { s: 'small' }, { s: 'small' }]);
+  });
+
   test('sizes are UTF-8 bytes: é is 2, 世 is 3, 😀 is 4', async () => {
     const store = withSizeLimit(memory(), { maxBytes: 20 });
     await store.put('two', { s: 'éééééé' }); // 8 + 12 = 20

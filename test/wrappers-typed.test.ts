@@ -188,7 +188,16 @@ describe('typedCollection', () => {
     const typed = new TypedCollection(store, 'c', z.string());
     await expect(typed.put('', 'x')).rejects.toMatchObject({ code: 'INVALID_KEY' });
     await expect(typed.get('')).rejects.toMatchObject({ code: 'INVALID_KEY' });
-    await expect(typed.putMany('x' as never)).rejects.toBeInstanceOf(TypeError);
+    // The same error, with the same paths, as every store's putMany.
+    await expect(typed.putMany('x' as never)).rejects.toMatchObject({
+      code: 'SERIALIZATION_ERROR',
+      path: '$',
+    });
+    await expect(typed.putMany([['a', 'x'], ['b']] as never)).rejects.toMatchObject({
+      code: 'SERIALIZATION_ERROR',
+      path: 'entries[1]',
+    });
+    expect(await typed.get('a')).toBeUndefined();
   });
 
   test('an output JSON cannot hold is a SerializationError from the store', async () => {

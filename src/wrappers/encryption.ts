@@ -3,18 +3,12 @@
  * FastMCP server and a TypeScript server can share one encrypted store.
  * @module
  */
-import {
-  type AsyncKeyValue,
-  type CollectionOptions,
-  DEFAULT_COLLECTION,
-  type JsonObject,
-  type PutOptions,
-  type TtlResult,
-} from '../contract.js';
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../contract.js';
 import { Fernet, type FernetKey } from '../crypto/fernet.js';
-import { DecryptionError, EncryptionError, SerializationError } from '../errors.js';
+import { DecryptionError, EncryptionError } from '../errors.js';
 import { DERIVE_SECRETS } from '../secrets.js';
-import { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
+import { isPlainObject, parseJsonObject, serializeValue, validateCollectionOptions } from '../validation.js';
+import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -198,64 +192,52 @@ export class EncryptionWrapper extends WrapperStore {
   }
 
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const raw = await this.inner.get(key, options);
-    return this.#read(raw, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#read(await this.inner.get(k, { collection }), collection, k);
   }
 
   override async getMany(
     keys: readonly string[],
     options?: CollectionOptions,
   ): Promise<(JsonObject | undefined)[]> {
-    const raws = await this.inner.getMany(keys, options);
-    const collection = collectionOf(options);
-    return raws.map((raw, i) => this.#read(raw, collection, keys[i]!));
+    const { keys: list, collection } = manyArgs(keys, options);
+    const raws = await this.inner.getMany(list, { collection });
+    return raws.map((raw, i) => this.#read(raw, collection, list[i]!));
   }
 
   override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    const result = await this.inner.ttl(key, options);
-    return this.#readTtl(result, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#readTtl(await this.inner.ttl(k, { collection }), collection, k);
   }
 
   override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    const results = await this.inner.ttlMany(keys, options);
-    const collection = collectionOf(options);
-    return results.map((result, i) => this.#readTtl(result, collection, keys[i]!));
+    const { keys: list, collection } = manyArgs(keys, options);
+    const results = await this.inner.ttlMany(list, { collection });
+    return results.map((result, i) => this.#readTtl(result, collection, list[i]!));
   }
 
   override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const raw = await this.inner.take(key, options);
-    return this.#read(raw, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#read(await this.inner.take(k, { collection }), collection, k);
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    const collection = checkWrite(key, options);
-    await this.inner.put(key, this.#seal(collection, key, value), options);
+    const { key: k, collection, ttl } = writeArgs(key, options);
+    await this.inner.put(k, this.#seal(collection, k, value), { collection, ttl });
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    const collection = checkWrite(key, options);
-    return this.inner.putIfAbsent(key, this.#seal(collection, key, value), options);
+    const { key: k, collection, ttl } = writeArgs(key, options);
+    return this.inner.putIfAbsent(k, this.#seal(collection, k, value), { collection, ttl });
   }
 
   override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    const collection: unknown = collectionOf(options);
-    validateName(collection, 'collection');
-    if (!Array.isArray(entries)) {
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    }
-    validateTtl(options?.ttl);
-    const sealed = entries.map((pair, i): [string, JsonObject] => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, unknown];
-      validateName(key, 'key');
-      return [key, this.#seal(collection, key, value)];
-    });
-    await this.inner.putMany(sealed, options);
+    const { entries: pairs, collection, ttl } = batchArgs(entries, options);
+    const sealed = pairs.map(([key, value]) => [key, this.#seal(collection, key, value)] as const);
+    await this.inner.putMany(sealed, { collection, ttl });
   }
 
   /**
@@ -269,8 +251,7 @@ export class EncryptionWrapper extends WrapperStore {
    * ```
    */
   async reencrypt(options: Omit<ReencryptOptions, 'encryption'> = {}): Promise<number> {
-    const collection: unknown = options.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
+    const collection = validateCollectionOptions(options);
     const pageSize = options.pageSize ?? 100;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
       throw new RangeError(`reencrypt pageSize must be a positive integer, got ${String(pageSize)}`);
@@ -495,18 +476,6 @@ function isBound(object: JsonObject): object is JsonObject & Bound {
     isPlainObject(object.value) &&
     Object.keys(object).length === 4
   );
-}
-
-function collectionOf(options: CollectionOptions | undefined): string {
-  return options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-}
-
-function checkWrite(key: unknown, options: PutOptions | undefined): string {
-  const collection: unknown = collectionOf(options);
-  validateName(collection, 'collection');
-  validateName(key, 'key');
-  validateTtl(options?.ttl);
-  return collection;
 }
 
 /** Seconds left until `deadline` (`undefined`: no expiry), or `null` once it has passed. */

@@ -13,8 +13,9 @@ import {
   type StoreCapabilities,
   type TtlResult,
 } from '../contract.js';
-import { InvalidKeyError, NotSupportedError, SerializationError } from '../errors.js';
+import { NotSupportedError } from '../errors.js';
 import { validateName } from '../validation.js';
+import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -178,26 +179,21 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    const [collection, stored] = this.#map(key, options);
-    return this.inner.put(stored, value, { ...options, collection });
+    const args = writeArgs(key, options);
+    const collection = this.#storedCollection(args.collection);
+    return this.inner.put(this.#storedKey(args.collection, args.key), value, { collection, ttl: args.ttl });
   }
 
   override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    const logical = this.#collection(options);
-    if (!Array.isArray(entries))
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    const mapped = entries.map((pair, i): [string, JsonObject] => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, JsonObject];
-      validateName(key, 'key');
-      return [this.#storedKey(logical, key), value];
-    });
-    return this.inner.putMany(mapped, { ...options, collection: this.#storedCollection(logical) });
+    const args = batchArgs(entries, options);
+    const mapped = args.entries.map(
+      ([key, value]) => [this.#storedKey(args.collection, key), value as JsonObject] as const,
+    );
+    const collection = this.#storedCollection(args.collection);
+    return this.inner.putMany(mapped, { collection, ttl: args.ttl });
   }
 
   override async delete(key: string, options?: CollectionOptions): Promise<boolean> {
@@ -216,8 +212,10 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    const [collection, stored] = this.#map(key, options);
-    return this.inner.putIfAbsent(stored, value, { ...options, collection });
+    const args = writeArgs(key, options);
+    const collection = this.#storedCollection(args.collection);
+    const stored = this.#storedKey(args.collection, args.key);
+    return this.inner.putIfAbsent(stored, value, { collection, ttl: args.ttl });
   }
 
   override async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {
@@ -287,12 +285,6 @@ export class NamespaceWrapper extends WrapperStore {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  #collection(options: CollectionOptions | undefined): string {
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
-    return collection;
-  }
-
   #storedCollection(collection: string): string {
     switch (this.#mode) {
       case 'collection':
@@ -321,16 +313,14 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   #map(key: string, options: CollectionOptions | undefined): [string, string] {
-    const collection = this.#collection(options);
-    validateName(key, 'key');
-    return [this.#storedCollection(collection), this.#storedKey(collection, key)];
+    const args = keyArgs(key, options);
+    return [this.#storedCollection(args.collection), this.#storedKey(args.collection, args.key)];
   }
 
   #mapMany(keys: readonly string[], options: CollectionOptions | undefined): [string, string[]] {
-    const collection = this.#collection(options);
-    if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
-    for (const key of keys) validateName(key, 'key');
-    return [this.#storedCollection(collection), keys.map((key) => this.#storedKey(collection, key))];
+    const args = manyArgs(keys, options);
+    const stored = args.keys.map((key) => this.#storedKey(args.collection, key));
+    return [this.#storedCollection(args.collection), stored];
   }
 
   #require(operation: 'keys' | 'collections' | 'destroyCollection'): void {

@@ -2,8 +2,8 @@
  * The TTL policy wrapper: a default TTL for writes without one, and min/max clamps, per collection.
  * @module
  */
-import { type AsyncKeyValue, DEFAULT_COLLECTION, type JsonObject, type PutOptions } from '../contract.js';
-import { validateTtl } from '../validation.js';
+import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
+import { validateCollectionOptions, validatePutOptions, validateTtl } from '../validation.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -103,8 +103,11 @@ export class TtlPolicyWrapper extends WrapperStore {
    */
   effectiveTtl(collection: string | undefined, ttl: number | undefined): number | undefined {
     validateTtl(ttl);
-    const policy =
-      this.#byCollection.get(collection === undefined ? DEFAULT_COLLECTION : collection) ?? this.#default;
+    return this.#effective(validateCollectionOptions({ collection }), ttl);
+  }
+
+  #effective(collection: string, ttl: number | undefined): number | undefined {
+    const policy = this.#byCollection.get(collection) ?? this.#default;
     let effective = ttl ?? policy.defaultTtl ?? policy.maxTtl;
     if (effective === undefined) return undefined;
     if (policy.minTtl !== undefined && effective < policy.minTtl) effective = policy.minTtl;
@@ -128,8 +131,8 @@ export class TtlPolicyWrapper extends WrapperStore {
   }
 
   #apply(options: PutOptions | undefined): PutOptions {
-    const ttl = this.effectiveTtl(options?.collection, options?.ttl);
-    return { ...options, ttl };
+    const { collection, ttl } = validatePutOptions(options);
+    return { collection, ttl: this.#effective(collection, ttl) };
   }
 }
 
