@@ -50,7 +50,7 @@ export {
   validateName,
   validateTtl,
 } from './validation.js';
-export { InterceptingWrapper, type StoreOperation, WrapperStore } from './wrappers/base.js';
+export { InterceptingWrapper, type StoreCall, type StoreOperation, WrapperStore } from './wrappers/base.js';
 export * from './wrappers/cache.js';
 export * from './wrappers/compose.js';
 export * from './wrappers/encryption.js';

@@ -4,11 +4,11 @@
  */
 
 import { describeConformance } from '../src/conformance/index.js';
-import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../src/contract.js';
+import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { StoreConnectionError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { WrapperStore } from '../src/wrappers/base.js';
+import { InterceptingWrapper, type StoreCall, WrapperStore } from '../src/wrappers/base.js';
 import { CacheWrapper, withCache } from '../src/wrappers/cache.js';
 import { compose, layer } from '../src/wrappers/compose.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
@@ -26,7 +26,7 @@ class Unclosable extends WrapperStore {
 }
 
 /** Fails every `every`-th call with StoreConnectionError before it reaches the wrapped store. */
-class EveryNthFails extends WrapperStore {
+class EveryNthFails extends InterceptingWrapper {
   #calls = 0;
   constructor(
     inner: AsyncKeyValue,
@@ -34,92 +34,19 @@ class EveryNthFails extends WrapperStore {
   ) {
     super(inner);
   }
-  #tick(): void {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     if (++this.#calls % this.every === 0) throw new StoreConnectionError('injected connection failure');
-  }
-  override async get(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.get(key, options);
-  }
-  override async getMany(keys: readonly string[], options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.getMany(keys, options);
-  }
-  override async ttl(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.ttl(key, options);
-  }
-  override async put(key: string, value: JsonObject, options?: PutOptions) {
-    this.#tick();
-    return this.inner.put(key, value, options);
-  }
-  override async putMany(entries: ReadonlyArray<readonly [string, JsonObject]>, options?: PutOptions) {
-    this.#tick();
-    return this.inner.putMany(entries, options);
-  }
-  override async take(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.take(key, options);
-  }
-  override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions) {
-    this.#tick();
-    return this.inner.putIfAbsent(key, value, options);
-  }
-  override async keys(collection?: string, options?: { limit?: number; cursor?: string }) {
-    this.#tick();
-    return this.inner.keys(collection, options);
+    return call.run();
   }
 }
 
 /** A primary that is always down. */
-class Down extends WrapperStore {
+class Down extends InterceptingWrapper {
   constructor() {
     super(new MemoryStore({ sweepIntervalMs: 0 }));
   }
-  #fail(): never {
+  protected async intercept<T>(): Promise<T> {
     throw new StoreConnectionError('primary unreachable');
-  }
-  override async get() {
-    return this.#fail();
-  }
-  override async getMany() {
-    return this.#fail();
-  }
-  override async ttl() {
-    return this.#fail();
-  }
-  override async ttlMany() {
-    return this.#fail();
-  }
-  override async put() {
-    return this.#fail();
-  }
-  override async putMany() {
-    return this.#fail();
-  }
-  override async delete() {
-    return this.#fail();
-  }
-  override async deleteMany() {
-    return this.#fail();
-  }
-  override async take() {
-    return this.#fail();
-  }
-  override async putIfAbsent() {
-    return this.#fail();
-  }
-  override async keys() {
-    return this.#fail();
-  }
-  override async collections() {
-    return this.#fail();
-  }
-  override async destroyCollection() {
-    return this.#fail();
-  }
-  override async cull() {
-    return this.#fail();
   }
 }
 

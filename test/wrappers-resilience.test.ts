@@ -3,10 +3,10 @@
  * StoreConnectionError (or never answer) a set number of times, then delegate to a MemoryStore.
  */
 import { describe, expect, test } from 'vitest';
-import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../src/contract.js';
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../src/contract.js';
 import { InvalidKeyError, StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { WrapperStore } from '../src/wrappers/base.js';
+import { InterceptingWrapper, type StoreCall, WrapperStore } from '../src/wrappers/base.js';
 import { compose, layer } from '../src/wrappers/compose.js';
 import { type FallbackInfo, FallbackWrapper, withFallback } from '../src/wrappers/fallback.js';
 import { isRetryableError, type RetryInfo, RetryWrapper, withRetry } from '../src/wrappers/retry.js';
@@ -18,50 +18,20 @@ const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
  * Fails the next `failures` calls with `error` (default StoreConnectionError), before they reach the
  * wrapped store (`when: 'before'`) or after it has run (`when: 'after'`: an ambiguous failure).
  */
-class Failing extends WrapperStore {
+class Failing extends InterceptingWrapper {
   failures = 0;
   attempts = 0;
   when: 'before' | 'after' = 'before';
   error: () => Error = () => new StoreConnectionError('injected: connection reset');
 
-  async #call<T>(run: () => Promise<T>): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     this.attempts++;
     const fail = this.failures > 0;
     if (fail) this.failures--;
     if (fail && this.when === 'before') throw this.error();
-    const result = await run();
+    const result = await call.run();
     if (fail) throw this.error();
     return result;
-  }
-  override get(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.get(key, options));
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#call(() => this.inner.ttl(key, options));
-  }
-  override getMany(keys: readonly string[], options?: CollectionOptions) {
-    return this.#call(() => this.inner.getMany(keys, options));
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions) {
-    return this.#call(() => this.inner.put(key, value, options));
-  }
-  override delete(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.delete(key, options));
-  }
-  override take(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.take(key, options));
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions) {
-    return this.#call(() => this.inner.putIfAbsent(key, value, options));
-  }
-  override keys(collection?: string) {
-    return this.#call(() => this.inner.keys(collection));
-  }
-  override collections() {
-    return this.#call(() => this.inner.collections());
-  }
-  override destroyCollection(collection: string) {
-    return this.#call(() => this.inner.destroyCollection(collection));
   }
 }
 

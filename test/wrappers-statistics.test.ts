@@ -57,6 +57,19 @@ describe('StatisticsWrapper', () => {
     expect(totals.put?.errorCodes).toEqual({ INVALID_TTL: 2 });
   });
 
+  test('a malformed collection is counted in the totals only, never as a collection', async () => {
+    const store = withStatistics(memory());
+    await expect(store.get('k', { collection: '' })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await expect(store.put('k', {}, { collection: 'a\uD800' })).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+    await expect(store.get('k', 'clients' as never)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    const { totals, collections } = store.statistics();
+    expect(Object.keys(collections)).toEqual([]);
+    expect(totals.get?.errorCodes).toEqual({ INVALID_KEY: 1, VALIDATION_ERROR: 1 });
+    expect(totals.put?.errors).toBe(1);
+  });
+
   test('the snapshot is a copy, reset() starts again, and no key or value is recorded', async () => {
     const store = new StatisticsWrapper(memory());
     await store.put('secret-key', { token: 'secret-value' }, { collection: '__proto__' });

@@ -4,7 +4,7 @@
  */
 import type { AsyncKeyValue } from '../contract.js';
 import { OAuthKVError } from '../errors.js';
-import { InterceptingWrapper, type StoreOperation } from './base.js';
+import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 
 /**
  * What {@link RetryOptions.onRetry} receives before each new attempt.
@@ -117,13 +117,14 @@ export class RetryWrapper extends InterceptingWrapper {
     this.#random = options.random ?? Math.random;
   }
 
-  protected async intercept<T>(operation: StoreOperation, attempt: () => Promise<T>): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
+    const { operation } = call;
     // take and putIfAbsent are not idempotent: a retry after an ambiguous failure can lose a code
     // or make two callers win, so they run once unless the user opted in.
-    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return attempt();
+    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return call.run();
     for (let failed = 0; ; failed++) {
       try {
-        return await attempt();
+        return await call.run();
       } catch (error) {
         if (failed >= this.#retries || !isRetryableError(error)) throw error;
         const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** failed);

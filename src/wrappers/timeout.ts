@@ -4,7 +4,7 @@
  */
 import type { AsyncKeyValue } from '../contract.js';
 import { StoreTimeoutError } from '../errors.js';
-import { InterceptingWrapper, type StoreOperation } from './base.js';
+import { InterceptingWrapper, STORE_OPERATIONS, type StoreCall, type StoreOperation } from './base.js';
 
 /**
  * Options of {@link TimeoutWrapper}.
@@ -47,7 +47,8 @@ export class TimeoutWrapper extends InterceptingWrapper {
     checkLimit(options?.timeoutMs, 'timeoutMs');
     const operations: Partial<Record<StoreOperation, number>> = {};
     for (const [name, ms] of Object.entries(options.operations ?? {})) {
-      if (!OPERATIONS.has(name)) throw new RangeError(`Timeout: unknown operation ${JSON.stringify(name)}`);
+      if (!STORE_OPERATIONS.has(name as StoreOperation))
+        throw new RangeError(`Timeout: unknown operation ${JSON.stringify(name)}`);
       checkLimit(ms, `operations.${name}`);
       operations[name as StoreOperation] = ms;
     }
@@ -55,7 +56,8 @@ export class TimeoutWrapper extends InterceptingWrapper {
     this.#operations = operations;
   }
 
-  protected intercept<T>(operation: StoreOperation, start: () => Promise<T>): Promise<T> {
+  protected intercept<T>(call: StoreCall<T>): Promise<T> {
+    const { operation } = call;
     const ms = this.#operations[operation] ?? this.#timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -63,7 +65,7 @@ export class TimeoutWrapper extends InterceptingWrapper {
       }, ms);
       let pending: Promise<T>;
       try {
-        pending = start();
+        pending = call.run();
       } catch (error) {
         clearTimeout(timer);
         reject(error);
@@ -82,23 +84,6 @@ export class TimeoutWrapper extends InterceptingWrapper {
     });
   }
 }
-
-const OPERATIONS: ReadonlySet<string> = new Set<StoreOperation>([
-  'get',
-  'getMany',
-  'ttl',
-  'ttlMany',
-  'put',
-  'putMany',
-  'delete',
-  'deleteMany',
-  'take',
-  'putIfAbsent',
-  'keys',
-  'collections',
-  'destroyCollection',
-  'cull',
-]);
 
 function checkLimit(ms: unknown, name: string): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 2_147_483_647) {
