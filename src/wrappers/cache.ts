@@ -2,7 +2,9 @@
  * The read-through cache wrapper: a fast store in front of a slow one.
  * @module
  */
+
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
 import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
@@ -46,9 +48,9 @@ const MIN_FILL_TTL = 0.001;
  *
  * @example
  * ```ts
- * import { CacheWrapper, MemoryStore } from 'oauth-kv';
+ * import { type CacheWrapper, MemoryStore, withCache } from 'oauth-kv';
  *
- * const store = new CacheWrapper(postgresStore, { cache: new MemoryStore({ maxEntriesPerCollection: 5_000 }), maxTtl: 30 });
+ * const store: CacheWrapper = withCache(postgresStore, { cache: new MemoryStore({ maxEntriesPerCollection: 5_000 }), maxTtl: 30 });
  * await store.get('client-1', { collection: 'clients' }); // from PostgreSQL, then cached
  * await store.get('client-1', { collection: 'clients' }); // from memory
  * ```
@@ -63,17 +65,17 @@ export class CacheWrapper extends WrapperStore {
     super(backing);
     const cache = options?.cache;
     if (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function') {
-      throw new TypeError('Cache: options.cache must be a store');
+      throw new StoreSetupError('Cache: options.cache must be a store');
     }
-    if (cache === backing) throw new TypeError('Cache: the cache must not be the backing store itself');
+    if (cache === backing) throw new StoreSetupError('Cache: the cache must not be the backing store itself');
     if (!cache.capabilities.destroyCollection) {
-      throw new TypeError(
+      throw new StoreSetupError(
         'Cache: the cache store must support destroyCollection (to invalidate collections)',
       );
     }
     const maxTtl = options.maxTtl;
     if (maxTtl !== undefined && (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)) {
-      throw new RangeError('Cache: maxTtl must be a finite number of seconds above 0');
+      throw new StoreSetupError('Cache: maxTtl must be a finite number of seconds above 0');
     }
     this.#cache = cache;
     this.#maxTtl = maxTtl;

@@ -2,7 +2,9 @@
  * The fallback wrapper: uses a secondary store while the primary cannot be reached.
  * @module
  */
+
 import type { AsyncKeyValue } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
 import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 import { isRetryableError } from './retry.js';
 
@@ -60,9 +62,9 @@ export interface FallbackOptions {
  *
  * @example
  * ```ts
- * import { FallbackWrapper } from 'oauth-kv';
+ * import { type FallbackWrapper, withFallback } from 'oauth-kv';
  *
- * const store = new FallbackWrapper(redisStore, replicaStore); // reads survive a Redis outage
+ * const store: FallbackWrapper = withFallback(redisStore, replicaStore); // reads survive a Redis outage
  * ```
  */
 export class FallbackWrapper extends InterceptingWrapper {
@@ -74,7 +76,7 @@ export class FallbackWrapper extends InterceptingWrapper {
   constructor(primary: AsyncKeyValue, secondary: AsyncKeyValue, options: FallbackOptions = {}) {
     super(primary);
     if (typeof secondary !== 'object' || secondary === null || typeof secondary.get !== 'function') {
-      throw new TypeError('Fallback: the secondary must be a store');
+      throw new StoreSetupError('Fallback: the secondary must be a store');
     }
     this.#secondary = secondary;
     this.#writes = options.writes ?? false;

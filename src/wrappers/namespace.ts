@@ -13,7 +13,7 @@ import {
   type StoreCapabilities,
   type TtlResult,
 } from '../contract.js';
-import { NotSupportedError } from '../errors.js';
+import { DeserializationError, NotSupportedError, StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
 import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
@@ -86,11 +86,11 @@ const PAGE = 1000;
  *
  * @example
  * ```ts
- * import { MemoryStore, NamespaceWrapper } from 'oauth-kv';
+ * import { MemoryStore, type NamespaceWrapper, withNamespace } from 'oauth-kv';
  *
  * const shared = new MemoryStore();
- * const a = new NamespaceWrapper(shared, { prefix: 'tenant-a' });
- * const b = new NamespaceWrapper(shared, { prefix: 'tenant-b' });
+ * const a: NamespaceWrapper = withNamespace(shared, { prefix: 'tenant-a' });
+ * const b = withNamespace(shared, { prefix: 'tenant-b' });
  * await a.put('k', { owner: 'a' });
  * await b.get('k'); // undefined
  * ```
@@ -110,29 +110,29 @@ export class NamespaceWrapper extends WrapperStore {
     super(inner);
     const mode = options.mode ?? 'collection';
     if (mode !== 'collection' && mode !== 'key' && mode !== 'single') {
-      throw new RangeError(`Namespace: mode must be 'collection', 'key' or 'single'`);
+      throw new StoreSetupError(`Namespace: mode must be 'collection', 'key' or 'single'`);
     }
     const separator = options.separator ?? '::';
     if (typeof separator !== 'string' || separator.length === 0 || !separator.isWellFormed()) {
-      throw new RangeError('Namespace: the separator must be a non-empty, well-formed string');
+      throw new StoreSetupError('Namespace: the separator must be a non-empty, well-formed string');
     }
-    if (separator.includes('%')) throw new RangeError('Namespace: the separator must not contain "%"');
+    if (separator.includes('%')) throw new StoreSetupError('Namespace: the separator must not contain "%"');
     const prefix = options.prefix;
     if (
       prefix !== undefined &&
       (typeof prefix !== 'string' || prefix.length === 0 || !prefix.isWellFormed())
     ) {
-      throw new RangeError('Namespace: the prefix must be a non-empty, well-formed string');
+      throw new StoreSetupError('Namespace: the prefix must be a non-empty, well-formed string');
     }
     if (prefix === undefined && mode !== 'single') {
-      throw new RangeError(`Namespace: mode '${mode}' needs a prefix`);
+      throw new StoreSetupError(`Namespace: mode '${mode}' needs a prefix`);
     }
     const single = options.collection ?? prefix;
     if (mode === 'single') {
       if (single === undefined)
-        throw new RangeError("Namespace: mode 'single' needs a collection or a prefix");
+        throw new StoreSetupError("Namespace: mode 'single' needs a collection or a prefix");
       if (typeof single !== 'string' || single.length === 0 || !single.isWellFormed()) {
-        throw new RangeError('Namespace: the collection must be a non-empty, well-formed string');
+        throw new StoreSetupError('Namespace: the collection must be a non-empty, well-formed string');
       }
     }
     this.#mode = mode;
@@ -338,10 +338,12 @@ export class NamespaceWrapper extends WrapperStore {
       const page = await this.inner.keys(collection, { limit: PAGE, cursor });
       yield* page.keys;
       if (page.cursor === undefined) return;
-      if (page.cursor === cursor) throw new Error('The wrapped store returned the same keys() cursor twice');
+      if (page.cursor === cursor) {
+        throw new DeserializationError('The wrapped store returned the same keys() cursor twice');
+      }
       cursor = page.cursor;
     }
-    throw new Error(`The wrapped store's keys() did not finish within ${MAX_PAGES} pages`);
+    throw new DeserializationError(`The wrapped store's keys() did not finish within ${MAX_PAGES} pages`);
   }
 }
 

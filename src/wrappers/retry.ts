@@ -3,7 +3,7 @@
  * @module
  */
 import type { AsyncKeyValue } from '../contract.js';
-import { OAuthKVError } from '../errors.js';
+import { OAuthKVError, StoreSetupError } from '../errors.js';
 import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 
 /**
@@ -86,9 +86,9 @@ export function isRetryableError(error: unknown): boolean {
  *
  * @example
  * ```ts
- * import { RetryWrapper } from 'oauth-kv';
+ * import { type RetryWrapper, withRetry } from 'oauth-kv';
  *
- * const store = new RetryWrapper(redisStore, { retries: 4, onRetry: (i) => console.warn(i.operation, i.attempt) });
+ * const store: RetryWrapper = withRetry(redisStore, { retries: 4, onRetry: (i) => console.warn(i.operation, i.attempt) });
  * ```
  */
 export class RetryWrapper extends InterceptingWrapper {
@@ -103,12 +103,12 @@ export class RetryWrapper extends InterceptingWrapper {
     super(inner);
     const retries = options.retries ?? 3;
     if (!Number.isSafeInteger(retries) || retries < 0) {
-      throw new RangeError('Retry: retries must be an integer of 0 or more');
+      throw new StoreSetupError('Retry: retries must be an integer of 0 or more');
     }
     const base = options.baseDelayMs ?? 50;
     const max = options.maxDelayMs ?? 2000;
-    if (!Number.isFinite(base) || base < 0) throw new RangeError('Retry: baseDelayMs must be 0 or more');
-    if (!Number.isFinite(max) || max < 0) throw new RangeError('Retry: maxDelayMs must be 0 or more');
+    if (!Number.isFinite(base) || base < 0) throw new StoreSetupError('Retry: baseDelayMs must be 0 or more');
+    if (!Number.isFinite(max) || max < 0) throw new StoreSetupError('Retry: maxDelayMs must be 0 or more');
     this.#retries = retries;
     this.#baseDelayMs = base;
     this.#maxDelayMs = max;

@@ -3,7 +3,7 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
-import { ValueTooLargeError } from '../errors.js';
+import { StoreSetupError, ValueTooLargeError } from '../errors.js';
 import { snapshotValue, validateEntries } from '../validation.js';
 import { WrapperStore } from './base.js';
 
@@ -28,9 +28,9 @@ export interface SizeLimitOptions {
  *
  * @example
  * ```ts
- * import { SizeLimitWrapper, ValueTooLargeError } from 'oauth-kv';
+ * import { type SizeLimitWrapper, ValueTooLargeError, withSizeLimit } from 'oauth-kv';
  *
- * const store = new SizeLimitWrapper(inner, { maxBytes: 1024 });
+ * const store: SizeLimitWrapper = withSizeLimit(inner, { maxBytes: 1024 });
  * await store.put('k', { blob: 'x'.repeat(2048) }).catch((e) => e instanceof ValueTooLargeError); // true
  * ```
  */
@@ -41,7 +41,7 @@ export class SizeLimitWrapper extends WrapperStore {
     super(inner);
     const max = options?.maxBytes;
     if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError('SizeLimit: maxBytes must be a positive integer');
+      throw new StoreSetupError('SizeLimit: maxBytes must be a positive integer');
     }
     this.#maxBytes = max;
   }

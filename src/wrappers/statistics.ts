@@ -62,9 +62,9 @@ type Counters = Map<StoreOperation, OperationStatistics>;
  *
  * @example
  * ```ts
- * import { MemoryStore, StatisticsWrapper } from 'oauth-kv';
+ * import { MemoryStore, type StatisticsWrapper, withStatistics } from 'oauth-kv';
  *
- * const store = new StatisticsWrapper(new MemoryStore());
+ * const store: StatisticsWrapper = withStatistics(new MemoryStore());
  * await store.get('missing');
  * store.statistics().totals.get; // { calls: 1, hits: 0, misses: 1, errors: 0, errorCodes: {} }
  * ```

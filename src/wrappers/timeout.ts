@@ -3,7 +3,7 @@
  * @module
  */
 import type { AsyncKeyValue } from '../contract.js';
-import { StoreTimeoutError } from '../errors.js';
+import { StoreSetupError, StoreTimeoutError } from '../errors.js';
 import { InterceptingWrapper, STORE_OPERATIONS, type StoreCall, type StoreOperation } from './base.js';
 
 /**
@@ -32,9 +32,9 @@ export interface TimeoutOptions {
  *
  * @example
  * ```ts
- * import { TimeoutWrapper } from 'oauth-kv';
+ * import { type TimeoutWrapper, withTimeout } from 'oauth-kv';
  *
- * const store = new TimeoutWrapper(firestoreStore, { timeoutMs: 2_000 });
+ * const store: TimeoutWrapper = withTimeout(firestoreStore, { timeoutMs: 2_000 });
  * await store.get('k'); // StoreTimeoutError: get did not complete within 2000 ms
  * ```
  */
@@ -48,7 +48,7 @@ export class TimeoutWrapper extends InterceptingWrapper {
     const operations: Partial<Record<StoreOperation, number>> = {};
     for (const [name, ms] of Object.entries(options.operations ?? {})) {
       if (!STORE_OPERATIONS.has(name as StoreOperation))
-        throw new RangeError(`Timeout: unknown operation ${JSON.stringify(name)}`);
+        throw new StoreSetupError(`Timeout: unknown operation ${JSON.stringify(name)}`);
       checkLimit(ms, `operations.${name}`);
       operations[name as StoreOperation] = ms;
     }
@@ -87,7 +87,7 @@ export class TimeoutWrapper extends InterceptingWrapper {
 
 function checkLimit(ms: unknown, name: string): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 2_147_483_647) {
-    throw new RangeError(`Timeout: ${name} must be a number of milliseconds above 0 (at most 2^31-1)`);
+    throw new StoreSetupError(`Timeout: ${name} must be a number of milliseconds above 0 (at most 2^31-1)`);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AsyncKeyValue, JsonObject, KeysOptions, KeysPage } from '../contract.js';
-import { ValidationError } from '../errors.js';
+import { StoreSetupError, ValidationError } from '../errors.js';
 import { isPlainObject, validateEntries, validateName, validateTtl } from '../validation.js';
 
 /**
@@ -101,13 +101,13 @@ export class TypedCollection<T, I = T> {
       schema === null ||
       typeof schema['~standard']?.validate !== 'function'
     ) {
-      throw new TypeError(
+      throw new StoreSetupError(
         'typedCollection needs a Standard Schema v1 validator (zod 4, valibot, arktype, ...)',
       );
     }
     const onInvalid = options.onInvalid ?? 'throw';
     if (onInvalid !== 'throw' && onInvalid !== 'undefined') {
-      throw new RangeError("onInvalid must be 'throw' or 'undefined'");
+      throw new StoreSetupError("onInvalid must be 'throw' or 'undefined'");
     }
     validateTtl(options.ttl);
     this.#store = store;
