@@ -16,14 +16,16 @@ import {
   type TtlResult,
 } from './contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
+import { DeserializationError, NotSupportedError, StoreClosedError } from './errors.js';
 import {
-  DeserializationError,
-  InvalidKeyError,
-  NotSupportedError,
-  SerializationError,
-  StoreClosedError,
-} from './errors.js';
-import { serializeValue, validateName, validateTtl } from './validation.js';
+  snapshotValue,
+  validateCollectionOptions,
+  validateEntries,
+  validateKeyList,
+  validateKeysOptions,
+  validateName,
+  validateTtl,
+} from './validation.js';
 
 /**
  * Default page size of `keys()`.
@@ -233,20 +235,14 @@ export abstract class BaseStore implements AsyncKeyValue {
 
   async putMany(entries: ReadonlyArray<readonly [string, JsonObject]>, options?: PutOptions): Promise<void> {
     const collection = this.#begin(options);
-    if (!Array.isArray(entries)) {
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    }
+    const pairs = validateEntries(entries);
     const timing = this.#timing(options?.ttl);
     const prepared = new Map<string, PreparedEntry>();
-    entries.forEach((pair, i) => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, unknown];
-      validateName(key, 'key');
+    for (const [key, value] of pairs) {
       prepared.delete(key); // a later duplicate wins, in its own position
-      prepared.set(key, { ...timing, value: value as JsonObject, json: serializeValue(value) });
-    });
+      const { value: validated, json } = snapshotValue(value);
+      prepared.set(key, { ...timing, value: validated, json });
+    }
     if (prepared.size === 0) return;
     await this.writeEntries(collection, [...prepared], timing);
   }
@@ -279,16 +275,10 @@ export abstract class BaseStore implements AsyncKeyValue {
     return this.writeEntryIfAbsent(collection, key, this.#prepare(value, options?.ttl));
   }
 
-  async keys(collection: string = DEFAULT_COLLECTION, options: KeysOptions = {}): Promise<KeysPage> {
+  async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {
     this.#begin({ collection });
-    const limit = options.limit ?? DEFAULT_KEYS_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new RangeError(`keys() limit must be a positive integer, got ${String(limit)}`);
-    }
-    if (options.cursor !== undefined && typeof options.cursor !== 'string') {
-      throw new TypeError('keys() cursor must be the string a previous page returned');
-    }
-    return this.listKeys(collection, limit, options.cursor);
+    const { limit = DEFAULT_KEYS_LIMIT, cursor } = validateKeysOptions(options);
+    return this.listKeys(collection, limit, cursor);
   }
 
   async collections(): Promise<string[]> {
@@ -317,9 +307,7 @@ export abstract class BaseStore implements AsyncKeyValue {
   /** Checks the store is open and returns the validated collection. */
   #begin(options: CollectionOptions | undefined): string {
     if (this.#closed) throw new StoreClosedError(`${this.constructor.name} is closed`);
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
-    return collection;
+    return validateCollectionOptions(options);
   }
 
   #timing(ttl: unknown): BatchTiming {
@@ -330,7 +318,8 @@ export abstract class BaseStore implements AsyncKeyValue {
 
   #prepare(value: unknown, ttl: unknown): PreparedEntry {
     const timing = this.#timing(ttl);
-    return { ...timing, value: value as JsonObject, json: serializeValue(value) };
+    const { value: validated, json } = snapshotValue(value);
+    return { ...timing, value: validated, json };
   }
 
   #live(entry: StoredEntry | undefined): StoredEntry | undefined {
@@ -374,7 +363,6 @@ export abstract class BaseStore implements AsyncKeyValue {
 
 /** Validates a list of keys and returns them without duplicates, first occurrence first. */
 function uniqueKeys(keys: readonly string[]): string[] {
-  if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
-  for (const key of keys) validateName(key, 'key');
+  validateKeyList(keys);
   return keys.length < 2 ? [...keys] : [...new Set(keys)];
 }

@@ -55,16 +55,64 @@ export {
   validateName,
   validateTtl,
 } from './validation.js';
-export { InterceptingWrapper, type StoreOperation, WrapperStore } from './wrappers/base.js';
-export * from './wrappers/cache.js';
-export * from './wrappers/compose.js';
-export * from './wrappers/encryption.js';
-export * from './wrappers/fallback.js';
-export * from './wrappers/namespace.js';
-export * from './wrappers/read-only.js';
-export * from './wrappers/retry.js';
-export * from './wrappers/size-limit.js';
-export * from './wrappers/statistics.js';
-export * from './wrappers/timeout.js';
-export * from './wrappers/ttl.js';
-export * from './wrappers/typed.js';
+// Wrapping is `withX(store, options)`, stacked with `compose`/`layer`. The wrapper classes are
+// exported as types only (what `withX` returns); WrapperStore and InterceptingWrapper are the bases
+// for writing your own.
+export { InterceptingWrapper, type StoreCall, type StoreOperation, WrapperStore } from './wrappers/base.js';
+export { type CacheOptions, type CacheWrapper, withCache } from './wrappers/cache.js';
+export { compose, type Layer, layer } from './wrappers/compose.js';
+export {
+  BOUND_MARKER_FIELD,
+  ENCRYPTED_DATA_FIELD,
+  ENCRYPTION_VERSION,
+  ENCRYPTION_VERSION_FIELD,
+  type EncryptedValue,
+} from './wrappers/encrypted-form.js';
+export {
+  type EncryptionOptions,
+  type EncryptionWrapper,
+  type ReencryptOptions,
+  reencrypt,
+  withEncryption,
+} from './wrappers/encryption.js';
+export {
+  type FallbackInfo,
+  type FallbackOptions,
+  type FallbackWrapper,
+  withFallback,
+} from './wrappers/fallback.js';
+export {
+  type NamespaceMode,
+  type NamespaceOptions,
+  type NamespaceWrapper,
+  withNamespace,
+} from './wrappers/namespace.js';
+export { type ReadOnlyOptions, type ReadOnlyWrapper, withReadOnly } from './wrappers/read-only.js';
+export {
+  isRetryableError,
+  type RetryInfo,
+  type RetryOptions,
+  type RetryWrapper,
+  withRetry,
+} from './wrappers/retry.js';
+export { type SizeLimitOptions, type SizeLimitWrapper, withSizeLimit } from './wrappers/size-limit.js';
+export {
+  type OperationStatistics,
+  type StatisticsSnapshot,
+  type StatisticsWrapper,
+  withStatistics,
+} from './wrappers/statistics.js';
+export { type TimeoutOptions, type TimeoutWrapper, withTimeout } from './wrappers/timeout.js';
+export {
+  type TtlPolicy,
+  type TtlPolicyOptions,
+  type TtlPolicyWrapper,
+  withTtlPolicy,
+} from './wrappers/ttl.js';
+export {
+  type TypedCollection,
+  type TypedCollectionOptions,
+  type TypedPutOptions,
+  type TypedTtlResult,
+  typedCollection,
+} from './wrappers/typed.js';

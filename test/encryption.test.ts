@@ -15,7 +15,7 @@ import {
 } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
-import { EncryptionWrapper, reencrypt, withEncryption } from '../src/wrappers/encryption.js';
+import { type EncryptionWrapper, reencrypt, withEncryption } from '../src/wrappers/encryption.js';
 
 const VECTORS = new URL('./fixtures/vectors/py-key-value/', import.meta.url);
 function vectors<T>(name: string): T {
@@ -362,9 +362,7 @@ describe('EncryptionWrapper', () => {
     it('refuses missing or malformed keys and unknown modes with EncryptionError', () => {
       const inner = new MemoryStore();
       stores.push(inner);
-      expect(() => new EncryptionWrapper(inner, undefined as unknown as { keys: string })).toThrow(
-        EncryptionError,
-      );
+      expect(() => withEncryption(inner, undefined as unknown as { keys: string })).toThrow(EncryptionError);
       expect(() => withEncryption(inner, { keys: [] })).toThrow(EncryptionError);
       expect(() => withEncryption(inner, { keys: 'short' })).toThrow(EncryptionError);
       expect(() =>
@@ -426,7 +424,7 @@ describe('EncryptionWrapper', () => {
         }
       }
       const rotating = withEncryption(new Racing(inner), { keys: [KEY, OLD_KEY] });
-      expect(await rotating.reencrypt({ collection: 'c' })).toBe(0);
+      expect(await reencrypt(rotating, { collection: 'c' })).toBe(0);
       expect(await inner.get('k00', { collection: 'c' })).toBeUndefined();
       expect(await rotating.get('k01', { collection: 'c' })).toEqual({ replaced: true });
     });
@@ -436,7 +434,7 @@ describe('EncryptionWrapper', () => {
       await seed(inner, OLD_KEY, 3);
       await withEncryption(inner, { keys: KEY }).put('fresh', { f: 1 }, { collection: 'c' });
       const before = await inner.get('fresh', { collection: 'c' });
-      expect(await withEncryption(inner, { keys: [KEY, OLD_KEY] }).reencrypt({ collection: 'c' })).toBe(3);
+      expect(await reencrypt(withEncryption(inner, { keys: [KEY, OLD_KEY] }), { collection: 'c' })).toBe(3);
       expect(await inner.get('fresh', { collection: 'c' })).toEqual(before);
     });
 
@@ -450,7 +448,7 @@ describe('EncryptionWrapper', () => {
         { collection: 'legacy' },
       );
       expect(
-        await reencrypt(inner, { collection: 'legacy', encryption: { keys: KEY, allowPlaintext: true } }),
+        await reencrypt(withEncryption(inner, { keys: KEY, allowPlaintext: true }), { collection: 'legacy' }),
       ).toBe(2);
       expect(JSON.stringify(await inner.getMany(['a', 'b'], { collection: 'legacy' }))).not.toContain(
         'secret',
@@ -464,7 +462,7 @@ describe('EncryptionWrapper', () => {
       const { inner } = setup();
       await seed(inner, KEY, 2);
       const migrating = withEncryption(inner, { keys: KEY, bindToKey: true, allowPlaintext: true });
-      expect(await migrating.reencrypt({ collection: 'c' })).toBe(2);
+      expect(await reencrypt(migrating, { collection: 'c' })).toBe(2);
       const strict = withEncryption(inner, { keys: KEY, bindToKey: true });
       expect(await strict.getMany(['k00', 'k01'], { collection: 'c' })).toEqual([{ i: 0 }, { i: 1 }]);
     });
@@ -472,31 +470,33 @@ describe('EncryptionWrapper', () => {
     it('stops with DecryptionError on an unreadable entry, or skips it in undefined mode', async () => {
       const { inner } = setup();
       await seed(inner, generateFernetKey(), 2);
-      await expect(reencrypt(inner, { collection: 'c', encryption: { keys: KEY } })).rejects.toBeInstanceOf(
-        DecryptionError,
-      );
-      expect(
-        await reencrypt(inner, {
-          collection: 'c',
-          encryption: { keys: KEY, onDecryptionError: 'undefined' },
-        }),
-      ).toBe(0);
+      await expect(
+        reencrypt(withEncryption(inner, { keys: KEY }), { collection: 'c' }),
+      ).rejects.toBeInstanceOf(DecryptionError);
+      const lenient = withEncryption(inner, { keys: KEY, onDecryptionError: 'undefined' });
+      expect(await reencrypt(lenient, { collection: 'c' })).toBe(0);
       expect(inner.size).toBe(2); // nothing lost
     });
 
-    it('refuses a plain store without keys, bad options, and stores without keys()', async () => {
+    it('refuses a store withEncryption did not return, bad options, and stores without keys()', async () => {
       const { inner, store } = setup();
-      await expect(reencrypt(inner)).rejects.toBeInstanceOf(EncryptionError);
-      await expect(store.reencrypt({ pageSize: 0 })).rejects.toBeInstanceOf(RangeError);
-      await expect(store.reencrypt({ mode: 'fast' as 'take' })).rejects.toBeInstanceOf(RangeError);
-      await expect(store.reencrypt({ collection: '' })).rejects.toBeInstanceOf(InvalidKeyError);
+      await expect(reencrypt(inner as never)).rejects.toBeInstanceOf(EncryptionError);
+      await expect(reencrypt(store, { pageSize: 0 })).rejects.toMatchObject({
+        code: 'VALIDATION_ERROR',
+        issues: [{ path: 'options.pageSize' }],
+      });
+      await expect(reencrypt(store, { mode: 'fast' as 'take' })).rejects.toMatchObject({
+        code: 'VALIDATION_ERROR',
+        issues: [{ path: 'options.mode' }],
+      });
+      await expect(reencrypt(store, { collection: '' })).rejects.toBeInstanceOf(InvalidKeyError);
       class NoKeys extends WrapperStore {
         override keys(): never {
           throw new NotSupportedError('keys', 'NoKeys');
         }
       }
       const noKeys = withEncryption(new NoKeys(inner), { keys: KEY });
-      await expect(noKeys.reencrypt()).rejects.toBeInstanceOf(NotSupportedError);
+      await expect(reencrypt(noKeys)).rejects.toBeInstanceOf(NotSupportedError);
     });
   });
 });

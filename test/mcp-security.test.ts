@@ -23,7 +23,7 @@ import {
 import { FileStore } from '../src/stores/file.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
-import { withEncryption } from '../src/wrappers/encryption.js';
+import { reencrypt, withEncryption } from '../src/wrappers/encryption.js';
 import { FlowClient, startAuthServer } from './helpers/mcp-flow.js';
 
 const dirs: string[] = [];
@@ -383,7 +383,7 @@ describe('client secrets across a key rotation', () => {
 
     const both = withEncryption(inner, { keys: [newKey, oldKey] });
     const during = new OAuthClientsStore(both, { ttl: 3600 });
-    expect(await both.reencrypt({ collection: during.collection })).toBe(3);
+    expect(await reencrypt(both, { collection: during.collection })).toBe(3);
     expect(await during.reseal()).toBe(2);
     expect(await during.reseal()).toBe(0); // idempotent
     expect((await inner.ttl('c1', { collection: during.collection })).ttl).toBeGreaterThan(3500);

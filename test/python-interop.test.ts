@@ -10,7 +10,7 @@ import type { JsonObject } from '../src/contract.js';
 import { deriveFastMcpStorageKey, generateFernetKey } from '../src/crypto/keys.js';
 import { DecryptionError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { withEncryption } from '../src/wrappers/encryption.js';
+import { reencrypt, withEncryption } from '../src/wrappers/encryption.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/python-fernet.py', import.meta.url));
 /** The interpreter; OAUTH_KV_PYTHON overrides it (for a virtualenv, or to see the skip path). */
@@ -131,7 +131,7 @@ describe.skipIf(unavailable !== undefined)(
         withEncryption(inner, { keys: newKey }).get('old0', { collection: 'c' }),
       ).rejects.toBeInstanceOf(DecryptionError);
       // After reencrypt, Python can read it with the new key alone.
-      expect(await store.reencrypt({ collection: 'c' })).toBe(VALUES.length);
+      expect(await reencrypt(store, { collection: 'c' })).toBe(VALUES.length);
       const stored = await inner.getMany(
         keys.map((_, i) => `old${i}`),
         { collection: 'c' },

@@ -1,18 +1,19 @@
 import { describe, expect, test } from 'vitest';
 import type { CollectionOptions, StoreCapabilities, TtlResult } from '../src/contract.js';
+import { StoreSetupError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
-import { CacheWrapper, withCache } from '../src/wrappers/cache.js';
-import { StatisticsWrapper } from '../src/wrappers/statistics.js';
+import { withCache } from '../src/wrappers/cache.js';
+import { withStatistics } from '../src/wrappers/statistics.js';
 
 /** Backing and cache on one controllable clock; the backing counts its reads. */
 function setup(options: { maxTtl?: number } = {}) {
   let now = 1_800_000_000_000;
   const clock = () => now;
   const backingData = new MemoryStore({ clock, sweepIntervalMs: 0 });
-  const backing = new StatisticsWrapper(backingData);
+  const backing = withStatistics(backingData);
   const cache = new MemoryStore({ clock, sweepIntervalMs: 0 });
-  const store = new CacheWrapper(backing, { cache, ...options });
+  const store = withCache(backing, { cache, ...options });
   const reads = () => {
     const t = backing.statistics().totals;
     return (t.ttl?.calls ?? 0) + (t.ttlMany?.calls ?? 0) + (t.get?.calls ?? 0) + (t.getMany?.calls ?? 0);
@@ -202,9 +203,9 @@ describe('CacheWrapper', () => {
         return { ...this.inner.capabilities, destroyCollection: false };
       }
     })(new MemoryStore());
-    expect(() => new CacheWrapper(backing, {} as never)).toThrow(TypeError);
-    expect(() => new CacheWrapper(backing, { cache: backing })).toThrow(TypeError);
-    expect(() => new CacheWrapper(backing, { cache: noDestroy })).toThrow(TypeError);
-    expect(() => new CacheWrapper(backing, { cache: new MemoryStore(), maxTtl: 0 })).toThrow(RangeError);
+    expect(() => withCache(backing, {} as never)).toThrow(StoreSetupError);
+    expect(() => withCache(backing, { cache: backing })).toThrow(StoreSetupError);
+    expect(() => withCache(backing, { cache: noDestroy })).toThrow(StoreSetupError);
+    expect(() => withCache(backing, { cache: new MemoryStore(), maxTtl: 0 })).toThrow(StoreSetupError);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import type { AsyncKeyValue, CollectionOptions, JsonObject } from '../src/contract.js';
+import { StoreSetupError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { compose, type Layer, layer } from '../src/wrappers/compose.js';
@@ -67,20 +68,19 @@ describe('compose', () => {
     const backend = new MemoryStore();
     const ns = layer(withNamespace, { prefix: 'x', mode: 'key' })(backend);
     expect(ns).toBeInstanceOf(NamespaceWrapper);
-    const custom: Layer<NamespaceWrapper> = (inner: AsyncKeyValue) =>
-      new NamespaceWrapper(inner, { prefix: 'y' });
+    const custom: Layer<NamespaceWrapper> = (inner: AsyncKeyValue) => withNamespace(inner, { prefix: 'y' });
     const store = compose(custom, backend);
     expectTypeOf(store).toEqualTypeOf<NamespaceWrapper>();
     await store.put('k', { a: 1 });
     expect(await backend.get('k', { collection: 'y::default_collection' })).toEqual({ a: 1 });
   });
 
-  test('misuse is a TypeError', () => {
+  test('misuse is a StoreSetupError', () => {
     const store = new MemoryStore();
-    expect(() => (compose as (...a: unknown[]) => unknown)()).toThrow(TypeError);
-    expect(() => (compose as (...a: unknown[]) => unknown)(layer(withStatistics))).toThrow(TypeError);
-    expect(() => (compose as (...a: unknown[]) => unknown)({}, store)).toThrow(TypeError);
-    expect(() => compose(() => ({}) as AsyncKeyValue, store)).toThrow(TypeError);
-    expect(() => layer('nope' as never)).toThrow(TypeError);
+    expect(() => (compose as (...a: unknown[]) => unknown)()).toThrow(StoreSetupError);
+    expect(() => (compose as (...a: unknown[]) => unknown)(layer(withStatistics))).toThrow(StoreSetupError);
+    expect(() => (compose as (...a: unknown[]) => unknown)({}, store)).toThrow(StoreSetupError);
+    expect(() => compose(() => ({}) as AsyncKeyValue, store)).toThrow(StoreSetupError);
+    expect(() => layer('nope' as never)).toThrow(StoreSetupError);
   });
 });

@@ -4,21 +4,21 @@
  */
 
 import { describeConformance } from '../src/conformance/index.js';
-import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../src/contract.js';
+import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { StoreConnectionError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { WrapperStore } from '../src/wrappers/base.js';
-import { CacheWrapper, withCache } from '../src/wrappers/cache.js';
+import { InterceptingWrapper, type StoreCall, WrapperStore } from '../src/wrappers/base.js';
+import { withCache } from '../src/wrappers/cache.js';
 import { compose, layer } from '../src/wrappers/compose.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import { FallbackWrapper, withFallback } from '../src/wrappers/fallback.js';
-import { NamespaceWrapper, withNamespace } from '../src/wrappers/namespace.js';
-import { RetryWrapper, withRetry } from '../src/wrappers/retry.js';
-import { SizeLimitWrapper, withSizeLimit } from '../src/wrappers/size-limit.js';
-import { StatisticsWrapper, withStatistics } from '../src/wrappers/statistics.js';
-import { TimeoutWrapper, withTimeout } from '../src/wrappers/timeout.js';
-import { TtlPolicyWrapper, withTtlPolicy } from '../src/wrappers/ttl.js';
+import { withFallback } from '../src/wrappers/fallback.js';
+import { withNamespace } from '../src/wrappers/namespace.js';
+import { withRetry } from '../src/wrappers/retry.js';
+import { withSizeLimit } from '../src/wrappers/size-limit.js';
+import { withStatistics } from '../src/wrappers/statistics.js';
+import { withTimeout } from '../src/wrappers/timeout.js';
+import { withTtlPolicy } from '../src/wrappers/ttl.js';
 
 /** A view whose close() leaves the shared backing open, so several instances share one backing. */
 class Unclosable extends WrapperStore {
@@ -26,7 +26,7 @@ class Unclosable extends WrapperStore {
 }
 
 /** Fails every `every`-th call with StoreConnectionError before it reaches the wrapped store. */
-class EveryNthFails extends WrapperStore {
+class EveryNthFails extends InterceptingWrapper {
   #calls = 0;
   constructor(
     inner: AsyncKeyValue,
@@ -34,92 +34,19 @@ class EveryNthFails extends WrapperStore {
   ) {
     super(inner);
   }
-  #tick(): void {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     if (++this.#calls % this.every === 0) throw new StoreConnectionError('injected connection failure');
-  }
-  override async get(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.get(key, options);
-  }
-  override async getMany(keys: readonly string[], options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.getMany(keys, options);
-  }
-  override async ttl(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.ttl(key, options);
-  }
-  override async put(key: string, value: JsonObject, options?: PutOptions) {
-    this.#tick();
-    return this.inner.put(key, value, options);
-  }
-  override async putMany(entries: ReadonlyArray<readonly [string, JsonObject]>, options?: PutOptions) {
-    this.#tick();
-    return this.inner.putMany(entries, options);
-  }
-  override async take(key: string, options?: CollectionOptions) {
-    this.#tick();
-    return this.inner.take(key, options);
-  }
-  override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions) {
-    this.#tick();
-    return this.inner.putIfAbsent(key, value, options);
-  }
-  override async keys(collection?: string, options?: { limit?: number; cursor?: string }) {
-    this.#tick();
-    return this.inner.keys(collection, options);
+    return call.run();
   }
 }
 
 /** A primary that is always down. */
-class Down extends WrapperStore {
+class Down extends InterceptingWrapper {
   constructor() {
     super(new MemoryStore({ sweepIntervalMs: 0 }));
   }
-  #fail(): never {
+  protected async intercept<T>(): Promise<T> {
     throw new StoreConnectionError('primary unreachable');
-  }
-  override async get() {
-    return this.#fail();
-  }
-  override async getMany() {
-    return this.#fail();
-  }
-  override async ttl() {
-    return this.#fail();
-  }
-  override async ttlMany() {
-    return this.#fail();
-  }
-  override async put() {
-    return this.#fail();
-  }
-  override async putMany() {
-    return this.#fail();
-  }
-  override async delete() {
-    return this.#fail();
-  }
-  override async deleteMany() {
-    return this.#fail();
-  }
-  override async take() {
-    return this.#fail();
-  }
-  override async putIfAbsent() {
-    return this.#fail();
-  }
-  override async keys() {
-    return this.#fail();
-  }
-  override async collections() {
-    return this.#fail();
-  }
-  override async destroyCollection() {
-    return this.#fail();
-  }
-  override async cull() {
-    return this.#fail();
   }
 }
 
@@ -127,7 +54,7 @@ const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
 
 describeConformance('TtlPolicyWrapper', {
   createStore: () =>
-    new TtlPolicyWrapper(memory(), { minTtl: 0.5, collections: { codes: { defaultTtl: 300, maxTtl: 600 } } }),
+    withTtlPolicy(memory(), { minTtl: 0.5, collections: { codes: { defaultTtl: 300, maxTtl: 600 } } }),
 });
 
 for (const mode of ['collection', 'key', 'single'] as const) {
@@ -135,11 +62,11 @@ for (const mode of ['collection', 'key', 'single'] as const) {
   // it), so the cross-instance tests and namespace isolation run too.
   const backing = memory();
   const collection = mode === 'single' ? 'shared' : undefined;
-  const neighbour = new NamespaceWrapper(backing, { prefix: 'ns::x', mode, collection });
+  const neighbour = withNamespace(backing, { prefix: 'ns::x', mode, collection });
   describeConformance(`NamespaceWrapper (${mode} mode, shared backing)`, {
     createStore: async () => {
       await neighbour.put('a', { neighbour: true }, { collection: 'default_collection' });
-      return new NamespaceWrapper(new Unclosable(backing), { prefix: 'ns', mode, collection });
+      return withNamespace(new Unclosable(backing), { prefix: 'ns', mode, collection });
     },
     persistent: true,
     sharedBacking: true,
@@ -148,7 +75,7 @@ for (const mode of ['collection', 'key', 'single'] as const) {
 
 describeConformance('RetryWrapper over a store that fails every 3rd call', {
   createStore: () =>
-    new RetryWrapper(new EveryNthFails(memory(), 3), {
+    withRetry(new EveryNthFails(memory(), 3), {
       retries: 5,
       baseDelayMs: 0,
       retryNonIdempotent: true,
@@ -156,35 +83,35 @@ describeConformance('RetryWrapper over a store that fails every 3rd call', {
 });
 
 describeConformance('TimeoutWrapper', {
-  createStore: () => new TimeoutWrapper(memory(), { timeoutMs: 20_000 }),
+  createStore: () => withTimeout(memory(), { timeoutMs: 20_000 }),
 });
 
-describeConformance('StatisticsWrapper', { createStore: () => new StatisticsWrapper(memory()) });
+describeConformance('StatisticsWrapper', { createStore: () => withStatistics(memory()) });
 
 describeConformance('FallbackWrapper (healthy primary)', {
-  createStore: () => new FallbackWrapper(memory(), memory(), { writes: true, atomic: true }),
+  createStore: () => withFallback(memory(), memory(), { writes: true, atomic: true }),
 });
 
 describeConformance('FallbackWrapper (primary down, everything on the secondary)', {
-  createStore: () => new FallbackWrapper(new Down(), memory(), { writes: true, atomic: true }),
+  createStore: () => withFallback(new Down(), memory(), { writes: true, atomic: true }),
 });
 
 {
   const backing = memory();
   const cache = memory();
   describeConformance('CacheWrapper (shared backing and cache)', {
-    createStore: () => new CacheWrapper(new Unclosable(backing), { cache: new Unclosable(cache) }),
+    createStore: () => withCache(new Unclosable(backing), { cache: new Unclosable(cache) }),
     persistent: true,
     sharedBacking: true,
   });
 }
 
 describeConformance('CacheWrapper (maxTtl 30 s)', {
-  createStore: () => new CacheWrapper(memory(), { cache: memory(), maxTtl: 30 }),
+  createStore: () => withCache(memory(), { cache: memory(), maxTtl: 30 }),
 });
 
 describeConformance('SizeLimitWrapper', {
-  createStore: () => new SizeLimitWrapper(memory(), { maxBytes: 4 * 1024 * 1024 }),
+  createStore: () => withSizeLimit(memory(), { maxBytes: 4 * 1024 * 1024 }),
 });
 
 {

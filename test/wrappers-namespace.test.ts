@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { AsyncKeyValue, StoreCapabilities } from '../src/contract.js';
+import { StoreSetupError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { type NamespaceMode, NamespaceWrapper, withNamespace } from '../src/wrappers/namespace.js';
@@ -32,22 +33,22 @@ class NoEnumeration extends WrapperStore {
 describe('NamespaceWrapper', () => {
   test('stored layout of each mode', async () => {
     const backing = memory();
-    await new NamespaceWrapper(backing, { prefix: 'mcp' }).put(
+    await withNamespace(backing, { prefix: 'mcp' }).put(
       'https://a.example/c.json',
       { a: 1 },
       { collection: 'clients' },
     );
-    await new NamespaceWrapper(backing, { prefix: 'mcp', mode: 'key' }).put(
+    await withNamespace(backing, { prefix: 'mcp', mode: 'key' }).put(
       'c1',
       { a: 1 },
       { collection: 'clients' },
     );
-    await new NamespaceWrapper(backing, { prefix: 'mcp', mode: 'single' }).put(
+    await withNamespace(backing, { prefix: 'mcp', mode: 'single' }).put(
       'c1',
       { a: 1 },
       { collection: 'clients' },
     );
-    await new NamespaceWrapper(backing, { prefix: 'mcp', mode: 'single', collection: 'all' }).put(
+    await withNamespace(backing, { prefix: 'mcp', mode: 'single', collection: 'all' }).put(
       'c1',
       { a: 1 },
       {
@@ -65,8 +66,8 @@ describe('NamespaceWrapper', () => {
   test.each(MODES)('%s mode: two namespaces on one store never see each other', async (mode) => {
     const backing = memory();
     const collection = mode === 'single' ? 'shared' : undefined;
-    const a = new NamespaceWrapper(backing, { prefix: 'a', mode, collection });
-    const b = new NamespaceWrapper(backing, { prefix: 'b', mode, collection });
+    const a = withNamespace(backing, { prefix: 'a', mode, collection });
+    const b = withNamespace(backing, { prefix: 'b', mode, collection });
     await a.put('k', { owner: 'a' }, { collection: 'c' });
     await b.put('k', { owner: 'b' }, { collection: 'c' });
     expect(await a.get('k', { collection: 'c' })).toEqual({ owner: 'a' });
@@ -99,7 +100,7 @@ describe('NamespaceWrapper', () => {
     ];
     const pairs: [string, string][] = [];
     for (const c of names) for (const k of names) pairs.push([c, k]);
-    const ns = new NamespaceWrapper(backing, { prefix: 'p::q%', mode });
+    const ns = withNamespace(backing, { prefix: 'p::q%', mode });
     await Promise.all(pairs.map(([c, k], i) => ns.put(k, { i }, { collection: c })));
     for (const [i, [c, k]] of pairs.entries()) expect(await ns.get(k, { collection: c })).toEqual({ i });
     expect((await ns.collections()).sort()).toEqual([...names].sort());
@@ -107,8 +108,8 @@ describe('NamespaceWrapper', () => {
       expect((await ns.keys(c, { limit: 1000 })).keys.sort()).toEqual([...names].sort());
     }
     // Prefixes that contain the separator do not overlap either: ("a", c="b::c") vs ("a::b", c="c").
-    const a = new NamespaceWrapper(backing, { prefix: 'a', mode });
-    const ab = new NamespaceWrapper(backing, { prefix: 'a::b', mode });
+    const a = withNamespace(backing, { prefix: 'a', mode });
+    const ab = withNamespace(backing, { prefix: 'a::b', mode });
     await a.put('x', { who: 'a' }, { collection: 'b::c' });
     await ab.put('x', { who: 'ab' }, { collection: 'c' });
     await a.put('b::x', { who: 'a2' }, { collection: 'c' });
@@ -136,7 +137,7 @@ describe('NamespaceWrapper', () => {
             const expected = new Map<string, number>();
             for (const [i, [prefix, collection, key]] of triples.entries()) {
               const single = mode === 'single' ? 'shared' : undefined;
-              await new NamespaceWrapper(backing, { prefix, mode, collection: single }).put(
+              await withNamespace(backing, { prefix, mode, collection: single }).put(
                 key,
                 { i },
                 { collection },
@@ -146,7 +147,7 @@ describe('NamespaceWrapper', () => {
             for (const [triple, i] of expected) {
               const [prefix, collection, key] = JSON.parse(triple) as [string, string, string];
               const single = mode === 'single' ? 'shared' : undefined;
-              const ns = new NamespaceWrapper(backing, { prefix, mode, collection: single });
+              const ns = withNamespace(backing, { prefix, mode, collection: single });
               expect(await ns.get(key, { collection })).toEqual({ i });
             }
             expect(backing.size).toBe(expected.size);
@@ -159,7 +160,7 @@ describe('NamespaceWrapper', () => {
 
   test('a custom separator is escaped the same way', async () => {
     const backing = memory();
-    const ns = new NamespaceWrapper(backing, {
+    const ns = withNamespace(backing, {
       prefix: 'x/y',
       separator: '/',
       mode: 'single',
@@ -177,7 +178,7 @@ describe('NamespaceWrapper', () => {
     '%s mode: names are validated before they are prefixed; nothing is written',
     async (mode) => {
       const backing = memory();
-      const ns = new NamespaceWrapper(backing, { prefix: 'p', mode });
+      const ns = withNamespace(backing, { prefix: 'p', mode });
       const bad = { code: 'INVALID_KEY' };
       await expect(ns.put('', { a: 1 })).rejects.toMatchObject(bad);
       await expect(ns.putIfAbsent('', { a: 1 })).rejects.toMatchObject(bad);
@@ -202,8 +203,8 @@ describe('NamespaceWrapper', () => {
   test.each(MODES)("%s mode: destroyCollection deletes only this namespace's collection", async (mode) => {
     const backing = memory();
     const collection = mode === 'single' ? 'shared' : undefined;
-    const mine = new NamespaceWrapper(backing, { prefix: 'mine', mode, collection });
-    const theirs = new NamespaceWrapper(backing, { prefix: 'theirs', mode, collection });
+    const mine = withNamespace(backing, { prefix: 'mine', mode, collection });
+    const theirs = withNamespace(backing, { prefix: 'theirs', mode, collection });
     const entries = Array.from({ length: 1205 }, (_, i) => [`k${i}`, { i }] as const);
     await mine.putMany(entries, { collection: 'c' });
     await mine.put('k', { keep: true }, { collection: 'other' });
@@ -219,7 +220,7 @@ describe('NamespaceWrapper', () => {
 
   test('key mode: collections() lists only collections where this namespace has keys', async () => {
     const backing = memory();
-    const mine = new NamespaceWrapper(backing, { prefix: 'mine', mode: 'key' });
+    const mine = withNamespace(backing, { prefix: 'mine', mode: 'key' });
     await backing.put('mine-lookalike', { x: 1 }, { collection: 'foreign' });
     await backing.put('mine:', { x: 1 }, { collection: 'foreign' });
     await mine.put('k', { x: 1 }, { collection: 'own' });
@@ -229,7 +230,7 @@ describe('NamespaceWrapper', () => {
 
   test('single mode: foreign keys in the shared collection are ignored', async () => {
     const backing = memory();
-    const ns = new NamespaceWrapper(backing, { prefix: 'app', mode: 'single' });
+    const ns = withNamespace(backing, { prefix: 'app', mode: 'single' });
     await backing.putMany(
       [
         ['no-separator', { x: 1 }],
@@ -245,9 +246,9 @@ describe('NamespaceWrapper', () => {
 
   test('capabilities follow what the mode needs from the wrapped store', async () => {
     const limited = new NoEnumeration(memory());
-    expect(new NamespaceWrapper(limited, { prefix: 'p' }).capabilities).toEqual(limited.capabilities);
+    expect(withNamespace(limited, { prefix: 'p' }).capabilities).toEqual(limited.capabilities);
     for (const mode of ['key', 'single'] as const) {
-      const ns = new NamespaceWrapper(limited, { prefix: 'p', mode });
+      const ns = withNamespace(limited, { prefix: 'p', mode });
       expect(ns.capabilities).toMatchObject({ keys: false, collections: false, destroyCollection: false });
       await expect(ns.keys('c')).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
       await expect(ns.collections()).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
@@ -255,7 +256,7 @@ describe('NamespaceWrapper', () => {
       await ns.put('k', { a: 1 }, { collection: 'c' });
       expect(await ns.take('k', { collection: 'c' })).toEqual({ a: 1 });
     }
-    const full = new NamespaceWrapper(memory(), { prefix: 'p', mode: 'single' });
+    const full = withNamespace(memory(), { prefix: 'p', mode: 'single' });
     expect(full.capabilities).toEqual({
       keys: true,
       collections: true,
@@ -274,8 +275,8 @@ describe('NamespaceWrapper', () => {
     ['single mode without prefix or collection', { mode: 'single' }],
     ['single mode with an empty collection', { mode: 'single', collection: '' }],
     ['a prefix with a lone surrogate', { prefix: '\uD800' }],
-  ])('%s is a RangeError', (_label, options) => {
-    expect(() => new NamespaceWrapper(memory(), options as never)).toThrow(RangeError);
+  ])('%s is a StoreSetupError', (_label, options) => {
+    expect(() => withNamespace(memory(), options as never)).toThrow(StoreSetupError);
   });
 
   test('withNamespace() builds the wrapper; single mode works without a prefix', async () => {

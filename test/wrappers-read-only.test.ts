@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ReadOnlyError } from '../src/errors.js';
+import { ReadOnlyError, StoreSetupError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { ReadOnlyWrapper, withReadOnly } from '../src/wrappers/read-only.js';
+import { withReadOnly } from '../src/wrappers/read-only.js';
 
 async function seeded(): Promise<MemoryStore> {
   const store = new MemoryStore({ sweepIntervalMs: 0 });
@@ -23,7 +23,7 @@ async function snapshot(store: MemoryStore) {
 describe('ReadOnlyWrapper', () => {
   test('reads pass through', async () => {
     const inner = await seeded();
-    const store = new ReadOnlyWrapper(inner);
+    const store = withReadOnly(inner);
     expect(await store.get('a', { collection: 'c' })).toEqual({ n: 1 });
     expect(await store.getMany(['a', 'x'], { collection: 'c' })).toEqual([{ n: 1 }, undefined]);
     expect((await store.ttl('a', { collection: 'c' })).value).toEqual({ n: 1 });
@@ -63,7 +63,7 @@ describe('ReadOnlyWrapper', () => {
   test("'ignore' mode: writes do nothing and report that nothing changed; take never hands out a value", async () => {
     const inner = await seeded();
     const before = await snapshot(inner);
-    const store = new ReadOnlyWrapper(inner, { mode: 'ignore' });
+    const store = withReadOnly(inner, { mode: 'ignore' });
     const o = { collection: 'c' };
     expect(await store.put('new', { n: 9 }, o)).toBeUndefined();
     expect(await store.putMany([['new', { n: 9 }]], o)).toBeUndefined();
@@ -77,7 +77,7 @@ describe('ReadOnlyWrapper', () => {
     expect(await store.get('code', o)).toEqual({ c: 1 });
   });
 
-  test('an unknown mode is a RangeError', () => {
-    expect(() => new ReadOnlyWrapper(new MemoryStore(), { mode: 'silent' as never })).toThrow(RangeError);
+  test('an unknown mode is a StoreSetupError', () => {
+    expect(() => withReadOnly(new MemoryStore(), { mode: 'silent' as never })).toThrow(StoreSetupError);
   });
 });

@@ -3,14 +3,14 @@
  * StoreConnectionError (or never answer) a set number of times, then delegate to a MemoryStore.
  */
 import { describe, expect, test } from 'vitest';
-import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../src/contract.js';
-import { InvalidKeyError, StoreConnectionError, StoreTimeoutError } from '../src/errors.js';
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../src/contract.js';
+import { InvalidKeyError, StoreConnectionError, StoreSetupError, StoreTimeoutError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { WrapperStore } from '../src/wrappers/base.js';
+import { InterceptingWrapper, type StoreCall, WrapperStore } from '../src/wrappers/base.js';
 import { compose, layer } from '../src/wrappers/compose.js';
-import { type FallbackInfo, FallbackWrapper, withFallback } from '../src/wrappers/fallback.js';
-import { isRetryableError, type RetryInfo, RetryWrapper, withRetry } from '../src/wrappers/retry.js';
-import { TimeoutWrapper, withTimeout } from '../src/wrappers/timeout.js';
+import { type FallbackInfo, withFallback } from '../src/wrappers/fallback.js';
+import { isRetryableError, type RetryInfo, withRetry } from '../src/wrappers/retry.js';
+import { withTimeout } from '../src/wrappers/timeout.js';
 
 const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
 
@@ -18,50 +18,20 @@ const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
  * Fails the next `failures` calls with `error` (default StoreConnectionError), before they reach the
  * wrapped store (`when: 'before'`) or after it has run (`when: 'after'`: an ambiguous failure).
  */
-class Failing extends WrapperStore {
+class Failing extends InterceptingWrapper {
   failures = 0;
   attempts = 0;
   when: 'before' | 'after' = 'before';
   error: () => Error = () => new StoreConnectionError('injected: connection reset');
 
-  async #call<T>(run: () => Promise<T>): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     this.attempts++;
     const fail = this.failures > 0;
     if (fail) this.failures--;
     if (fail && this.when === 'before') throw this.error();
-    const result = await run();
+    const result = await call.run();
     if (fail) throw this.error();
     return result;
-  }
-  override get(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.get(key, options));
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#call(() => this.inner.ttl(key, options));
-  }
-  override getMany(keys: readonly string[], options?: CollectionOptions) {
-    return this.#call(() => this.inner.getMany(keys, options));
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions) {
-    return this.#call(() => this.inner.put(key, value, options));
-  }
-  override delete(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.delete(key, options));
-  }
-  override take(key: string, options?: CollectionOptions) {
-    return this.#call(() => this.inner.take(key, options));
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions) {
-    return this.#call(() => this.inner.putIfAbsent(key, value, options));
-  }
-  override keys(collection?: string) {
-    return this.#call(() => this.inner.keys(collection));
-  }
-  override collections() {
-    return this.#call(() => this.inner.collections());
-  }
-  override destroyCollection(collection: string) {
-    return this.#call(() => this.inner.destroyCollection(collection));
   }
 }
 
@@ -97,7 +67,7 @@ describe('RetryWrapper', () => {
   test('retries StoreConnectionError until the store answers, reporting each retry', async () => {
     const failing = new Failing(memory());
     const retries: RetryInfo[] = [];
-    const store = new RetryWrapper(failing, { retries: 3, baseDelayMs: 1, onRetry: (i) => retries.push(i) });
+    const store = withRetry(failing, { retries: 3, baseDelayMs: 1, onRetry: (i) => retries.push(i) });
     failing.failures = 2;
     await store.put('k', { a: 1 });
     expect(failing.attempts).toBe(3);
@@ -112,11 +82,11 @@ describe('RetryWrapper', () => {
 
   test('gives up after `retries` retries and throws the last connection error', async () => {
     const failing = new Failing(memory());
-    const store = new RetryWrapper(failing, { retries: 2, baseDelayMs: 0 });
+    const store = withRetry(failing, { retries: 2, baseDelayMs: 0 });
     failing.failures = 10;
     await expect(store.get('k')).rejects.toBeInstanceOf(StoreConnectionError);
     expect(failing.attempts).toBe(3);
-    const off = new RetryWrapper(failing, { retries: 0 });
+    const off = withRetry(failing, { retries: 0 });
     failing.attempts = 0;
     await expect(off.get('k')).rejects.toBeInstanceOf(StoreConnectionError);
     expect(failing.attempts).toBe(1);
@@ -124,7 +94,7 @@ describe('RetryWrapper', () => {
 
   test('StoreTimeoutError is retried; other errors never are', async () => {
     const failing = new Failing(memory());
-    const store = new RetryWrapper(failing, { retries: 5, baseDelayMs: 0 });
+    const store = withRetry(failing, { retries: 5, baseDelayMs: 0 });
     failing.error = () => new StoreTimeoutError('injected: timed out');
     failing.failures = 2;
     expect(await store.get('k')).toBeUndefined();
@@ -150,7 +120,7 @@ describe('RetryWrapper', () => {
     const inner = memory();
     const failing = new Failing(inner);
     failing.when = 'after'; // the take happens, then the connection drops
-    const store = new RetryWrapper(failing, { retries: 3, baseDelayMs: 0 });
+    const store = withRetry(failing, { retries: 3, baseDelayMs: 0 });
     await inner.put('code', { c: 1 });
     failing.failures = 1;
     await expect(store.take('code')).rejects.toBeInstanceOf(StoreConnectionError);
@@ -159,7 +129,7 @@ describe('RetryWrapper', () => {
     await expect(store.putIfAbsent('jti', { a: 1 })).rejects.toBeInstanceOf(StoreConnectionError);
     expect(failing.attempts).toBe(2);
     // Opted in: the retried take finds nothing; the value is lost to every caller.
-    const optedIn = new RetryWrapper(failing, { retries: 3, baseDelayMs: 0, retryNonIdempotent: true });
+    const optedIn = withRetry(failing, { retries: 3, baseDelayMs: 0, retryNonIdempotent: true });
     await inner.put('code2', { c: 2 });
     failing.failures = 1;
     expect(await optedIn.take('code2')).toBeUndefined();
@@ -174,7 +144,7 @@ describe('RetryWrapper', () => {
   test('delays grow exponentially with full jitter, capped by maxDelayMs', async () => {
     const failing = new Failing(memory());
     const delays: number[] = [];
-    const store = new RetryWrapper(failing, {
+    const store = withRetry(failing, {
       retries: 5,
       baseDelayMs: 2,
       maxDelayMs: 10,
@@ -185,7 +155,7 @@ describe('RetryWrapper', () => {
     await store.get('k');
     expect(delays).toEqual([1, 3, 7, 9, 9]);
     const zero: number[] = [];
-    const noJitter = new RetryWrapper(failing, {
+    const noJitter = withRetry(failing, {
       retries: 2,
       random: () => 0,
       onRetry: (i) => zero.push(i.delayMs),
@@ -212,8 +182,8 @@ describe('RetryWrapper', () => {
     ['fractional retries', { retries: 1.5 }],
     ['negative base delay', { baseDelayMs: -1 }],
     ['infinite max delay', { maxDelayMs: Number.POSITIVE_INFINITY }],
-  ])('%s is a RangeError', (_label, options) => {
-    expect(() => new RetryWrapper(memory(), options)).toThrow(RangeError);
+  ])('%s is a StoreSetupError', (_label, options) => {
+    expect(() => withRetry(memory(), options)).toThrow(StoreSetupError);
   });
 
   test('isRetryableError recognises connection errors from another copy of the package by code', () => {
@@ -232,7 +202,7 @@ describe('RetryWrapper', () => {
 describe('TimeoutWrapper', () => {
   test('an operation over its limit rejects with StoreTimeoutError naming the operation and limit only', async () => {
     const gated = new Gated(memory());
-    const store = new TimeoutWrapper(gated, { timeoutMs: 20 });
+    const store = withTimeout(gated, { timeoutMs: 20 });
     const err = await store.get('secret-key-abc').then(
       () => undefined,
       (e: unknown) => e,
@@ -257,7 +227,7 @@ describe('TimeoutWrapper', () => {
   });
 
   test('results and errors of the wrapped store pass through unchanged', async () => {
-    const store = new TimeoutWrapper(memory(), { timeoutMs: 10_000 });
+    const store = withTimeout(memory(), { timeoutMs: 10_000 });
     await store.put('k', { a: 1 });
     expect(await store.take('k')).toEqual({ a: 1 });
     await expect(store.get('')).rejects.toMatchObject({ code: 'INVALID_KEY' });
@@ -266,7 +236,7 @@ describe('TimeoutWrapper', () => {
         throw new InvalidKeyError('thrown synchronously');
       }
     })(memory());
-    await expect(new TimeoutWrapper(throwsSync, { timeoutMs: 10_000 }).get('k')).rejects.toBeInstanceOf(
+    await expect(withTimeout(throwsSync, { timeoutMs: 10_000 }).get('k')).rejects.toBeInstanceOf(
       InvalidKeyError,
     );
   });
@@ -295,8 +265,8 @@ describe('TimeoutWrapper', () => {
     ['too large for a timer', { timeoutMs: 2 ** 31 }],
     ['an invalid per-operation limit', { timeoutMs: 10, operations: { get: Number.NaN } }],
     ['an unknown operation', { timeoutMs: 10, operations: { fetch: 5 } }],
-  ])('%s is a RangeError', (_label, options) => {
-    expect(() => new TimeoutWrapper(memory(), options as never)).toThrow(RangeError);
+  ])('%s is a StoreSetupError', (_label, options) => {
+    expect(() => withTimeout(memory(), options as never)).toThrow(StoreSetupError);
   });
 });
 
@@ -306,7 +276,7 @@ describe('FallbackWrapper', () => {
     const primary = new Failing(primaryData);
     const secondary = memory();
     const events: FallbackInfo[] = [];
-    const store = new FallbackWrapper(primary, secondary, { ...options, onFallback: (i) => events.push(i) });
+    const store = withFallback(primary, secondary, { ...options, onFallback: (i) => events.push(i) });
     return { primary, primaryData, secondary, store, events };
   }
 
@@ -376,6 +346,6 @@ describe('FallbackWrapper', () => {
     await store.close();
     expect(secondary.closed).toBe(1);
     await expect(primary.get('k')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
-    expect(() => new FallbackWrapper(memory(), null as never)).toThrow(TypeError);
+    expect(() => withFallback(memory(), null as never)).toThrow(StoreSetupError);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ValueTooLargeError } from '../src/errors.js';
+import { StoreSetupError, ValueTooLargeError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { SizeLimitWrapper, withSizeLimit } from '../src/wrappers/size-limit.js';
+import { withSizeLimit } from '../src/wrappers/size-limit.js';
 
 const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
 /** A value whose compact JSON is exactly `bytes` long when `fill` is one byte per character. */
@@ -10,7 +10,7 @@ const sized = (bytes: number, fill = 'x') => ({ s: fill.repeat(bytes - 8) }); //
 describe('SizeLimitWrapper', () => {
   test('a value at the limit is stored; one byte over is ValueTooLargeError and nothing is written', async () => {
     const inner = memory();
-    const store = new SizeLimitWrapper(inner, { maxBytes: 100 });
+    const store = withSizeLimit(inner, { maxBytes: 100 });
     await store.put('ok', sized(100));
     expect(await inner.get('ok')).toEqual(sized(100));
     const err = await store.put('big', sized(101)).then(
@@ -26,6 +26,24 @@ describe('SizeLimitWrapper', () => {
     expect(await inner.get('ok')).toEqual(sized(50));
   });
 
+  test('what is stored is what was measured, even when a getter grows on its second read', async () => {
+    const inner = memory();
+    const store = withSizeLimit(inner, { maxBytes: 100 });
+    const growing = () => {
+      let reads = 0;
+      return {
+        get s() {
+          reads++;
+          return reads === 1 ? 'small' : 'x'.repeat(10_000);
+        },
+      };
+    };
+    await store.put('k1', growing());
+    await store.putIfAbsent('k2', growing());
+    await store.putMany([['k3', growing()]]);
+    expect(await inner.getMany(['k1', 'k2', 'k3'])).toEqual([{ s: 'small' }, { s: 'small' }, { s: 'small' }]);
+  });
+
   test('sizes are UTF-8 bytes: é is 2, 世 is 3, 😀 is 4', async () => {
     const store = withSizeLimit(memory(), { maxBytes: 20 });
     await store.put('two', { s: 'éééééé' }); // 8 + 12 = 20
@@ -39,7 +57,7 @@ describe('SizeLimitWrapper', () => {
 
   test('putMany is all-or-nothing; putIfAbsent is checked too', async () => {
     const inner = memory();
-    const store = new SizeLimitWrapper(inner, { maxBytes: 100 });
+    const store = withSizeLimit(inner, { maxBytes: 100 });
     await expect(
       store.putMany([
         ['a', sized(10)],
@@ -56,7 +74,7 @@ describe('SizeLimitWrapper', () => {
   });
 
   test('invalid values are SerializationErrors, not size errors', async () => {
-    const store = new SizeLimitWrapper(memory(), { maxBytes: 100 });
+    const store = withSizeLimit(memory(), { maxBytes: 100 });
     await expect(store.put('k', { a: undefined } as never)).rejects.toMatchObject({
       code: 'SERIALIZATION_ERROR',
       path: '$.a',
@@ -65,12 +83,12 @@ describe('SizeLimitWrapper', () => {
     await expect(store.putMany('x' as never)).rejects.toMatchObject({ code: 'SERIALIZATION_ERROR' });
   });
 
-  test.each([0, -1, 1.5, Number.NaN, undefined, '100'])('maxBytes %s is a RangeError', (maxBytes) => {
-    expect(() => new SizeLimitWrapper(memory(), { maxBytes: maxBytes as number })).toThrow(RangeError);
+  test.each([0, -1, 1.5, Number.NaN, undefined, '100'])('maxBytes %s is a StoreSetupError', (maxBytes) => {
+    expect(() => withSizeLimit(memory(), { maxBytes: maxBytes as number })).toThrow(StoreSetupError);
   });
 
   test('reads and the limit getter', async () => {
-    const store = new SizeLimitWrapper(memory(), { maxBytes: 64 });
+    const store = withSizeLimit(memory(), { maxBytes: 64 });
     expect(store.maxBytes).toBe(64);
     await store.put('k', { a: 1 });
     expect(await store.take('k')).toEqual({ a: 1 });

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { MemoryStore } from '../src/stores/memory.js';
-import { StatisticsWrapper, withStatistics } from '../src/wrappers/statistics.js';
+import { withStatistics } from '../src/wrappers/statistics.js';
 
 const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
 const zero = { calls: 0, hits: 0, misses: 0, errors: 0, errorCodes: {} };
 
 describe('StatisticsWrapper', () => {
   test('counts calls, hits and misses per collection and operation', async () => {
-    const store = new StatisticsWrapper(memory());
+    const store = withStatistics(memory());
     await store.put('a', { n: 1 }, { collection: 'clients' });
     await store.get('a', { collection: 'clients' });
     await store.get('missing', { collection: 'clients' });
@@ -57,8 +57,21 @@ describe('StatisticsWrapper', () => {
     expect(totals.put?.errorCodes).toEqual({ INVALID_TTL: 2 });
   });
 
+  test('a malformed collection is counted in the totals only, never as a collection', async () => {
+    const store = withStatistics(memory());
+    await expect(store.get('k', { collection: '' })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await expect(store.put('k', {}, { collection: 'a\uD800' })).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+    await expect(store.get('k', 'clients' as never)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    const { totals, collections } = store.statistics();
+    expect(Object.keys(collections)).toEqual([]);
+    expect(totals.get?.errorCodes).toEqual({ INVALID_KEY: 1, VALIDATION_ERROR: 1 });
+    expect(totals.put?.errors).toBe(1);
+  });
+
   test('the snapshot is a copy, reset() starts again, and no key or value is recorded', async () => {
-    const store = new StatisticsWrapper(memory());
+    const store = withStatistics(memory());
     await store.put('secret-key', { token: 'secret-value' }, { collection: '__proto__' });
     await store.get('secret-key', { collection: '__proto__' });
     const snap = store.statistics();
@@ -79,7 +92,7 @@ describe('StatisticsWrapper', () => {
 
   test('keys and destroyCollection count per collection; capabilities pass through', async () => {
     const inner = memory();
-    const store = new StatisticsWrapper(inner);
+    const store = withStatistics(inner);
     await store.put('k', { a: 1 }, { collection: 'c' });
     await store.keys('c');
     await store.destroyCollection('c');

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { StoreSetupError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { TtlPolicyWrapper, withTtlPolicy } from '../src/wrappers/ttl.js';
+import { withTtlPolicy } from '../src/wrappers/ttl.js';
 
 /** A memory store with a frozen clock, so remaining TTLs are exact. */
 const frozen = () => new MemoryStore({ clock: () => 1_800_000_000_000, sweepIntervalMs: 0 });
@@ -17,7 +18,7 @@ describe('TtlPolicyWrapper', () => {
 
   test('TTLs are clamped to [minTtl, maxTtl]; without a default, no TTL means maxTtl', async () => {
     const inner = frozen();
-    const store = new TtlPolicyWrapper(inner, { minTtl: 10, maxTtl: 100 });
+    const store = withTtlPolicy(inner, { minTtl: 10, maxTtl: 100 });
     await store.put('short', { n: 1 }, { ttl: 0.5 });
     await store.put('long', { n: 2 }, { ttl: 1e6 });
     await store.put('none', { n: 3 });
@@ -29,7 +30,7 @@ describe('TtlPolicyWrapper', () => {
 
   test('per-collection policies replace the default policy', async () => {
     const inner = frozen();
-    const store = new TtlPolicyWrapper(inner, {
+    const store = withTtlPolicy(inner, {
       defaultTtl: 3600,
       collections: { codes: { defaultTtl: 300, maxTtl: 600 }, clients: {} },
     });
@@ -45,10 +46,10 @@ describe('TtlPolicyWrapper', () => {
 
   test('policies given as a Map work, and "__proto__" is an ordinary collection name', async () => {
     const inner = frozen();
-    const fromMap = new TtlPolicyWrapper(inner, { collections: new Map([['codes', { defaultTtl: 5 }]]) });
+    const fromMap = withTtlPolicy(inner, { collections: new Map([['codes', { defaultTtl: 5 }]]) });
     await fromMap.put('k', { a: 1 }, { collection: 'codes' });
     expect((await inner.ttl('k', { collection: 'codes' })).ttl).toBe(5);
-    const proto = new TtlPolicyWrapper(inner, { collections: JSON.parse('{"__proto__":{"defaultTtl":7}}') });
+    const proto = withTtlPolicy(inner, { collections: JSON.parse('{"__proto__":{"defaultTtl":7}}') });
     await proto.put('k', { a: 1 }, { collection: '__proto__' });
     expect((await inner.ttl('k', { collection: '__proto__' })).ttl).toBe(7);
     expect(proto.effectiveTtl('toString', undefined)).toBeUndefined();
@@ -56,7 +57,7 @@ describe('TtlPolicyWrapper', () => {
 
   test('putMany and putIfAbsent follow the policy too', async () => {
     const inner = frozen();
-    const store = new TtlPolicyWrapper(inner, { defaultTtl: 50, maxTtl: 80 });
+    const store = withTtlPolicy(inner, { defaultTtl: 50, maxTtl: 80 });
     await store.putMany([
       ['a', { n: 1 }],
       ['b', { n: 2 }],
@@ -70,7 +71,7 @@ describe('TtlPolicyWrapper', () => {
     'an invalid TTL from the caller (%s) is still refused although a clamp could fix it',
     async (ttl) => {
       const inner = frozen();
-      const store = new TtlPolicyWrapper(inner, { minTtl: 10, maxTtl: 100, defaultTtl: 50 });
+      const store = withTtlPolicy(inner, { minTtl: 10, maxTtl: 100, defaultTtl: 50 });
       const t = ttl as number;
       await expect(store.put('k', { a: 1 }, { ttl: t })).rejects.toMatchObject({ code: 'INVALID_TTL' });
       await expect(store.putMany([['k', { a: 1 }]], { ttl: t })).rejects.toMatchObject({
@@ -84,7 +85,7 @@ describe('TtlPolicyWrapper', () => {
   );
 
   test('bad keys and values are still refused by the wrapped store', async () => {
-    const store = new TtlPolicyWrapper(frozen(), { defaultTtl: 10 });
+    const store = withTtlPolicy(frozen(), { defaultTtl: 10 });
     await expect(store.put('', { a: 1 })).rejects.toMatchObject({ code: 'INVALID_KEY' });
     await expect(store.put('k', { a: undefined } as never)).rejects.toMatchObject({
       code: 'SERIALIZATION_ERROR',
@@ -102,12 +103,12 @@ describe('TtlPolicyWrapper', () => {
     ['an invalid collection policy', { collections: { codes: { maxTtl: Number.NaN } } }],
     ['an empty collection name', { collections: { '': { defaultTtl: 5 } } }],
     ['a policy that is not an object', { collections: { codes: 5 } }],
-  ])('%s is a RangeError at construction', (_label, options) => {
-    expect(() => new TtlPolicyWrapper(frozen(), options as never)).toThrow(RangeError);
+  ])('%s is a StoreSetupError at construction', (_label, options) => {
+    expect(() => withTtlPolicy(frozen(), options as never)).toThrow(StoreSetupError);
   });
 
   test('effectiveTtl() reports what a write would get', () => {
-    const store = new TtlPolicyWrapper(frozen(), {
+    const store = withTtlPolicy(frozen(), {
       collections: { codes: { defaultTtl: 300, maxTtl: 600 } },
     });
     expect(store.effectiveTtl('codes', undefined)).toBe(300);
@@ -118,7 +119,7 @@ describe('TtlPolicyWrapper', () => {
 
   test('reads, take and capabilities pass through', async () => {
     const inner = frozen();
-    const store = new TtlPolicyWrapper(inner, { defaultTtl: 100 });
+    const store = withTtlPolicy(inner, { defaultTtl: 100 });
     await inner.put('k', { a: 1 });
     expect(await store.ttl('k')).toEqual({ value: { a: 1 }, ttl: undefined });
     expect(await store.take('k')).toEqual({ a: 1 });

@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
-import { ValidationError } from '../src/errors.js';
+import { StoreSetupError, ValidationError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { TypedCollection, typedCollection } from '../src/wrappers/typed.js';
+import { type TypedCollection, typedCollection } from '../src/wrappers/typed.js';
 
 const memory = () => new MemoryStore({ sweepIntervalMs: 0 });
 
@@ -32,7 +32,7 @@ describe('typedCollection', () => {
     expect(clients.collection).toBe('clients');
     // TypedCollection<T> names the value type; the constructor takes the schema directly.
     type ClientValue = z.infer<typeof Client>;
-    const annotated: TypedCollection<ClientValue> = new TypedCollection(memory(), 'clients', Client);
+    const annotated: TypedCollection<ClientValue> = typedCollection(memory(), 'clients', Client);
     expectTypeOf(annotated.get).returns.resolves.toEqualTypeOf<ClientValue | undefined>();
     const withDefault = typedCollection(memory(), 'c', z.object({ scope: z.string().default('openid') }));
     expectTypeOf(withDefault.put).parameter(1).toEqualTypeOf<{ scope?: string | undefined }>();
@@ -181,14 +181,23 @@ describe('typedCollection', () => {
     expect(() => typedCollection(store, '', z.string())).toThrow(
       expect.objectContaining({ code: 'INVALID_KEY' }),
     );
-    expect(() => typedCollection(store, 'c', {} as never)).toThrow(TypeError);
+    expect(() => typedCollection(store, 'c', {} as never)).toThrow(StoreSetupError);
     expect(() => typedCollection(store, 'c', z.string(), { onInvalid: 'ignore' as never })).toThrow(
-      RangeError,
+      StoreSetupError,
     );
-    const typed = new TypedCollection(store, 'c', z.string());
+    const typed = typedCollection(store, 'c', z.string());
     await expect(typed.put('', 'x')).rejects.toMatchObject({ code: 'INVALID_KEY' });
     await expect(typed.get('')).rejects.toMatchObject({ code: 'INVALID_KEY' });
-    await expect(typed.putMany('x' as never)).rejects.toBeInstanceOf(TypeError);
+    // The same error, with the same paths, as every store's putMany.
+    await expect(typed.putMany('x' as never)).rejects.toMatchObject({
+      code: 'SERIALIZATION_ERROR',
+      path: '$',
+    });
+    await expect(typed.putMany([['a', 'x'], ['b']] as never)).rejects.toMatchObject({
+      code: 'SERIALIZATION_ERROR',
+      path: 'entries[1]',
+    });
+    expect(await typed.get('a')).toBeUndefined();
   });
 
   test('an output JSON cannot hold is a SerializationError from the store', async () => {

@@ -21,6 +21,7 @@ import type { AsyncKeyValue, JsonObject } from '../contract.js';
 import { DEFAULT_COLLECTION } from '../contract.js';
 import type { SerializationError } from '../errors.js';
 import { modelTest } from './model.js';
+import { describeValidation } from './validation.js';
 
 /**
  * What the suite needs to know about the store under test.
@@ -307,6 +308,10 @@ export function describeConformance(name: string, options: ConformanceOptions): 
       cyclic.self = cyclic;
       const sparse: unknown[] = [1];
       sparse[2] = 3;
+      const named: unknown[] & { extra?: number } = [1, 2];
+      named.extra = 3;
+      let deep: Record<string, unknown> = {};
+      for (let i = 0; i < 100_000; i++) deep = { d: deep };
       const badValues: Array<[string, unknown, string]> = [
         ['a top-level array', [1, 2], '$'],
         ['a top-level string', 'text', '$'],
@@ -329,6 +334,9 @@ export function describeConformance(name: string, options: ConformanceOptions): 
         ['a sparse array', { list: sparse }, '$.list[1]'],
         ['a cycle', cyclic, '$.self'],
         ['a lone surrogate in a string', { s: 'x\uDC00' }, '$.s'],
+        ['a lone surrogate in a member name', { ok: { 'a\uD800': 1 } }, '$.ok["a\\ud800"]'],
+        ['an array with a named member (JSON drops it)', { list: named }, '$.list'],
+        ['nesting 100,000 levels deep', deep, '$'],
       ];
       test.each(badValues)(
         'a value with %s → SerializationError naming the path',
@@ -394,6 +402,8 @@ export function describeConformance(name: string, options: ConformanceOptions): 
         expect(await s.get('new', { collection })).toBeUndefined();
       });
     });
+
+    describeValidation({ make, fresh });
 
     describe('names', () => {
       const nastyKeys = [

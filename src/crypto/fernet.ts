@@ -16,7 +16,6 @@ import {
 } from 'node:crypto';
 import { inspect } from 'node:util';
 import { DecryptionError, EncryptionError, InvalidTTLError } from '../errors.js';
-import { generateFernetKey } from './keys.js';
 
 const VERSION = 0x80;
 /** version (1) + timestamp (8) + IV (16). */
@@ -101,8 +100,10 @@ export interface FernetDecrypted {
 }
 
 /**
- * Fernet authenticated encryption with one or more keys. The first key encrypts; every key is tried
- * on decrypt, newest first (Python's `MultiFernet`), which is how keys rotate. Errors are typed
+ * Fernet authenticated encryption with one or more keys, and the one way to build a key set:
+ * `new Fernet(key)` or `new Fernet([newest, ..., oldest])` (Python's `Fernet` and `MultiFernet` in
+ * one class). The first key encrypts; every key is tried on decrypt, newest first, which is how
+ * keys rotate. Errors are typed
  * ({@link EncryptionError}, {@link DecryptionError}) and never contain key material or plaintext;
  * the keys are not visible to `console.log`, `util.inspect` or `JSON.stringify`.
  *
@@ -134,30 +135,6 @@ export class Fernet {
     }
     if (keys.length === 0) throw new EncryptionError('Fernet needs at least one key');
     this.#keys = keys;
-  }
-
-  /**
-   * A Fernet over several keys, newest first: the first encrypts, all decrypt.
-   *
-   * @example
-   * ```ts
-   * const fernet = Fernet.keys([process.env.NEW_KEY!, process.env.OLD_KEY!]);
-   * ```
-   */
-  static keys(keys: readonly FernetKey[]): Fernet {
-    return new Fernet(keys);
-  }
-
-  /**
-   * A fresh random key as url-safe base64 (same as {@link generateFernetKey}).
-   *
-   * @example
-   * ```ts
-   * const key = Fernet.generateKey(); // 44 characters, ends with "="
-   * ```
-   */
-  static generateKey(): string {
-    return generateFernetKey();
   }
 
   /**
@@ -286,7 +263,7 @@ export class Fernet {
    *
    * @example
    * ```ts
-   * const fresh = Fernet.keys([newKey, oldKey]).rotate(oldToken);
+   * const fresh = new Fernet([newKey, oldKey]).rotate(oldToken);
    * ```
    */
   rotate(token: string | Uint8Array): string {
@@ -317,24 +294,6 @@ export class Fernet {
         ? 'The Fernet token does not verify: wrong key, or the token was altered'
         : `The Fernet token does not verify under any of the ${this.#keys.length} keys: wrong keys, or the token was altered`,
     );
-  }
-}
-
-/**
- * Python's `MultiFernet`: several keys, newest first; the first encrypts, all decrypt.
- * The same as `new Fernet([...keys])`.
- *
- * @example
- * ```ts
- * import { MultiFernet } from 'oauth-kv';
- * const fernet = new MultiFernet([newKey, oldKey]);
- * const token = fernet.rotate(tokenUnderOldKey);
- * ```
- */
-export class MultiFernet extends Fernet {
-  constructor(keys: readonly FernetKey[]) {
-    if (!Array.isArray(keys)) throw new EncryptionError('MultiFernet takes an array of keys, newest first');
-    super(keys);
   }
 }
 

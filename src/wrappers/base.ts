@@ -13,6 +13,7 @@ import type {
   TtlResult,
 } from '../contract.js';
 import { DERIVE_SECRETS, deriveStoreSecrets } from '../secrets.js';
+import { peekCollection } from './args.js';
 
 /**
  * Forwards every operation of the {@link AsyncKeyValue} contract to `inner`. Extend it and
@@ -121,73 +122,133 @@ export type StoreOperation =
   | 'destroyCollection'
   | 'cull';
 
+/** Every {@link StoreOperation}, in the contract's order. */
+export const STORE_OPERATIONS: ReadonlySet<StoreOperation> = new Set<StoreOperation>([
+  'get',
+  'getMany',
+  'ttl',
+  'ttlMany',
+  'put',
+  'putMany',
+  'delete',
+  'deleteMany',
+  'take',
+  'putIfAbsent',
+  'keys',
+  'collections',
+  'destroyCollection',
+  'cull',
+]);
+
 /**
- * A wrapper that runs every operation but `close()` through one hook, `intercept`, with the
- * operation's name: the shape of the retry and timeout wrappers. Extend it and implement
- * `intercept` once instead of overriding fourteen methods.
+ * One call of a store operation as an {@link InterceptingWrapper} sees it: what is called, on
+ * which collection, with which arguments, and a way to run it.
  *
  * @example
  * ```ts
- * import { InterceptingWrapper, type StoreOperation } from 'oauth-kv';
+ * import type { StoreCall } from 'oauth-kv';
+ * const describe = (call: StoreCall<unknown>) => `${call.operation} on ${call.collection ?? '-'}`;
+ * ```
+ */
+export interface StoreCall<T> {
+  /** The operation called. */
+  readonly operation: StoreOperation;
+  /**
+   * The collection it addresses (`"default_collection"` when the caller named none); `undefined`
+   * for `collections()` and `cull()`, and when the caller's collection or options are malformed
+   * (the store refuses those).
+   */
+  readonly collection: string | undefined;
+  /** The caller's arguments, as given (keys and values: never log or record them). */
+  readonly args: readonly unknown[];
+  /** Runs the operation with the same arguments on `store` (default: the wrapped store). */
+  run(store?: AsyncKeyValue): Promise<T>;
+}
+
+/**
+ * A wrapper that runs every operation but `close()` through one hook, `intercept`, which receives
+ * the call (operation, collection, arguments) and runs it, on the wrapped store or on another one.
+ * Retry, timeout, statistics and fallback are built this way. Extend it and implement `intercept`
+ * once instead of overriding fourteen methods.
+ *
+ * @example
+ * ```ts
+ * import { InterceptingWrapper, type StoreCall } from 'oauth-kv';
  *
  * class TimingStore extends InterceptingWrapper {
- *   protected async intercept<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+ *   protected async intercept<T>(call: StoreCall<T>): Promise<T> {
  *     const start = performance.now();
- *     try { return await call(); } finally { console.log(operation, performance.now() - start); }
+ *     try { return await call.run(); } finally { console.log(call.operation, performance.now() - start); }
  *   }
  * }
  * ```
  */
 export abstract class InterceptingWrapper extends WrapperStore {
-  /** Runs `call` (the operation on the inner store) in whatever way the wrapper adds. */
-  protected abstract intercept<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T>;
+  /** Runs `call` (by default on the wrapped store) in whatever way the wrapper adds. */
+  protected abstract intercept<T>(call: StoreCall<T>): Promise<T>;
 
   override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.intercept('get', () => this.inner.get(key, options));
+    return this.#call('get', options, [key, options], (s) => s.get(key, options));
   }
   override getMany(
     keys: readonly string[],
     options?: CollectionOptions,
   ): Promise<(JsonObject | undefined)[]> {
-    return this.intercept('getMany', () => this.inner.getMany(keys, options));
+    return this.#call('getMany', options, [keys, options], (s) => s.getMany(keys, options));
   }
   override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.intercept('ttl', () => this.inner.ttl(key, options));
+    return this.#call('ttl', options, [key, options], (s) => s.ttl(key, options));
   }
   override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    return this.intercept('ttlMany', () => this.inner.ttlMany(keys, options));
+    return this.#call('ttlMany', options, [keys, options], (s) => s.ttlMany(keys, options));
   }
   override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.intercept('put', () => this.inner.put(key, value, options));
+    return this.#call('put', options, [key, value, options], (s) => s.put(key, value, options));
   }
   override putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    return this.intercept('putMany', () => this.inner.putMany(entries, options));
+    return this.#call('putMany', options, [entries, options], (s) => s.putMany(entries, options));
   }
   override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.intercept('delete', () => this.inner.delete(key, options));
+    return this.#call('delete', options, [key, options], (s) => s.delete(key, options));
   }
   override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    return this.intercept('deleteMany', () => this.inner.deleteMany(keys, options));
+    return this.#call('deleteMany', options, [keys, options], (s) => s.deleteMany(keys, options));
   }
   override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.intercept('take', () => this.inner.take(key, options));
+    return this.#call('take', options, [key, options], (s) => s.take(key, options));
   }
   override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    return this.intercept('putIfAbsent', () => this.inner.putIfAbsent(key, value, options));
+    const args = [key, value, options];
+    return this.#call('putIfAbsent', options, args, (s) => s.putIfAbsent(key, value, options));
   }
   override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
-    return this.intercept('keys', () => this.inner.keys(collection, options));
+    const where = { collection };
+    return this.#call('keys', where, [collection, options], (s) => s.keys(collection, options));
   }
   override collections(): Promise<string[]> {
-    return this.intercept('collections', () => this.inner.collections());
+    return this.#call('collections', NONE, [], (s) => s.collections());
   }
   override destroyCollection(collection: string): Promise<boolean> {
-    return this.intercept('destroyCollection', () => this.inner.destroyCollection(collection));
+    const where = { collection };
+    return this.#call('destroyCollection', where, [collection], (s) => s.destroyCollection(collection));
   }
   override cull(): Promise<number> {
-    return this.intercept('cull', () => this.inner.cull());
+    return this.#call('cull', NONE, [], (s) => s.cull());
+  }
+
+  #call<T>(
+    operation: StoreOperation,
+    options: unknown,
+    args: readonly unknown[],
+    run: (store: AsyncKeyValue) => Promise<T>,
+  ): Promise<T> {
+    const collection = options === NONE ? undefined : peekCollection(options);
+    return this.intercept({ operation, collection, args, run: (store = this.inner) => run(store) });
   }
 }
+
+/** Marks operations that address no collection. */
+const NONE = Symbol('no collection');

@@ -2,15 +2,11 @@
  * The read-through cache wrapper: a fast store in front of a slow one.
  * @module
  */
-import {
-  type AsyncKeyValue,
-  type CollectionOptions,
-  DEFAULT_COLLECTION,
-  type JsonObject,
-  type PutOptions,
-} from '../contract.js';
-import { InvalidKeyError } from '../errors.js';
+
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
+import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -52,9 +48,9 @@ const MIN_FILL_TTL = 0.001;
  *
  * @example
  * ```ts
- * import { CacheWrapper, MemoryStore } from 'oauth-kv';
+ * import { type CacheWrapper, MemoryStore, withCache } from 'oauth-kv';
  *
- * const store = new CacheWrapper(postgresStore, { cache: new MemoryStore({ maxEntriesPerCollection: 5_000 }), maxTtl: 30 });
+ * const store: CacheWrapper = withCache(postgresStore, { cache: new MemoryStore({ maxEntriesPerCollection: 5_000 }), maxTtl: 30 });
  * await store.get('client-1', { collection: 'clients' }); // from PostgreSQL, then cached
  * await store.get('client-1', { collection: 'clients' }); // from memory
  * ```
@@ -69,30 +65,29 @@ export class CacheWrapper extends WrapperStore {
     super(backing);
     const cache = options?.cache;
     if (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function') {
-      throw new TypeError('Cache: options.cache must be a store');
+      throw new StoreSetupError('Cache: options.cache must be a store');
     }
-    if (cache === backing) throw new TypeError('Cache: the cache must not be the backing store itself');
+    if (cache === backing) throw new StoreSetupError('Cache: the cache must not be the backing store itself');
     if (!cache.capabilities.destroyCollection) {
-      throw new TypeError(
+      throw new StoreSetupError(
         'Cache: the cache store must support destroyCollection (to invalidate collections)',
       );
     }
     const maxTtl = options.maxTtl;
     if (maxTtl !== undefined && (typeof maxTtl !== 'number' || !Number.isFinite(maxTtl) || maxTtl <= 0)) {
-      throw new RangeError('Cache: maxTtl must be a finite number of seconds above 0');
+      throw new StoreSetupError('Cache: maxTtl must be a finite number of seconds above 0');
     }
     this.#cache = cache;
     this.#maxTtl = maxTtl;
   }
 
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const collection = this.#collection(options);
-    validateName(key, 'key');
-    const cached = await this.#cache.get(key, { collection });
+    const { key: k, collection } = keyArgs(key, options);
+    const cached = await this.#cache.get(k, { collection });
     if (cached !== undefined) return cached;
     const generation = this.#generation;
-    const { value, ttl } = await this.inner.ttl(key, { collection });
-    if (value !== undefined) await this.#fill(collection, [[key, value, ttl]], generation);
+    const { value, ttl } = await this.inner.ttl(k, { collection });
+    if (value !== undefined) await this.#fill(collection, [[k, value, ttl]], generation);
     return value;
   }
 
@@ -100,20 +95,18 @@ export class CacheWrapper extends WrapperStore {
     keys: readonly string[],
     options?: CollectionOptions,
   ): Promise<(JsonObject | undefined)[]> {
-    const collection = this.#collection(options);
-    if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
-    for (const key of keys) validateName(key, 'key');
-    const results = await this.#cache.getMany(keys, { collection });
-    const missing = [...new Set(keys.filter((_, i) => results[i] === undefined))];
+    const { keys: list, collection } = manyArgs(keys, options);
+    const results = await this.#cache.getMany(list, { collection });
+    const missing = [...new Set(list.filter((_, i) => results[i] === undefined))];
     if (missing.length === 0) return results;
     const generation = this.#generation;
     const loaded = await this.inner.ttlMany(missing, { collection });
     const byKey = new Map(missing.map((key, i) => [key, loaded[i]]));
     const fills: [string, JsonObject, number | undefined][] = [];
     const used = new Set<string>();
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; i < list.length; i++) {
       if (results[i] !== undefined) continue;
-      const key = keys[i] as string;
+      const key = list[i] as string;
       const found = byKey.get(key);
       if (found?.value === undefined) continue;
       if (used.has(key)) {
@@ -128,31 +121,41 @@ export class CacheWrapper extends WrapperStore {
     return results;
   }
 
-  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.#write(options, [key], () => this.inner.put(key, value, options));
+  override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
+    const a = writeArgs(key, options);
+    return this.#write(a.collection, [a.key], (o) => this.inner.put(a.key, value, { ...o, ttl: a.ttl }));
   }
 
-  override putMany(
+  override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    return this.#write(options, keysOf(entries), () => this.inner.putMany(entries, options));
+    const a = batchArgs(entries, options);
+    const pairs = a.entries as ReadonlyArray<readonly [string, JsonObject]>;
+    const keys = pairs.map(([key]) => key);
+    return this.#write(a.collection, keys, (o) => this.inner.putMany(pairs, { ...o, ttl: a.ttl }));
   }
 
-  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.#write(options, [key], () => this.inner.delete(key, options));
+  override async delete(key: string, options?: CollectionOptions): Promise<boolean> {
+    const a = keyArgs(key, options);
+    return this.#write(a.collection, [a.key], (o) => this.inner.delete(a.key, o));
   }
 
-  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    return this.#write(options, Array.isArray(keys) ? keys : [], () => this.inner.deleteMany(keys, options));
+  override async deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
+    const a = manyArgs(keys, options);
+    return this.#write(a.collection, a.keys, (o) => this.inner.deleteMany(a.keys, o));
   }
 
-  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#write(options, [key], () => this.inner.take(key, options));
+  override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
+    const a = keyArgs(key, options);
+    return this.#write(a.collection, [a.key], (o) => this.inner.take(a.key, o));
   }
 
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    return this.#write(options, [key], () => this.inner.putIfAbsent(key, value, options));
+  override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
+    const a = writeArgs(key, options);
+    return this.#write(a.collection, [a.key], (o) =>
+      this.inner.putIfAbsent(a.key, value, { ...o, ttl: a.ttl }),
+    );
   }
 
   override async destroyCollection(collection: string): Promise<boolean> {
@@ -177,25 +180,20 @@ export class CacheWrapper extends WrapperStore {
     for (const result of results) if (result.status === 'rejected') throw result.reason;
   }
 
-  #collection(options: CollectionOptions | undefined): string {
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
-    return collection;
-  }
-
   /**
    * Runs the backing write, then invalidates the cached keys (also when the write failed: a failed
    * write may still have happened). The generation is bumped before and after, so a fill that read
-   * the backing store while the write was under way is discarded.
+   * the backing store while the write was under way is discarded. Arguments arrive validated.
    */
-  async #write<T>(options: CollectionOptions | undefined, keys: readonly unknown[], run: () => Promise<T>) {
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    // Invalid names: let the backing store throw its usual error, nothing to invalidate.
-    const valid = isName(collection) && keys.every(isName);
-    const unique = valid ? [...new Set(keys as string[])] : [];
+  async #write<T>(
+    collection: string,
+    keys: readonly string[],
+    run: (options: { collection: string }) => Promise<T>,
+  ): Promise<T> {
+    const unique = [...new Set(keys)];
     this.#generation++;
     try {
-      return await run();
+      return await run({ collection });
     } finally {
       this.#generation++;
       if (unique.length > 0) await this.#cache.deleteMany(unique, { collection });
@@ -223,15 +221,6 @@ export class CacheWrapper extends WrapperStore {
       await this.#cache.deleteMany(written, { collection });
     }
   }
-}
-
-function isName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && name.isWellFormed();
-}
-
-function keysOf(entries: ReadonlyArray<readonly [string, JsonObject]>): unknown[] {
-  if (!Array.isArray(entries)) return [];
-  return entries.map((pair) => (Array.isArray(pair) ? pair[0] : undefined));
 }
 
 /**

@@ -2,7 +2,9 @@
  * Composition: build a stack of wrappers around a store, listed from the outside in.
  * @module
  */
+
 import type { AsyncKeyValue } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
 
 /**
  * One layer of a stack: a function that wraps a store. Every `with...` factory becomes a layer
@@ -31,7 +33,7 @@ export function layer<A extends unknown[], R extends AsyncKeyValue>(
   wrap: (store: AsyncKeyValue, ...args: A) => R,
   ...args: A
 ): Layer<R> {
-  if (typeof wrap !== 'function') throw new TypeError('layer() takes a wrapper factory function');
+  if (typeof wrap !== 'function') throw new StoreSetupError('layer() takes a wrapper factory function');
   return (inner) => wrap(inner, ...args);
 }
 
@@ -68,16 +70,18 @@ export function compose<R extends AsyncKeyValue>(
   ...rest: [...layers: Layer[], store: AsyncKeyValue]
 ): R;
 export function compose(...parts: Array<Layer | AsyncKeyValue>): AsyncKeyValue {
-  if (parts.length === 0) throw new TypeError('compose() needs a store as its last argument');
+  if (parts.length === 0) throw new StoreSetupError('compose() needs a store as its last argument');
   let store = parts[parts.length - 1];
-  if (!isStore(store)) throw new TypeError('compose(): the last argument must be a store');
+  if (!isStore(store)) throw new StoreSetupError('compose(): the last argument must be a store');
   for (let i = parts.length - 2; i >= 0; i--) {
     const wrap = parts[i];
     if (typeof wrap !== 'function') {
-      throw new TypeError(`compose(): argument ${i + 1} must be a layer (a function that wraps a store)`);
+      throw new StoreSetupError(
+        `compose(): argument ${i + 1} must be a layer (a function that wraps a store)`,
+      );
     }
     store = wrap(store);
-    if (!isStore(store)) throw new TypeError(`compose(): layer ${i + 1} did not return a store`);
+    if (!isStore(store)) throw new StoreSetupError(`compose(): layer ${i + 1} did not return a store`);
   }
   return store;
 }

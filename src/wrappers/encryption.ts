@@ -3,80 +3,14 @@
  * FastMCP server and a TypeScript server can share one encrypted store.
  * @module
  */
-import {
-  type AsyncKeyValue,
-  type CollectionOptions,
-  DEFAULT_COLLECTION,
-  type JsonObject,
-  type PutOptions,
-  type TtlResult,
-} from '../contract.js';
+import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../contract.js';
 import { Fernet, type FernetKey } from '../crypto/fernet.js';
-import { DecryptionError, EncryptionError, SerializationError } from '../errors.js';
+import { DecryptionError, EncryptionError, ValidationError } from '../errors.js';
 import { DERIVE_SECRETS } from '../secrets.js';
-import { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
+import { isPlainObject, validateCollectionOptions } from '../validation.js';
+import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
-
-/**
- * The field holding the ciphertext in py-key-value's encrypted form.
- *
- * @example
- * ```ts
- * import { ENCRYPTED_DATA_FIELD } from 'oauth-kv';
- * const raw = await innerStore.get('client-1', { collection: 'clients' });
- * const encrypted = raw !== undefined && ENCRYPTED_DATA_FIELD in raw;
- * ```
- */
-export const ENCRYPTED_DATA_FIELD = '__encrypted_data__';
-/**
- * The field holding the format version in py-key-value's encrypted form.
- *
- * @example
- * ```ts
- * import { ENCRYPTION_VERSION_FIELD } from 'oauth-kv';
- * console.log(ENCRYPTION_VERSION_FIELD); // "__encryption_version__"
- * ```
- */
-export const ENCRYPTION_VERSION_FIELD = '__encryption_version__';
-/**
- * The encrypted-form version this release writes and the newest it reads.
- *
- * @example
- * ```ts
- * import { ENCRYPTION_VERSION } from 'oauth-kv';
- * console.log(ENCRYPTION_VERSION); // 1
- * ```
- */
-export const ENCRYPTION_VERSION = 1;
-/**
- * Marks a plaintext bound to its collection and key (see {@link EncryptionOptions.bindToKey}).
- * A Python reader of a bound value gets `{"__oauth_kv_bound__": 1, "collection", "key", "value"}`.
- *
- * @example
- * ```python
- * # Python: unwrap a value oauth-kv wrote with bindToKey
- * if value.get("__oauth_kv_bound__") == 1: value = value["value"]
- * ```
- */
-export const BOUND_MARKER_FIELD = '__oauth_kv_bound__';
-
-const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/**
- * The stored form of an encrypted value (py-key-value's `FernetEncryptionWrapper` layout).
- *
- * @example
- * ```ts
- * const stored: EncryptedValue = { __encrypted_data__: 'Z0FBQUFB...', __encryption_version__: 1 };
- * ```
- */
-export interface EncryptedValue {
-  /** Standard base64 (with `+/=`) of the Fernet token's ASCII bytes. */
-  [ENCRYPTED_DATA_FIELD]: string;
-  /** Always 1 for what this release writes. */
-  [ENCRYPTION_VERSION_FIELD]: number;
-  [extra: string]: string | number;
-}
+import { type EncryptedValue, type FormPolicy, type Opened, openValue, sealValue } from './encrypted-form.js';
 
 /**
  * Options of {@link EncryptionWrapper} and {@link withEncryption}.
@@ -144,15 +78,10 @@ export interface ReencryptOptions {
    *   come back). Use it only when nothing else writes the collection.
    */
   mode?: 'take' | 'overwrite' | undefined;
-  /** Keys for a store that is not an {@link EncryptionWrapper} (the wrapper's own options otherwise). */
-  encryption?: EncryptionOptions | undefined;
 }
 
-interface Opened {
-  value: JsonObject;
-  /** Stored the way this wrapper writes now: newest key, bound when bindToKey. */
-  current: boolean;
-}
+/** Reaches the wrapper's private re-encryption from {@link reencrypt} (set in its static block). */
+let runReencrypt: (wrapper: EncryptionWrapper, options: ReencryptOptions) => Promise<number>;
 
 /**
  * Encrypts every value with Fernet before it reaches the wrapped store, in exactly py-key-value's
@@ -164,18 +93,20 @@ interface Opened {
  *
  * @example
  * ```ts
- * import { EncryptionWrapper, MemoryStore, generateFernetKey } from 'oauth-kv';
+ * import { type EncryptionWrapper, MemoryStore, generateFernetKey, withEncryption } from 'oauth-kv';
  *
- * const store = new EncryptionWrapper(new MemoryStore(), { keys: [generateFernetKey()] });
+ * const store: EncryptionWrapper = withEncryption(new MemoryStore(), { keys: [generateFernetKey()] });
  * await store.put('client-1', { client_secret: 's3cret' }, { collection: 'clients' });
  * await store.get('client-1', { collection: 'clients' }); // { client_secret: 's3cret' }
  * ```
  */
 export class EncryptionWrapper extends WrapperStore {
-  readonly #fernet: Fernet;
-  readonly #allowPlaintext: boolean;
+  readonly #policy: FormPolicy;
   readonly #throwOnError: boolean;
-  readonly #bind: boolean;
+
+  static {
+    runReencrypt = (wrapper, options) => wrapper.#reencrypt(options);
+  }
 
   constructor(inner: AsyncKeyValue, options: EncryptionOptions) {
     super(inner);
@@ -186,98 +117,80 @@ export class EncryptionWrapper extends WrapperStore {
     if (mode !== 'throw' && mode !== 'undefined') {
       throw new EncryptionError(`onDecryptionError must be 'throw' or 'undefined'`);
     }
-    this.#fernet = new Fernet(options.keys);
-    this.#allowPlaintext = options.allowPlaintext === true;
+    this.#policy = {
+      fernet: new Fernet(options.keys),
+      allowPlaintext: options.allowPlaintext === true,
+      bind: options.bindToKey === true,
+    };
     this.#throwOnError = mode === 'throw';
-    this.#bind = options.bindToKey === true;
   }
 
   /** Secrets derived from this wrapper's Fernet keys, newest first (see `Fernet.deriveSecrets`). */
   override [DERIVE_SECRETS](purpose: string): Uint8Array[] {
-    return this.#fernet.deriveSecrets(purpose);
+    return this.#policy.fernet.deriveSecrets(purpose);
   }
 
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const raw = await this.inner.get(key, options);
-    return this.#read(raw, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#read(await this.inner.get(k, { collection }), collection, k);
   }
 
   override async getMany(
     keys: readonly string[],
     options?: CollectionOptions,
   ): Promise<(JsonObject | undefined)[]> {
-    const raws = await this.inner.getMany(keys, options);
-    const collection = collectionOf(options);
-    return raws.map((raw, i) => this.#read(raw, collection, keys[i]!));
+    const { keys: list, collection } = manyArgs(keys, options);
+    const raws = await this.inner.getMany(list, { collection });
+    return raws.map((raw, i) => this.#read(raw, collection, list[i]!));
   }
 
   override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    const result = await this.inner.ttl(key, options);
-    return this.#readTtl(result, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#readTtl(await this.inner.ttl(k, { collection }), collection, k);
   }
 
   override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    const results = await this.inner.ttlMany(keys, options);
-    const collection = collectionOf(options);
-    return results.map((result, i) => this.#readTtl(result, collection, keys[i]!));
+    const { keys: list, collection } = manyArgs(keys, options);
+    const results = await this.inner.ttlMany(list, { collection });
+    return results.map((result, i) => this.#readTtl(result, collection, list[i]!));
   }
 
   override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    const raw = await this.inner.take(key, options);
-    return this.#read(raw, collectionOf(options), key);
+    const { key: k, collection } = keyArgs(key, options);
+    return this.#read(await this.inner.take(k, { collection }), collection, k);
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    const collection = checkWrite(key, options);
-    await this.inner.put(key, this.#seal(collection, key, value), options);
+    const { key: k, collection, ttl } = writeArgs(key, options);
+    await this.inner.put(k, this.#seal(collection, k, value), { collection, ttl });
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    const collection = checkWrite(key, options);
-    return this.inner.putIfAbsent(key, this.#seal(collection, key, value), options);
+    const { key: k, collection, ttl } = writeArgs(key, options);
+    return this.inner.putIfAbsent(k, this.#seal(collection, k, value), { collection, ttl });
   }
 
   override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    const collection: unknown = collectionOf(options);
-    validateName(collection, 'collection');
-    if (!Array.isArray(entries)) {
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    }
-    validateTtl(options?.ttl);
-    const sealed = entries.map((pair, i): [string, JsonObject] => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, unknown];
-      validateName(key, 'key');
-      return [key, this.#seal(collection, key, value)];
-    });
-    await this.inner.putMany(sealed, options);
+    const { entries: pairs, collection, ttl } = batchArgs(entries, options);
+    const sealed = pairs.map(([key, value]) => [key, this.#seal(collection, key, value)] as const);
+    await this.inner.putMany(sealed, { collection, ttl });
   }
 
-  /**
-   * Rewrites every entry of a collection under the newest key (and bound, with `bindToKey`),
-   * keeping each entry's remaining TTL. Entries already in that form are left alone, so a second
-   * run rewrites nothing. Returns how many entries were rewritten. See {@link reencrypt}.
-   *
-   * @example
-   * ```ts
-   * const rewritten = await store.reencrypt({ collection: 'mcp-upstream-tokens' });
-   * ```
-   */
-  async reencrypt(options: Omit<ReencryptOptions, 'encryption'> = {}): Promise<number> {
-    const collection: unknown = options.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
+  /** The body of {@link reencrypt}. */
+  async #reencrypt(options: ReencryptOptions): Promise<number> {
+    const collection = validateCollectionOptions(options);
     const pageSize = options.pageSize ?? 100;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
-      throw new RangeError(`reencrypt pageSize must be a positive integer, got ${String(pageSize)}`);
+      const message = `reencrypt pageSize must be a positive integer, got ${String(pageSize)}`;
+      throw new ValidationError(message, [{ message, path: 'options.pageSize' }]);
     }
     const mode = options.mode ?? 'take';
     if (mode !== 'take' && mode !== 'overwrite') {
-      throw new RangeError(`reencrypt mode must be 'take' or 'overwrite'`);
+      const message = `reencrypt mode must be 'take' or 'overwrite'`;
+      throw new ValidationError(message, [{ message, path: 'options.mode' }]);
     }
     let rewritten = 0;
     let cursor: string | undefined;
@@ -329,27 +242,12 @@ export class EncryptionWrapper extends WrapperStore {
     return true;
   }
 
-  /** Encrypts a validated value; throws SerializationError (user path) before anything is written. */
   #seal(collection: string, key: string, value: unknown): EncryptedValue {
-    const json = serializeValue(value);
-    const plaintext = this.#bind
-      ? `{"${BOUND_MARKER_FIELD}":1,"collection":${JSON.stringify(collection)},"key":${JSON.stringify(key)},"value":${json}}`
-      : json;
-    const token = this.#fernet.encrypt(plaintext);
-    return {
-      [ENCRYPTED_DATA_FIELD]: Buffer.from(token, 'latin1').toString('base64'),
-      [ENCRYPTION_VERSION_FIELD]: ENCRYPTION_VERSION,
-    };
+    return sealValue(this.#policy, collection, key, value);
   }
 
   #read(raw: JsonObject | undefined, collection: string, key: string): JsonObject | undefined {
-    if (raw === undefined) return undefined;
-    try {
-      return this.#open(raw, collection, key).value;
-    } catch (err) {
-      if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
-      throw err;
-    }
+    return raw === undefined ? undefined : this.#tryOpen(raw, collection, key)?.value;
   }
 
   #readTtl(result: TtlResult, collection: string, key: string): TtlResult {
@@ -357,85 +255,20 @@ export class EncryptionWrapper extends WrapperStore {
     return value === undefined ? { value: undefined, ttl: undefined } : { value, ttl: result.ttl };
   }
 
-  /** {@link #open} under the read policy: `undefined` for an unreadable value in 'undefined' mode. */
+  /** `openValue` under the read policy: `undefined` for an unreadable value in 'undefined' mode. */
   #tryOpen(raw: JsonObject, collection: string, key: string): Opened | undefined {
     try {
-      return this.#open(raw, collection, key);
+      return openValue(this.#policy, raw, collection, key);
     } catch (err) {
       if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
       throw err;
     }
   }
-
-  #open(raw: JsonObject, collection: string, key: string): Opened {
-    const where = `in collection ${JSON.stringify(collection)}`;
-    if (!Object.hasOwn(raw, ENCRYPTED_DATA_FIELD)) {
-      if (this.#allowPlaintext) return { value: raw, current: false };
-      throw new DecryptionError(
-        `A stored value ${where} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
-      );
-    }
-    const data = raw[ENCRYPTED_DATA_FIELD];
-    const version = raw[ENCRYPTION_VERSION_FIELD];
-    if (typeof data !== 'string') {
-      throw new DecryptionError(
-        `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
-      );
-    }
-    if (version === undefined) {
-      throw new DecryptionError(
-        `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`,
-      );
-    }
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-      throw new DecryptionError(
-        `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
-      );
-    }
-    if (version > ENCRYPTION_VERSION) {
-      throw new DecryptionError(
-        `A stored value ${where} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
-      );
-    }
-    if (!STANDARD_BASE64.test(data)) {
-      throw new DecryptionError(
-        `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`,
-      );
-    }
-    let text: string;
-    let keyIndex: number;
-    try {
-      const opened = this.#fernet.decryptWithInfo(Buffer.from(data, 'base64').toString('latin1'));
-      keyIndex = opened.keyIndex;
-      text = UTF8.decode(opened.data);
-    } catch (err) {
-      const reason = err instanceof DecryptionError ? err.message : 'the plaintext is not UTF-8';
-      throw new DecryptionError(`Cannot decrypt a stored value ${where}: ${reason}`, { cause: err });
-    }
-    const object = parseJsonObject(text);
-    if (object === undefined) {
-      throw new DecryptionError(`A stored value ${where} decrypted to something that is not a JSON object`);
-    }
-    if (isBound(object)) {
-      if (object.collection !== collection || object.key !== key) {
-        throw new DecryptionError(
-          `A stored value ${where} is bound to a different collection or key (was it copied?)`,
-        );
-      }
-      return { value: object.value, current: keyIndex === 0 };
-    }
-    if (this.#bind && !this.#allowPlaintext) {
-      throw new DecryptionError(
-        `A stored value ${where} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
-      );
-    }
-    return { value: object, current: keyIndex === 0 && !this.#bind };
-  }
 }
 
 /**
- * Wraps a store so every value is encrypted with Fernet in py-key-value's format.
- * The same as `new EncryptionWrapper(store, options)`.
+ * Wraps a store so every value is encrypted with Fernet in py-key-value's format (see
+ * {@link EncryptionWrapper}).
  *
  * @example
  * ```ts
@@ -449,11 +282,12 @@ export function withEncryption(store: AsyncKeyValue, options: EncryptionOptions)
 }
 
 /**
- * Rewrites every entry of a collection under the newest key, keeping remaining TTLs; returns how
- * many entries were rewritten (entries already under the newest key are skipped). Pass the
- * {@link EncryptionWrapper} itself, or a plain store with `options.encryption`. The store must
- * support `keys()`. Run it after every replica has the new key first in its list, and before the
- * old key is dropped.
+ * Rewrites every entry of a collection under the newest key (and bound, with `bindToKey`), keeping
+ * each entry's remaining TTL, and returns how many entries were rewritten. Entries already in that
+ * form are left alone, so a second run rewrites nothing. `store` is what {@link withEncryption}
+ * returned (for a stack, wrap its backend once more with the same options); it must support
+ * `keys()`. Run it after every replica has the new key first in its list, and before the old key
+ * is dropped.
  *
  * @example
  * ```ts
@@ -465,48 +299,11 @@ export function withEncryption(store: AsyncKeyValue, options: EncryptionOptions)
  * }
  * ```
  */
-export function reencrypt(
-  store: EncryptionWrapper | AsyncKeyValue,
-  options: ReencryptOptions = {},
-): Promise<number> {
-  if (store instanceof EncryptionWrapper) return store.reencrypt(options);
-  if (options.encryption === undefined) {
-    return Promise.reject(
-      new EncryptionError('reencrypt needs an EncryptionWrapper, or a store with options.encryption'),
-    );
+export async function reencrypt(store: EncryptionWrapper, options: ReencryptOptions = {}): Promise<number> {
+  if (!(store instanceof EncryptionWrapper)) {
+    throw new EncryptionError('reencrypt needs the store withEncryption returned');
   }
-  return new EncryptionWrapper(store, options.encryption).reencrypt(options);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-interface Bound {
-  [BOUND_MARKER_FIELD]: 1;
-  collection: string;
-  key: string;
-  value: JsonObject;
-}
-
-function isBound(object: JsonObject): object is JsonObject & Bound {
-  return (
-    object[BOUND_MARKER_FIELD] === 1 &&
-    typeof object.collection === 'string' &&
-    typeof object.key === 'string' &&
-    isPlainObject(object.value) &&
-    Object.keys(object).length === 4
-  );
-}
-
-function collectionOf(options: CollectionOptions | undefined): string {
-  return options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-}
-
-function checkWrite(key: unknown, options: PutOptions | undefined): string {
-  const collection: unknown = collectionOf(options);
-  validateName(collection, 'collection');
-  validateName(key, 'key');
-  validateTtl(options?.ttl);
-  return collection;
+  return runReencrypt(store, options);
 }
 
 /** Seconds left until `deadline` (`undefined`: no expiry), or `null` once it has passed. */

@@ -2,17 +2,10 @@
  * The fallback wrapper: uses a secondary store while the primary cannot be reached.
  * @module
  */
-import type {
-  AsyncKeyValue,
-  CollectionOptions,
-  JsonObject,
-  KeysOptions,
-  KeysPage,
-  PutOptions,
-  TtlResult,
-} from '../contract.js';
-import type { StoreOperation } from './base.js';
-import { WrapperStore } from './base.js';
+
+import type { AsyncKeyValue } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
+import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 import { isRetryableError } from './retry.js';
 
 /**
@@ -69,12 +62,12 @@ export interface FallbackOptions {
  *
  * @example
  * ```ts
- * import { FallbackWrapper } from 'oauth-kv';
+ * import { type FallbackWrapper, withFallback } from 'oauth-kv';
  *
- * const store = new FallbackWrapper(redisStore, replicaStore); // reads survive a Redis outage
+ * const store: FallbackWrapper = withFallback(redisStore, replicaStore); // reads survive a Redis outage
  * ```
  */
-export class FallbackWrapper extends WrapperStore {
+export class FallbackWrapper extends InterceptingWrapper {
   readonly #secondary: AsyncKeyValue;
   readonly #writes: boolean;
   readonly #atomic: boolean;
@@ -83,7 +76,7 @@ export class FallbackWrapper extends WrapperStore {
   constructor(primary: AsyncKeyValue, secondary: AsyncKeyValue, options: FallbackOptions = {}) {
     super(primary);
     if (typeof secondary !== 'object' || secondary === null || typeof secondary.get !== 'function') {
-      throw new TypeError('Fallback: the secondary must be a store');
+      throw new StoreSetupError('Fallback: the secondary must be a store');
     }
     this.#secondary = secondary;
     this.#writes = options.writes ?? false;
@@ -91,73 +84,36 @@ export class FallbackWrapper extends WrapperStore {
     this.#onFallback = options.onFallback;
   }
 
-  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#run('get', true, (s) => s.get(key, options));
-  }
-  override getMany(
-    keys: readonly string[],
-    options?: CollectionOptions,
-  ): Promise<(JsonObject | undefined)[]> {
-    return this.#run('getMany', true, (s) => s.getMany(keys, options));
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#run('ttl', true, (s) => s.ttl(key, options));
-  }
-  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    return this.#run('ttlMany', true, (s) => s.ttlMany(keys, options));
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.#run('put', this.#writes, (s) => s.put(key, value, options));
-  }
-  override putMany(
-    entries: ReadonlyArray<readonly [string, JsonObject]>,
-    options?: PutOptions,
-  ): Promise<void> {
-    return this.#run('putMany', this.#writes, (s) => s.putMany(entries, options));
-  }
-  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.#run('delete', this.#writes, (s) => s.delete(key, options));
-  }
-  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    return this.#run('deleteMany', this.#writes, (s) => s.deleteMany(keys, options));
-  }
-  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#run('take', this.#atomic, (s) => s.take(key, options));
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    return this.#run('putIfAbsent', this.#atomic, (s) => s.putIfAbsent(key, value, options));
-  }
-  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
-    return this.#run('keys', true, (s) => s.keys(collection, options));
-  }
-  override collections(): Promise<string[]> {
-    return this.#run('collections', true, (s) => s.collections());
-  }
-  override destroyCollection(collection: string): Promise<boolean> {
-    return this.#run('destroyCollection', this.#writes, (s) => s.destroyCollection(collection));
-  }
-  override cull(): Promise<number> {
-    return this.#run('cull', this.#writes, (s) => s.cull());
-  }
   override async close(): Promise<void> {
     const results = await Promise.allSettled([this.inner.close(), this.#secondary.close()]);
     for (const result of results) if (result.status === 'rejected') throw result.reason;
   }
 
-  async #run<T>(
-    operation: StoreOperation,
-    fallBack: boolean,
-    call: (store: AsyncKeyValue) => Promise<T>,
-  ): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     try {
-      return await call(this.inner);
+      return await call.run(this.inner);
     } catch (error) {
-      if (!fallBack || !isRetryableError(error)) throw error;
-      this.#onFallback?.({ operation, error: error as Error });
-      return call(this.#secondary);
+      if (!this.#fallsBack(call.operation) || !isRetryableError(error)) throw error;
+      this.#onFallback?.({ operation: call.operation, error: error as Error });
+      return call.run(this.#secondary);
     }
   }
+
+  #fallsBack(operation: StoreOperation): boolean {
+    if (operation === 'take' || operation === 'putIfAbsent') return this.#atomic;
+    return READS.has(operation) || this.#writes;
+  }
 }
+
+/** Operations that only read: they always fall back. */
+const READS: ReadonlySet<StoreOperation> = new Set<StoreOperation>([
+  'get',
+  'getMany',
+  'ttl',
+  'ttlMany',
+  'keys',
+  'collections',
+]);
 
 /**
  * Wraps `primary` in a {@link FallbackWrapper} that falls back to `secondary`.

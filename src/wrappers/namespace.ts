@@ -13,8 +13,9 @@ import {
   type StoreCapabilities,
   type TtlResult,
 } from '../contract.js';
-import { InvalidKeyError, NotSupportedError, SerializationError } from '../errors.js';
+import { DeserializationError, NotSupportedError, StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
+import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -85,11 +86,11 @@ const PAGE = 1000;
  *
  * @example
  * ```ts
- * import { MemoryStore, NamespaceWrapper } from 'oauth-kv';
+ * import { MemoryStore, type NamespaceWrapper, withNamespace } from 'oauth-kv';
  *
  * const shared = new MemoryStore();
- * const a = new NamespaceWrapper(shared, { prefix: 'tenant-a' });
- * const b = new NamespaceWrapper(shared, { prefix: 'tenant-b' });
+ * const a: NamespaceWrapper = withNamespace(shared, { prefix: 'tenant-a' });
+ * const b = withNamespace(shared, { prefix: 'tenant-b' });
  * await a.put('k', { owner: 'a' });
  * await b.get('k'); // undefined
  * ```
@@ -109,29 +110,29 @@ export class NamespaceWrapper extends WrapperStore {
     super(inner);
     const mode = options.mode ?? 'collection';
     if (mode !== 'collection' && mode !== 'key' && mode !== 'single') {
-      throw new RangeError(`Namespace: mode must be 'collection', 'key' or 'single'`);
+      throw new StoreSetupError(`Namespace: mode must be 'collection', 'key' or 'single'`);
     }
     const separator = options.separator ?? '::';
     if (typeof separator !== 'string' || separator.length === 0 || !separator.isWellFormed()) {
-      throw new RangeError('Namespace: the separator must be a non-empty, well-formed string');
+      throw new StoreSetupError('Namespace: the separator must be a non-empty, well-formed string');
     }
-    if (separator.includes('%')) throw new RangeError('Namespace: the separator must not contain "%"');
+    if (separator.includes('%')) throw new StoreSetupError('Namespace: the separator must not contain "%"');
     const prefix = options.prefix;
     if (
       prefix !== undefined &&
       (typeof prefix !== 'string' || prefix.length === 0 || !prefix.isWellFormed())
     ) {
-      throw new RangeError('Namespace: the prefix must be a non-empty, well-formed string');
+      throw new StoreSetupError('Namespace: the prefix must be a non-empty, well-formed string');
     }
     if (prefix === undefined && mode !== 'single') {
-      throw new RangeError(`Namespace: mode '${mode}' needs a prefix`);
+      throw new StoreSetupError(`Namespace: mode '${mode}' needs a prefix`);
     }
     const single = options.collection ?? prefix;
     if (mode === 'single') {
       if (single === undefined)
-        throw new RangeError("Namespace: mode 'single' needs a collection or a prefix");
+        throw new StoreSetupError("Namespace: mode 'single' needs a collection or a prefix");
       if (typeof single !== 'string' || single.length === 0 || !single.isWellFormed()) {
-        throw new RangeError('Namespace: the collection must be a non-empty, well-formed string');
+        throw new StoreSetupError('Namespace: the collection must be a non-empty, well-formed string');
       }
     }
     this.#mode = mode;
@@ -178,26 +179,21 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    const [collection, stored] = this.#map(key, options);
-    return this.inner.put(stored, value, { ...options, collection });
+    const args = writeArgs(key, options);
+    const collection = this.#storedCollection(args.collection);
+    return this.inner.put(this.#storedKey(args.collection, args.key), value, { collection, ttl: args.ttl });
   }
 
   override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    const logical = this.#collection(options);
-    if (!Array.isArray(entries))
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    const mapped = entries.map((pair, i): [string, JsonObject] => {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      const [key, value] = pair as [unknown, JsonObject];
-      validateName(key, 'key');
-      return [this.#storedKey(logical, key), value];
-    });
-    return this.inner.putMany(mapped, { ...options, collection: this.#storedCollection(logical) });
+    const args = batchArgs(entries, options);
+    const mapped = args.entries.map(
+      ([key, value]) => [this.#storedKey(args.collection, key), value as JsonObject] as const,
+    );
+    const collection = this.#storedCollection(args.collection);
+    return this.inner.putMany(mapped, { collection, ttl: args.ttl });
   }
 
   override async delete(key: string, options?: CollectionOptions): Promise<boolean> {
@@ -216,8 +212,10 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    const [collection, stored] = this.#map(key, options);
-    return this.inner.putIfAbsent(stored, value, { ...options, collection });
+    const args = writeArgs(key, options);
+    const collection = this.#storedCollection(args.collection);
+    const stored = this.#storedKey(args.collection, args.key);
+    return this.inner.putIfAbsent(stored, value, { collection, ttl: args.ttl });
   }
 
   override async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {
@@ -287,12 +285,6 @@ export class NamespaceWrapper extends WrapperStore {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  #collection(options: CollectionOptions | undefined): string {
-    const collection = options?.collection === undefined ? DEFAULT_COLLECTION : options.collection;
-    validateName(collection, 'collection');
-    return collection;
-  }
-
   #storedCollection(collection: string): string {
     switch (this.#mode) {
       case 'collection':
@@ -321,16 +313,14 @@ export class NamespaceWrapper extends WrapperStore {
   }
 
   #map(key: string, options: CollectionOptions | undefined): [string, string] {
-    const collection = this.#collection(options);
-    validateName(key, 'key');
-    return [this.#storedCollection(collection), this.#storedKey(collection, key)];
+    const args = keyArgs(key, options);
+    return [this.#storedCollection(args.collection), this.#storedKey(args.collection, args.key)];
   }
 
   #mapMany(keys: readonly string[], options: CollectionOptions | undefined): [string, string[]] {
-    const collection = this.#collection(options);
-    if (!Array.isArray(keys)) throw new InvalidKeyError('Expected an array of keys');
-    for (const key of keys) validateName(key, 'key');
-    return [this.#storedCollection(collection), keys.map((key) => this.#storedKey(collection, key))];
+    const args = manyArgs(keys, options);
+    const stored = args.keys.map((key) => this.#storedKey(args.collection, key));
+    return [this.#storedCollection(args.collection), stored];
   }
 
   #require(operation: 'keys' | 'collections' | 'destroyCollection'): void {
@@ -348,10 +338,12 @@ export class NamespaceWrapper extends WrapperStore {
       const page = await this.inner.keys(collection, { limit: PAGE, cursor });
       yield* page.keys;
       if (page.cursor === undefined) return;
-      if (page.cursor === cursor) throw new Error('The wrapped store returned the same keys() cursor twice');
+      if (page.cursor === cursor) {
+        throw new DeserializationError('The wrapped store returned the same keys() cursor twice');
+      }
       cursor = page.cursor;
     }
-    throw new Error(`The wrapped store's keys() did not finish within ${MAX_PAGES} pages`);
+    throw new DeserializationError(`The wrapped store's keys() did not finish within ${MAX_PAGES} pages`);
   }
 }
 

@@ -3,7 +3,7 @@
  * @module
  */
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../contract.js';
-import { ReadOnlyError } from '../errors.js';
+import { ReadOnlyError, StoreSetupError } from '../errors.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -34,9 +34,9 @@ export interface ReadOnlyOptions {
  *
  * @example
  * ```ts
- * import { ReadOnlyWrapper } from 'oauth-kv';
+ * import { type ReadOnlyWrapper, withReadOnly } from 'oauth-kv';
  *
- * const audit = new ReadOnlyWrapper(store);
+ * const audit: ReadOnlyWrapper = withReadOnly(store);
  * await audit.get('client-1', { collection: 'clients' }); // works
  * await audit.put('client-1', {}); // throws ReadOnlyError
  * ```
@@ -48,7 +48,7 @@ export class ReadOnlyWrapper extends WrapperStore {
     super(inner);
     const mode = options.mode ?? 'throw';
     if (mode !== 'throw' && mode !== 'ignore')
-      throw new RangeError("ReadOnly: mode must be 'throw' or 'ignore'");
+      throw new StoreSetupError("ReadOnly: mode must be 'throw' or 'ignore'");
     this.#ignore = mode === 'ignore';
   }
 

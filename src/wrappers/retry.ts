@@ -3,8 +3,8 @@
  * @module
  */
 import type { AsyncKeyValue } from '../contract.js';
-import { OAuthKVError } from '../errors.js';
-import { InterceptingWrapper, type StoreOperation } from './base.js';
+import { OAuthKVError, StoreSetupError } from '../errors.js';
+import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 
 /**
  * What {@link RetryOptions.onRetry} receives before each new attempt.
@@ -86,9 +86,9 @@ export function isRetryableError(error: unknown): boolean {
  *
  * @example
  * ```ts
- * import { RetryWrapper } from 'oauth-kv';
+ * import { type RetryWrapper, withRetry } from 'oauth-kv';
  *
- * const store = new RetryWrapper(redisStore, { retries: 4, onRetry: (i) => console.warn(i.operation, i.attempt) });
+ * const store: RetryWrapper = withRetry(redisStore, { retries: 4, onRetry: (i) => console.warn(i.operation, i.attempt) });
  * ```
  */
 export class RetryWrapper extends InterceptingWrapper {
@@ -103,12 +103,12 @@ export class RetryWrapper extends InterceptingWrapper {
     super(inner);
     const retries = options.retries ?? 3;
     if (!Number.isSafeInteger(retries) || retries < 0) {
-      throw new RangeError('Retry: retries must be an integer of 0 or more');
+      throw new StoreSetupError('Retry: retries must be an integer of 0 or more');
     }
     const base = options.baseDelayMs ?? 50;
     const max = options.maxDelayMs ?? 2000;
-    if (!Number.isFinite(base) || base < 0) throw new RangeError('Retry: baseDelayMs must be 0 or more');
-    if (!Number.isFinite(max) || max < 0) throw new RangeError('Retry: maxDelayMs must be 0 or more');
+    if (!Number.isFinite(base) || base < 0) throw new StoreSetupError('Retry: baseDelayMs must be 0 or more');
+    if (!Number.isFinite(max) || max < 0) throw new StoreSetupError('Retry: maxDelayMs must be 0 or more');
     this.#retries = retries;
     this.#baseDelayMs = base;
     this.#maxDelayMs = max;
@@ -117,13 +117,14 @@ export class RetryWrapper extends InterceptingWrapper {
     this.#random = options.random ?? Math.random;
   }
 
-  protected async intercept<T>(operation: StoreOperation, attempt: () => Promise<T>): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
+    const { operation } = call;
     // take and putIfAbsent are not idempotent: a retry after an ambiguous failure can lose a code
     // or make two callers win, so they run once unless the user opted in.
-    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return attempt();
+    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return call.run();
     for (let failed = 0; ; failed++) {
       try {
-        return await attempt();
+        return await call.run();
       } catch (error) {
         if (failed >= this.#retries || !isRetryableError(error)) throw error;
         const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** failed);

@@ -3,8 +3,8 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
-import { SerializationError, ValueTooLargeError } from '../errors.js';
-import { serializeValue } from '../validation.js';
+import { StoreSetupError, ValueTooLargeError } from '../errors.js';
+import { snapshotValue, validateEntries } from '../validation.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -28,9 +28,9 @@ export interface SizeLimitOptions {
  *
  * @example
  * ```ts
- * import { SizeLimitWrapper, ValueTooLargeError } from 'oauth-kv';
+ * import { type SizeLimitWrapper, ValueTooLargeError, withSizeLimit } from 'oauth-kv';
  *
- * const store = new SizeLimitWrapper(inner, { maxBytes: 1024 });
+ * const store: SizeLimitWrapper = withSizeLimit(inner, { maxBytes: 1024 });
  * await store.put('k', { blob: 'x'.repeat(2048) }).catch((e) => e instanceof ValueTooLargeError); // true
  * ```
  */
@@ -41,7 +41,7 @@ export class SizeLimitWrapper extends WrapperStore {
     super(inner);
     const max = options?.maxBytes;
     if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError('SizeLimit: maxBytes must be a positive integer');
+      throw new StoreSetupError('SizeLimit: maxBytes must be a positive integer');
     }
     this.#maxBytes = max;
   }
@@ -52,36 +52,29 @@ export class SizeLimitWrapper extends WrapperStore {
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    this.#check(value);
-    return this.inner.put(key, value, options);
+    return this.inner.put(key, this.#check(value), options);
   }
 
   override async putMany(
     entries: ReadonlyArray<readonly [string, JsonObject]>,
     options?: PutOptions,
   ): Promise<void> {
-    if (!Array.isArray(entries))
-      throw new SerializationError('putMany takes an array of [key, value] pairs', '$');
-    for (const [i, pair] of entries.entries()) {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new SerializationError('putMany takes an array of [key, value] pairs', `entries[${i}]`);
-      }
-      this.#check(pair[1]);
-    }
-    return this.inner.putMany(entries, options);
+    const checked = validateEntries(entries).map(([key, value]) => [key, this.#check(value)] as const);
+    return this.inner.putMany(checked, options);
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    this.#check(value);
-    return this.inner.putIfAbsent(key, value, options);
+    return this.inner.putIfAbsent(key, this.#check(value), options);
   }
 
-  #check(value: unknown): void {
-    const json = serializeValue(value);
+  /** Measures the value and returns the copy that was measured, which is what gets stored. */
+  #check(value: unknown): JsonObject {
+    const { value: copy, json } = snapshotValue(value);
     // Cheap bound first: a UTF-16 code unit is at most 3 UTF-8 bytes.
-    if (json.length * 3 <= this.#maxBytes) return;
+    if (json.length * 3 <= this.#maxBytes) return copy;
     const size = utf8Length(json);
     if (size > this.#maxBytes) throw new ValueTooLargeError(size, this.#maxBytes);
+    return copy;
   }
 }
 

@@ -2,19 +2,9 @@
  * The statistics wrapper: counts calls, hits, misses and errors per collection and operation.
  * @module
  */
-import {
-  type AsyncKeyValue,
-  type CollectionOptions,
-  DEFAULT_COLLECTION,
-  type JsonObject,
-  type KeysOptions,
-  type KeysPage,
-  type PutOptions,
-  type TtlResult,
-} from '../contract.js';
+import type { AsyncKeyValue, TtlResult } from '../contract.js';
 import { OAuthKVError } from '../errors.js';
-import type { StoreOperation } from './base.js';
-import { WrapperStore } from './base.js';
+import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base.js';
 
 /**
  * Counters of one operation.
@@ -64,9 +54,6 @@ export interface StatisticsSnapshot {
 
 type Counters = Map<StoreOperation, OperationStatistics>;
 
-/** Marks operations that address no collection. */
-const NONE = Symbol('no collection');
-
 /**
  * Counts, per collection and operation, calls, hits, misses and errors, for dashboards and
  * tests ("how many token lookups miss?"). Keys and values are never recorded. `statistics()`
@@ -75,14 +62,14 @@ const NONE = Symbol('no collection');
  *
  * @example
  * ```ts
- * import { MemoryStore, StatisticsWrapper } from 'oauth-kv';
+ * import { MemoryStore, type StatisticsWrapper, withStatistics } from 'oauth-kv';
  *
- * const store = new StatisticsWrapper(new MemoryStore());
+ * const store: StatisticsWrapper = withStatistics(new MemoryStore());
  * await store.get('missing');
  * store.statistics().totals.get; // { calls: 1, hits: 0, misses: 1, errors: 0, errorCodes: {} }
  * ```
  */
-export class StatisticsWrapper extends WrapperStore {
+export class StatisticsWrapper extends InterceptingWrapper {
   #since = Date.now();
   #totals: Counters = new Map();
   #byCollection = new Map<string, Counters>();
@@ -116,119 +103,26 @@ export class StatisticsWrapper extends WrapperStore {
     this.#byCollection = new Map();
   }
 
-  override get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#count(
-      'get',
-      options?.collection,
-      () => this.inner.get(key, options),
-      (v) => found([v]),
-    );
-  }
-  override getMany(
-    keys: readonly string[],
-    options?: CollectionOptions,
-  ): Promise<(JsonObject | undefined)[]> {
-    return this.#count('getMany', options?.collection, () => this.inner.getMany(keys, options), found);
-  }
-  override ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
-    return this.#count(
-      'ttl',
-      options?.collection,
-      () => this.inner.ttl(key, options),
-      (r) => found([r.value]),
-    );
-  }
-  override ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
-    return this.#count(
-      'ttlMany',
-      options?.collection,
-      () => this.inner.ttlMany(keys, options),
-      (rs) => found(rs.map((r) => r.value)),
-    );
-  }
-  override put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
-    return this.#count('put', options?.collection, () => this.inner.put(key, value, options));
-  }
-  override putMany(
-    entries: ReadonlyArray<readonly [string, JsonObject]>,
-    options?: PutOptions,
-  ): Promise<void> {
-    return this.#count('putMany', options?.collection, () => this.inner.putMany(entries, options));
-  }
-  override delete(key: string, options?: CollectionOptions): Promise<boolean> {
-    return this.#count(
-      'delete',
-      options?.collection,
-      () => this.inner.delete(key, options),
-      (d) => (d ? [1, 0] : [0, 1]),
-    );
-  }
-  override deleteMany(keys: readonly string[], options?: CollectionOptions): Promise<number> {
-    const requested = Array.isArray(keys) ? new Set(keys).size : 0;
-    return this.#count(
-      'deleteMany',
-      options?.collection,
-      () => this.inner.deleteMany(keys, options),
-      (n) => [n, Math.max(0, requested - n)],
-    );
-  }
-  override take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
-    return this.#count(
-      'take',
-      options?.collection,
-      () => this.inner.take(key, options),
-      (v) => found([v]),
-    );
-  }
-  override putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
-    return this.#count(
-      'putIfAbsent',
-      options?.collection,
-      () => this.inner.putIfAbsent(key, value, options),
-      (w) => (w ? [1, 0] : [0, 1]),
-    );
-  }
-  override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
-    return this.#count('keys', collection, () => this.inner.keys(collection, options));
-  }
-  override collections(): Promise<string[]> {
-    return this.#count('collections', NONE, () => this.inner.collections());
-  }
-  override destroyCollection(collection: string): Promise<boolean> {
-    return this.#count('destroyCollection', collection, () => this.inner.destroyCollection(collection));
-  }
-  override cull(): Promise<number> {
-    return this.#count('cull', NONE, () => this.inner.cull());
-  }
-
-  async #count<T>(
-    operation: StoreOperation,
-    collection: unknown,
-    start: () => Promise<T>,
-    classify?: (result: T) => [hits: number, misses: number],
-  ): Promise<T> {
+  protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     // Counters are taken now, so a reset() while the call runs does not resurrect old maps.
     const targets = [this.#totals];
-    const name = collection === undefined ? DEFAULT_COLLECTION : collection;
-    // Collection-less operations (NONE) and invalid names count in the totals only.
-    if (typeof name === 'string') {
-      let counters = this.#byCollection.get(name);
+    // Collection-less operations and malformed collections count in the totals only.
+    if (call.collection !== undefined) {
+      let counters = this.#byCollection.get(call.collection);
       if (counters === undefined) {
         counters = new Map();
-        this.#byCollection.set(name, counters);
+        this.#byCollection.set(call.collection, counters);
       }
       targets.push(counters);
     }
-    const stats = targets.map((counters) => entry(counters, operation));
+    const stats = targets.map((counters) => entry(counters, call.operation));
     for (const s of stats) s.calls++;
     try {
-      const result = await start();
-      if (classify) {
-        const [hits, misses] = classify(result);
-        for (const s of stats) {
-          s.hits += hits;
-          s.misses += misses;
-        }
+      const result = await call.run();
+      const [hits, misses] = hitsAndMisses(call.operation, call.args, result);
+      for (const s of stats) {
+        s.hits += hits;
+        s.misses += misses;
       }
       return result;
     } catch (error) {
@@ -239,6 +133,34 @@ export class StatisticsWrapper extends WrapperStore {
       }
       throw error;
     }
+  }
+}
+
+/** Keys found and not found by one call, from its operation, arguments and result. */
+function hitsAndMisses(
+  operation: StoreOperation,
+  args: readonly unknown[],
+  result: unknown,
+): [number, number] {
+  switch (operation) {
+    case 'get':
+    case 'take':
+      return found([result]);
+    case 'getMany':
+      return found(result as unknown[]);
+    case 'ttl':
+      return found([(result as TtlResult).value]);
+    case 'ttlMany':
+      return found((result as TtlResult[]).map((r) => r.value));
+    case 'delete':
+    case 'putIfAbsent':
+      return result ? [1, 0] : [0, 1];
+    case 'deleteMany': {
+      const requested = Array.isArray(args[0]) ? new Set(args[0]).size : 0;
+      return [result as number, Math.max(0, requested - (result as number))];
+    }
+    default:
+      return [0, 0];
   }
 }
 

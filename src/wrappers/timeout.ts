@@ -3,8 +3,8 @@
  * @module
  */
 import type { AsyncKeyValue } from '../contract.js';
-import { StoreTimeoutError } from '../errors.js';
-import { InterceptingWrapper, type StoreOperation } from './base.js';
+import { StoreSetupError, StoreTimeoutError } from '../errors.js';
+import { InterceptingWrapper, STORE_OPERATIONS, type StoreCall, type StoreOperation } from './base.js';
 
 /**
  * Options of {@link TimeoutWrapper}.
@@ -32,9 +32,9 @@ export interface TimeoutOptions {
  *
  * @example
  * ```ts
- * import { TimeoutWrapper } from 'oauth-kv';
+ * import { type TimeoutWrapper, withTimeout } from 'oauth-kv';
  *
- * const store = new TimeoutWrapper(firestoreStore, { timeoutMs: 2_000 });
+ * const store: TimeoutWrapper = withTimeout(firestoreStore, { timeoutMs: 2_000 });
  * await store.get('k'); // StoreTimeoutError: get did not complete within 2000 ms
  * ```
  */
@@ -47,7 +47,8 @@ export class TimeoutWrapper extends InterceptingWrapper {
     checkLimit(options?.timeoutMs, 'timeoutMs');
     const operations: Partial<Record<StoreOperation, number>> = {};
     for (const [name, ms] of Object.entries(options.operations ?? {})) {
-      if (!OPERATIONS.has(name)) throw new RangeError(`Timeout: unknown operation ${JSON.stringify(name)}`);
+      if (!STORE_OPERATIONS.has(name as StoreOperation))
+        throw new StoreSetupError(`Timeout: unknown operation ${JSON.stringify(name)}`);
       checkLimit(ms, `operations.${name}`);
       operations[name as StoreOperation] = ms;
     }
@@ -55,7 +56,8 @@ export class TimeoutWrapper extends InterceptingWrapper {
     this.#operations = operations;
   }
 
-  protected intercept<T>(operation: StoreOperation, start: () => Promise<T>): Promise<T> {
+  protected intercept<T>(call: StoreCall<T>): Promise<T> {
+    const { operation } = call;
     const ms = this.#operations[operation] ?? this.#timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -63,7 +65,7 @@ export class TimeoutWrapper extends InterceptingWrapper {
       }, ms);
       let pending: Promise<T>;
       try {
-        pending = start();
+        pending = call.run();
       } catch (error) {
         clearTimeout(timer);
         reject(error);
@@ -83,26 +85,9 @@ export class TimeoutWrapper extends InterceptingWrapper {
   }
 }
 
-const OPERATIONS: ReadonlySet<string> = new Set<StoreOperation>([
-  'get',
-  'getMany',
-  'ttl',
-  'ttlMany',
-  'put',
-  'putMany',
-  'delete',
-  'deleteMany',
-  'take',
-  'putIfAbsent',
-  'keys',
-  'collections',
-  'destroyCollection',
-  'cull',
-]);
-
 function checkLimit(ms: unknown, name: string): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 2_147_483_647) {
-    throw new RangeError(`Timeout: ${name} must be a number of milliseconds above 0 (at most 2^31-1)`);
+    throw new StoreSetupError(`Timeout: ${name} must be a number of milliseconds above 0 (at most 2^31-1)`);
   }
 }
 

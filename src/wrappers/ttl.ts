@@ -2,8 +2,10 @@
  * The TTL policy wrapper: a default TTL for writes without one, and min/max clamps, per collection.
  * @module
  */
-import { type AsyncKeyValue, DEFAULT_COLLECTION, type JsonObject, type PutOptions } from '../contract.js';
-import { validateTtl } from '../validation.js';
+
+import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
+import { validateCollectionOptions, validatePutOptions, validateTtl } from '../validation.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -60,13 +62,13 @@ interface ResolvedPolicy {
  * `[minTtl, maxTtl]` (like py-key-value's `TTLClampWrapper`). The caller's TTL is validated
  * first: `0`, negatives, `NaN` and non-numbers still throw `InvalidTTLError` and write nothing.
  * Reads, `take` and the optional operations pass through unchanged. An invalid policy throws a
- * `RangeError` from the constructor.
+ * `StoreSetupError` from `withTtlPolicy`.
  *
  * @example
  * ```ts
- * import { MemoryStore, TtlPolicyWrapper } from 'oauth-kv';
+ * import { MemoryStore, type TtlPolicyWrapper, withTtlPolicy } from 'oauth-kv';
  *
- * const store = new TtlPolicyWrapper(new MemoryStore(), { collections: { codes: { defaultTtl: 300 } } });
+ * const store: TtlPolicyWrapper = withTtlPolicy(new MemoryStore(), { collections: { codes: { defaultTtl: 300 } } });
  * await store.put('code-1', { client_id: 'c' }, { collection: 'codes' }); // expires in 300 s
  * ```
  */
@@ -84,7 +86,7 @@ export class TtlPolicyWrapper extends WrapperStore {
         : Object.entries(options.collections ?? {});
     for (const [name, policy] of entries) {
       if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed()) {
-        throw new RangeError('TTL policy: collection names must be non-empty, well-formed strings');
+        throw new StoreSetupError('TTL policy: collection names must be non-empty, well-formed strings');
       }
       byCollection.set(name, resolvePolicy(policy, `the policy of collection ${JSON.stringify(name)}`));
     }
@@ -103,8 +105,11 @@ export class TtlPolicyWrapper extends WrapperStore {
    */
   effectiveTtl(collection: string | undefined, ttl: number | undefined): number | undefined {
     validateTtl(ttl);
-    const policy =
-      this.#byCollection.get(collection === undefined ? DEFAULT_COLLECTION : collection) ?? this.#default;
+    return this.#effective(validateCollectionOptions({ collection }), ttl);
+  }
+
+  #effective(collection: string, ttl: number | undefined): number | undefined {
+    const policy = this.#byCollection.get(collection) ?? this.#default;
     let effective = ttl ?? policy.defaultTtl ?? policy.maxTtl;
     if (effective === undefined) return undefined;
     if (policy.minTtl !== undefined && effective < policy.minTtl) effective = policy.minTtl;
@@ -128,20 +133,20 @@ export class TtlPolicyWrapper extends WrapperStore {
   }
 
   #apply(options: PutOptions | undefined): PutOptions {
-    const ttl = this.effectiveTtl(options?.collection, options?.ttl);
-    return { ...options, ttl };
+    const { collection, ttl } = validatePutOptions(options);
+    return { collection, ttl: this.#effective(collection, ttl) };
   }
 }
 
 function resolvePolicy(policy: TtlPolicy, where: string): ResolvedPolicy {
   if (typeof policy !== 'object' || policy === null) {
-    throw new RangeError(`TTL policy: ${where} must be an object`);
+    throw new StoreSetupError(`TTL policy: ${where} must be an object`);
   }
   const check = (name: keyof TtlPolicy): number | undefined => {
     const value = policy[name];
     if (value === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new RangeError(`TTL policy: ${name} of ${where} must be a finite number of seconds above 0`);
+      throw new StoreSetupError(`TTL policy: ${name} of ${where} must be a finite number of seconds above 0`);
     }
     return value;
   };
@@ -149,14 +154,14 @@ function resolvePolicy(policy: TtlPolicy, where: string): ResolvedPolicy {
   const minTtl = check('minTtl');
   const maxTtl = check('maxTtl');
   if (minTtl !== undefined && maxTtl !== undefined && minTtl > maxTtl) {
-    throw new RangeError(`TTL policy: minTtl is above maxTtl in ${where}`);
+    throw new StoreSetupError(`TTL policy: minTtl is above maxTtl in ${where}`);
   }
   if (defaultTtl !== undefined) {
     if (minTtl !== undefined && defaultTtl < minTtl) {
-      throw new RangeError(`TTL policy: defaultTtl is below minTtl in ${where}`);
+      throw new StoreSetupError(`TTL policy: defaultTtl is below minTtl in ${where}`);
     }
     if (maxTtl !== undefined && defaultTtl > maxTtl) {
-      throw new RangeError(`TTL policy: defaultTtl is above maxTtl in ${where}`);
+      throw new StoreSetupError(`TTL policy: defaultTtl is above maxTtl in ${where}`);
     }
   }
   return { defaultTtl, minTtl, maxTtl };

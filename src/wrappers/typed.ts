@@ -4,8 +4,8 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AsyncKeyValue, JsonObject, KeysOptions, KeysPage } from '../contract.js';
-import { ValidationError } from '../errors.js';
-import { isPlainObject, validateName, validateTtl } from '../validation.js';
+import { StoreSetupError, ValidationError } from '../errors.js';
+import { isPlainObject, validateEntries, validateName, validateTtl } from '../validation.js';
 
 /**
  * Options of {@link typedCollection}.
@@ -101,13 +101,13 @@ export class TypedCollection<T, I = T> {
       schema === null ||
       typeof schema['~standard']?.validate !== 'function'
     ) {
-      throw new TypeError(
+      throw new StoreSetupError(
         'typedCollection needs a Standard Schema v1 validator (zod 4, valibot, arktype, ...)',
       );
     }
     const onInvalid = options.onInvalid ?? 'throw';
     if (onInvalid !== 'throw' && onInvalid !== 'undefined') {
-      throw new RangeError("onInvalid must be 'throw' or 'undefined'");
+      throw new StoreSetupError("onInvalid must be 'throw' or 'undefined'");
     }
     validateTtl(options.ttl);
     this.#store = store;
@@ -185,15 +185,11 @@ export class TypedCollection<T, I = T> {
    * ```
    */
   async putMany(entries: ReadonlyArray<readonly [string, I]>, options?: TypedPutOptions): Promise<void> {
-    if (!Array.isArray(entries)) throw new TypeError('putMany takes an array of [key, value] pairs');
+    const pairs = validateEntries(entries);
     const ttl = this.#ttlOf(options);
     const stored: [string, JsonObject][] = [];
-    for (const [i, pair] of entries.entries()) {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new TypeError(`putMany takes an array of [key, value] pairs (entries[${i}])`);
-      }
-      validateName(pair[0], 'key');
-      stored.push([pair[0], await this.#write(pair[1], `entries[${i}]`)]);
+    for (const [i, [key, value]] of pairs.entries()) {
+      stored.push([key, await this.#write(value, `entries[${i}]`)]);
     }
     await this.#store.putMany(stored, { collection: this.#collection, ttl });
   }

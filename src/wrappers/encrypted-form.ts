@@ -1,0 +1,192 @@
+/**
+ * py-key-value's encrypted stored form, `{"__encrypted_data__": B, "__encryption_version__": 1}`:
+ * sealing a value into it and opening it again. The encryption wrapper applies it to every value.
+ * @module
+ */
+import type { JsonObject } from '../contract.js';
+import type { Fernet } from '../crypto/fernet.js';
+import { DecryptionError } from '../errors.js';
+import { isPlainObject, parseJsonObject, serializeValue } from '../validation.js';
+
+/**
+ * The field holding the ciphertext in py-key-value's encrypted form.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTED_DATA_FIELD } from 'oauth-kv';
+ * const raw = await innerStore.get('client-1', { collection: 'clients' });
+ * const encrypted = raw !== undefined && ENCRYPTED_DATA_FIELD in raw;
+ * ```
+ */
+export const ENCRYPTED_DATA_FIELD = '__encrypted_data__';
+/**
+ * The field holding the format version in py-key-value's encrypted form.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTION_VERSION_FIELD } from 'oauth-kv';
+ * console.log(ENCRYPTION_VERSION_FIELD); // "__encryption_version__"
+ * ```
+ */
+export const ENCRYPTION_VERSION_FIELD = '__encryption_version__';
+/**
+ * The encrypted-form version this release writes and the newest it reads.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTION_VERSION } from 'oauth-kv';
+ * console.log(ENCRYPTION_VERSION); // 1
+ * ```
+ */
+export const ENCRYPTION_VERSION = 1;
+/**
+ * Marks a plaintext bound to its collection and key (see the `bindToKey` option of `withEncryption`).
+ * A Python reader of a bound value gets `{"__oauth_kv_bound__": 1, "collection", "key", "value"}`.
+ *
+ * @example
+ * ```python
+ * # Python: unwrap a value oauth-kv wrote with bindToKey
+ * if value.get("__oauth_kv_bound__") == 1: value = value["value"]
+ * ```
+ */
+export const BOUND_MARKER_FIELD = '__oauth_kv_bound__';
+
+const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The stored form of an encrypted value (py-key-value's `FernetEncryptionWrapper` layout).
+ *
+ * @example
+ * ```ts
+ * const stored: EncryptedValue = { __encrypted_data__: 'Z0FBQUFB...', __encryption_version__: 1 };
+ * ```
+ */
+export interface EncryptedValue {
+  /** Standard base64 (with `+/=`) of the Fernet token's ASCII bytes. */
+  [ENCRYPTED_DATA_FIELD]: string;
+  /** Always 1 for what this release writes. */
+  [ENCRYPTION_VERSION_FIELD]: number;
+  [extra: string]: string | number;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** How values are sealed and opened: the keys, and the wrapper's binding and plaintext options. */
+export interface FormPolicy {
+  readonly fernet: Fernet;
+  /** Seal with the collection and key in the plaintext; refuse unbound values unless allowPlaintext. */
+  readonly bind: boolean;
+  /** Accept values that are not encrypted (and, with `bind`, encrypted values that are not bound). */
+  readonly allowPlaintext: boolean;
+}
+
+/** A stored value opened by {@link openValue}. */
+export interface Opened {
+  value: JsonObject;
+  /** Stored the way this wrapper writes now: newest key, bound when bindToKey. */
+  current: boolean;
+}
+
+/**
+ * Encrypts a value into the stored form. The value is validated and serialized in one pass
+ * (`SerializationError` with the path, before anything is written); with `policy.bind` the
+ * plaintext names its collection and key.
+ */
+export function sealValue(
+  policy: FormPolicy,
+  collection: string,
+  key: string,
+  value: unknown,
+): EncryptedValue {
+  const json = serializeValue(value);
+  const plaintext = policy.bind
+    ? `{"${BOUND_MARKER_FIELD}":1,"collection":${JSON.stringify(collection)},"key":${JSON.stringify(key)},"value":${json}}`
+    : json;
+  const token = policy.fernet.encrypt(plaintext);
+  return {
+    [ENCRYPTED_DATA_FIELD]: Buffer.from(token, 'latin1').toString('base64'),
+    [ENCRYPTION_VERSION_FIELD]: ENCRYPTION_VERSION,
+  };
+}
+
+/**
+ * Opens a stored value: checks the stored form, decrypts it, and checks its binding. Throws
+ * `DecryptionError` for anything it cannot trust; never a value, key or key material in messages.
+ */
+export function openValue(policy: FormPolicy, raw: JsonObject, collection: string, key: string): Opened {
+  const where = `in collection ${JSON.stringify(collection)}`;
+  if (!Object.hasOwn(raw, ENCRYPTED_DATA_FIELD)) {
+    if (policy.allowPlaintext) return { value: raw, current: false };
+    throw new DecryptionError(
+      `A stored value ${where} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
+    );
+  }
+  const data = raw[ENCRYPTED_DATA_FIELD];
+  const version = raw[ENCRYPTION_VERSION_FIELD];
+  if (typeof data !== 'string') {
+    throw new DecryptionError(
+      `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
+    );
+  }
+  if (version === undefined) {
+    throw new DecryptionError(`A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`);
+  }
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new DecryptionError(
+      `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
+    );
+  }
+  if (version > ENCRYPTION_VERSION) {
+    throw new DecryptionError(
+      `A stored value ${where} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
+    );
+  }
+  if (!STANDARD_BASE64.test(data)) {
+    throw new DecryptionError(`A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`);
+  }
+  let text: string;
+  let keyIndex: number;
+  try {
+    const opened = policy.fernet.decryptWithInfo(Buffer.from(data, 'base64').toString('latin1'));
+    keyIndex = opened.keyIndex;
+    text = UTF8.decode(opened.data);
+  } catch (err) {
+    const reason = err instanceof DecryptionError ? err.message : 'the plaintext is not UTF-8';
+    throw new DecryptionError(`Cannot decrypt a stored value ${where}: ${reason}`, { cause: err });
+  }
+  const object = parseJsonObject(text);
+  if (object === undefined) {
+    throw new DecryptionError(`A stored value ${where} decrypted to something that is not a JSON object`);
+  }
+  if (isBound(object)) {
+    if (object.collection !== collection || object.key !== key) {
+      throw new DecryptionError(
+        `A stored value ${where} is bound to a different collection or key (was it copied?)`,
+      );
+    }
+    return { value: object.value, current: keyIndex === 0 };
+  }
+  if (policy.bind && !policy.allowPlaintext) {
+    throw new DecryptionError(
+      `A stored value ${where} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
+    );
+  }
+  return { value: object, current: keyIndex === 0 && !policy.bind };
+}
+
+interface Bound {
+  [BOUND_MARKER_FIELD]: 1;
+  collection: string;
+  key: string;
+  value: JsonObject;
+}
+
+function isBound(object: JsonObject): object is JsonObject & Bound {
+  return (
+    object[BOUND_MARKER_FIELD] === 1 &&
+    typeof object.collection === 'string' &&
+    typeof object.key === 'string' &&
+    isPlainObject(object.value) &&
+    Object.keys(object).length === 4
+  );
+}
