@@ -95,7 +95,7 @@ export interface BatchTiming {
  *
  * @example
  * ```ts
- * import { BaseStore, type PreparedEntry, type StoredEntry } from 'oauth-kv';
+ * import { BaseStore, type PreparedEntry, type StoredEntry } from 'oauth-kv/backend';
  *
  * class MapStore extends BaseStore {
  *   readonly capabilities = { keys: false, collections: false, destroyCollection: false, cull: false, atomic: true };

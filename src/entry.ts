@@ -14,7 +14,7 @@ import { isPlainObject } from './validation.js';
  *
  * @example
  * ```ts
- * import type { StoredEntry } from 'oauth-kv';
+ * import type { StoredEntry } from 'oauth-kv/backend';
  * const entry: StoredEntry = { value: { a: 1 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 };
  * ```
  */
@@ -55,7 +55,7 @@ export interface PreparedEntry {
  *
  * @example
  * ```ts
- * import type { EntryDocument } from 'oauth-kv';
+ * import type { EntryDocument } from 'oauth-kv/backend';
  * const doc: EntryDocument = { version: 1, value: { a: 1 }, created_at: '2026-11-22T10:30:00+00:00' };
  * ```
  */
@@ -73,7 +73,7 @@ export interface EntryDocument {
  *
  * @example
  * ```ts
- * import { isExpired } from 'oauth-kv';
+ * import { isExpired } from 'oauth-kv/backend';
  * isExpired({ expiresAt: Date.now() - 1 }); // true
  * ```
  */
@@ -87,7 +87,7 @@ export function isExpired(entry: { expiresAt?: number | undefined }, now: number
  *
  * @example
  * ```ts
- * import { formatIsoDate } from 'oauth-kv';
+ * import { formatIsoDate } from 'oauth-kv/backend';
  * formatIsoDate(Date.UTC(2026, 10, 22, 10, 30)); // "2026-11-22T10:30:00+00:00"
  * ```
  */
@@ -120,7 +120,7 @@ const ISO_DATE =
  *
  * @example
  * ```ts
- * import { parseIsoDate } from 'oauth-kv';
+ * import { parseIsoDate } from 'oauth-kv/backend';
  * parseIsoDate('2026-11-22T10:30:00.123456+00:00'); // 1795343400123
  * ```
  */
@@ -194,7 +194,7 @@ function digits(text: string, start: number, length: number): number {
  *
  * @example
  * ```ts
- * import { entryToDocument } from 'oauth-kv';
+ * import { entryToDocument } from 'oauth-kv/backend';
  * entryToDocument({ value: { a: 1 }, createdAt: 0 }, { key: 'k', collection: 'c' });
  * // { version: 1, value: { a: 1 }, key: 'k', collection: 'c', created_at: '1970-01-01T00:00:00+00:00' }
  * ```
@@ -220,7 +220,7 @@ export function entryToDocument(
  *
  * @example
  * ```ts
- * import { entryToDocumentJson } from 'oauth-kv';
+ * import { entryToDocumentJson } from 'oauth-kv/backend';
  * // '{"collection":"c","created_at":"...","key":"k","value":{"a":1},"version":1}'
  * ```
  */
@@ -246,7 +246,7 @@ export function entryToDocumentJson(
  *
  * @example
  * ```ts
- * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv/backend';
  * const entry = decodeEntryDocument('{"version":1,"value":{"n":NaN}}');
  * if (isUnreadableEntry(entry)) console.log(entry.unreadable.message); // ... (at $.n)
  * ```
@@ -265,7 +265,7 @@ export interface UnreadableEntry {
  *
  * @example
  * ```ts
- * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv/backend';
  * isUnreadableEntry(decodeEntryDocument('{"value":{"a":1}}')); // false
  * ```
  */
@@ -285,7 +285,7 @@ export function isUnreadableEntry(
  *
  * @example
  * ```ts
- * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv';
+ * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv/backend';
  * const entries = docs.map((doc) => (doc === null ? undefined : decodeEntryDocument(doc)));
  * const readable = entries.filter((e) => e !== undefined && !isUnreadableEntry(e));
  * ```
@@ -343,7 +343,7 @@ export function decodeEntryDocument(document: unknown): StoredEntry | Unreadable
  *
  * @example
  * ```ts
- * import { decodeEntryValue } from 'oauth-kv';
+ * import { decodeEntryValue } from 'oauth-kv/backend';
  * const entry = decodeEntryValue(row.value_text, { expiresAt: row.expires_ms ?? undefined });
  * ```
  */
@@ -372,7 +372,7 @@ export function decodeEntryValue(
  *
  * @example
  * ```ts
- * import { documentToEntry } from 'oauth-kv';
+ * import { documentToEntry } from 'oauth-kv/backend';
  * documentToEntry('{"version":1,"value":{"a":1},"expires_at":"2026-11-22T11:30:00Z"}');
  * // { value: { a: 1 }, createdAt: undefined, expiresAt: 1795347000000 }
  * ```

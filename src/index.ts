@@ -1,7 +1,8 @@
 /**
  * oauth-kv: durable, encrypted key-value storage for OAuth state.
  *
- * The root entry holds the contract, errors, the base store, `MemoryStore`, and the wrappers.
+ * The root entry holds what users call: the contract, errors, `MemoryStore`, the wrappers and Fernet.
+ * What a custom backend needs (`BaseStore`, document helpers, the backend kit) is in `oauth-kv/backend`.
  * Backends with drivers live in subpaths (`oauth-kv/file`, `oauth-kv/postgres`, ...), so importing
  * this module never loads a database driver.
  *
@@ -13,7 +14,7 @@
  * ```
  * @module
  */
-export { BaseStore, type BaseStoreOptions, DEFAULT_KEYS_LIMIT } from './base-store.js';
+export { DEFAULT_KEYS_LIMIT } from './base-store.js';
 export {
   type AsyncKeyValue,
   type CollectionOptions,
@@ -28,33 +29,10 @@ export {
 } from './contract.js';
 export * from './crypto/fernet.js';
 export * from './crypto/keys.js';
-export {
-  decodeEntryDocument,
-  decodeEntryValue,
-  documentToEntry,
-  type EntryDocument,
-  entryToDocument,
-  entryToDocumentJson,
-  formatIsoDate,
-  isExpired,
-  isUnreadableEntry,
-  type PreparedEntry,
-  parseIsoDate,
-  type StoredEntry,
-  type UnreadableEntry,
-} from './entry.js';
 export * from './errors.js';
 export { DERIVE_SECRETS, deriveStoreSecrets, type SecretSource } from './secrets.js';
-export { parseStoredJson } from './stored-json.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export {
-  isPlainObject,
-  MAX_TTL_SECONDS,
-  parseJsonObject,
-  serializeValue,
-  validateName,
-  validateTtl,
-} from './validation.js';
+export { MAX_TTL_SECONDS } from './validation.js';
 // Wrapping is `withX(store, options)`, stacked with `compose`/`layer`. The wrapper classes are
 // exported as types only (what `withX` returns); WrapperStore and InterceptingWrapper are the bases
 // for writing your own.

@@ -37,7 +37,7 @@ export type StoredJsonResult =
  *
  * @example
  * ```ts
- * import { parseStoredJson } from 'oauth-kv';
+ * import { parseStoredJson } from 'oauth-kv/backend';
  * parseStoredJson('{"n": 9007199254740992}'); // { n: 9007199254740992 } (2^53, exact)
  * parseStoredJson('{"n": 9007199254740993}'); // throws DeserializationError (at $.n)
  * parseStoredJson('{"x": NaN}'); // throws DeserializationError (at $.x)

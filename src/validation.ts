@@ -13,7 +13,7 @@ import { readStoredJson, storedJsonError } from './stored-json.js';
  *
  * @example
  * ```ts
- * import { validateName } from 'oauth-kv';
+ * import { validateName } from 'oauth-kv/backend';
  * validateName('https://app.example/client.json', 'key'); // ok
  * validateName('', 'key'); // throws InvalidKeyError
  * ```
@@ -34,7 +34,7 @@ export function validateName(name: unknown, what: 'key' | 'collection'): asserts
  *
  * @example
  * ```ts
- * import { validateTtl } from 'oauth-kv';
+ * import { validateTtl } from 'oauth-kv/backend';
  * validateTtl(0.5); // ok
  * validateTtl(0); // throws InvalidTTLError
  * ```
@@ -208,7 +208,7 @@ function describeScalar(value: unknown): string {
  *
  * @example
  * ```ts
- * import { serializeValue } from 'oauth-kv';
+ * import { serializeValue } from 'oauth-kv/backend';
  * serializeValue({ a: [1, 2] }); // '{"a":[1,2]}'
  * serializeValue({ a: undefined }); // throws SerializationError at $.a
  * ```
@@ -263,7 +263,7 @@ export function snapshotValue(value: unknown): ValueSnapshot {
  *
  * @example
  * ```ts
- * import { parseJsonObject } from 'oauth-kv';
+ * import { parseJsonObject } from 'oauth-kv/backend';
  * parseJsonObject('{"a":1}'); // { a: 1 }
  * parseJsonObject('[1]'); // undefined
  * parseJsonObject('{"n":9007199254740993}'); // throws DeserializationError (at $.n)
@@ -281,7 +281,7 @@ export function parseJsonObject(text: string): JsonObject | undefined {
  *
  * @example
  * ```ts
- * import { isPlainObject } from 'oauth-kv';
+ * import { isPlainObject } from 'oauth-kv/backend';
  * isPlainObject({ a: 1 }); // true
  * isPlainObject(new Date()); // false
  * ```

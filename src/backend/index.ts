@@ -1,7 +1,7 @@
 /**
  * `oauth-kv/backend`: what an author of a custom backend needs. {@link BaseStore} (validation,
  * serialization and expiry decided once; a backend implements only its primitives), the py-key-value
- * document helpers, and the backend kit (lazy peer import, lazily created client, bounded
+ * document helpers, the shared validators and stored-JSON reader, and the backend kit (lazy peer import, lazily created client, bounded
  * concurrency, sleep, option checks).
  *
  * @example
@@ -10,22 +10,22 @@
  * ```
  * @module
  */
+export { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 export {
-  BaseStore,
-  type BaseStoreOptions,
-  type BatchTiming,
-  DEFAULT_KEYS_LIMIT,
-  type RemovedEntry,
-} from '../base-store.js';
-export {
+  decodeEntryDocument,
+  decodeEntryValue,
   documentToEntry,
   type EntryDocument,
   entryToDocument,
   entryToDocumentJson,
   formatIsoDate,
   isExpired,
+  isUnreadableEntry,
   type PreparedEntry,
   parseIsoDate,
   type StoredEntry,
+  type UnreadableEntry,
 } from '../entry.js';
+export { parseStoredJson } from '../stored-json.js';
+export { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
 export { Lazy, loadPeer, mapLimit, options, sleep } from './kit.js';
