@@ -25,7 +25,7 @@ import {
   type FileStoreOptions,
   isHashedFileName,
   MAX_PLAIN_ENCODING,
-} from '../src/stores/file.js';
+} from '../src/stores/file/index.js';
 
 const conformanceDir = mkdtempSync(join(tmpdir(), 'oauth-kv-file-conf-'));
 afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import {
   StoreSetupError,
   ValueTooLargeError,
 } from '../src/errors.js';
-import { decodeFirestoreId, encodeFirestoreId, FirestoreStore } from '../src/stores/firestore.js';
+import { decodeFirestoreId, encodeFirestoreId, FirestoreStore } from '../src/stores/firestore/index.js';
 import { findBackend } from './harness/backends.js';
 import { decryptPyKeyValue, type EmulatorProject, emulatorProject } from './helpers/firestore-emulator.js';
 

@@ -11,7 +11,7 @@ import {
   SerializationError,
   StoreConnectionError,
 } from '../src/errors.js';
-import { KeyvAdapter, KeyvStore, toKeyv } from '../src/stores/keyv.js';
+import { KeyvAdapter, KeyvStore, toKeyv } from '../src/stores/keyv/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { PostgresStore } from '../src/stores/postgres.js';
 import { RedisStore } from '../src/stores/redis.js';

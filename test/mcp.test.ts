@@ -11,7 +11,7 @@ import {
   OAuthClientsStore,
   OAuthStateStore,
 } from '../src/integrations/mcp.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { findBackend, uniqueName } from './harness/backends.js';

@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { JsonObject } from '../../src/contract.js';
-import { FileStore } from '../../src/stores/file.js';
+import { FileStore } from '../../src/stores/file/index.js';
 
 interface Args {
   dir: string;

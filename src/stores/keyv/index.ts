@@ -16,17 +16,17 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Keyv, KeyvStoreAdapter, StoredData } from 'keyv';
-import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { AsyncKeyValue, JsonObject, JsonValue, KeysPage, StoreCapabilities } from '../contract.js';
-import { documentToEntry, formatIsoDate, type PreparedEntry, type StoredEntry } from '../entry.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { AsyncKeyValue, JsonObject, JsonValue, KeysPage, StoreCapabilities } from '../../contract.js';
+import { documentToEntry, formatIsoDate, type PreparedEntry, type StoredEntry } from '../../entry.js';
 import {
   DeserializationError,
   NotSupportedError,
   OAuthKVError,
   StoreConnectionError,
   StoreSetupError,
-} from '../errors.js';
-import { isPlainObject } from '../validation.js';
+} from '../../errors.js';
+import { isPlainObject } from '../../validation.js';
 
 // ================================================================================================
 // Keyv → oauth-kv

@@ -21,26 +21,26 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { KeysPage, StoreCapabilities } from '../contract.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { KeysPage, StoreCapabilities } from '../../contract.js';
 import {
   documentToEntry,
   entryToDocumentJson,
   isExpired,
   type PreparedEntry,
   type StoredEntry,
-} from '../entry.js';
+} from '../../entry.js';
 import {
   DeserializationError,
   OAuthKVError,
   StoreConnectionError,
   StoreSetupError,
   StoreTimeoutError,
-} from '../errors.js';
-import { parseJsonObject } from '../validation.js';
-import { decodeFileName, encodeFileName } from './file-encoding.js';
+} from '../../errors.js';
+import { parseJsonObject } from '../../validation.js';
+import { decodeFileName, encodeFileName } from './names.js';
 
-export { decodeFileName, encodeFileName, isHashedFileName, MAX_PLAIN_ENCODING } from './file-encoding.js';
+export { decodeFileName, encodeFileName, isHashedFileName, MAX_PLAIN_ENCODING } from './names.js';
 
 /**
  * Options of {@link FileStore}.

@@ -24,15 +24,15 @@ import type {
   Precondition,
   Settings,
 } from '@google-cloud/firestore';
-import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { KeysPage, StoreCapabilities } from '../contract.js';
+import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
+import type { KeysPage, StoreCapabilities } from '../../contract.js';
 import {
   documentToEntry,
   formatIsoDate,
   type PreparedEntry,
   parseIsoDate,
   type StoredEntry,
-} from '../entry.js';
+} from '../../entry.js';
 import {
   DeserializationError,
   OAuthKVError,
@@ -40,7 +40,7 @@ import {
   StoreSetupError,
   StoreTimeoutError,
   ValueTooLargeError,
-} from '../errors.js';
+} from '../../errors.js';
 
 type FirestoreModule = typeof import('@google-cloud/firestore');
 
