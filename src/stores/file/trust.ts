@@ -100,7 +100,8 @@ export class Trust {
     const subject = problem.startsWith('is ') ? `The store directory ${problem}` : problem;
     return new StoreSetupError(
       `FileStore refuses ${JSON.stringify(this.#root)}: ${subject}. Another user could plant entries there; ` +
-        'the store directory and its collection directories must be owned by this user and writable by no one else',
+        'the store directory and its collection directories must be owned by this user and writable by no one else ' +
+        '(on a shared volume, point the store at a subdirectory it creates itself)',
     );
   }
 }
