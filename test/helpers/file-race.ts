@@ -106,12 +106,15 @@ switch (args.op) {
     break;
   }
   case 'die-in-take': {
-    // Killed inside take, after the rename that claims the entry and before reading it.
-    const open = fsp.open;
-    fsp.open = ((path: string, ...rest: unknown[]) => {
-      if (String(path).includes('.claim-')) process.kill(process.pid, 'SIGKILL');
-      return (open as (...a: unknown[]) => unknown)(path, ...rest);
-    }) as unknown as typeof fsp.open;
+    // Killed inside take, after the rename that claims the entry and before reading it (however
+    // the store reads: readFile or open).
+    const dieOnClaim = <F extends (...a: never[]) => unknown>(original: F): F =>
+      ((path: unknown, ...rest: unknown[]) => {
+        if (String(path).includes('.claim-')) process.kill(process.pid, 'SIGKILL');
+        return (original as unknown as (...a: unknown[]) => unknown)(path, ...rest);
+      }) as unknown as F;
+    fsp.readFile = dieOnClaim(fsp.readFile);
+    fsp.open = dieOnClaim(fsp.open);
     syncBuiltinESMExports();
     await store.take(args.keys[0] ?? 'k', { collection });
     break;

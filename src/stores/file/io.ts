@@ -5,7 +5,7 @@
  * @module
  */
 import { constants } from 'node:fs';
-import { type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DeserializationError,
@@ -68,13 +68,13 @@ export function errorCode(err: unknown): string | undefined {
 export function ignore(): void {}
 
 /**
- * Reads a regular file as UTF-8; `undefined` when it does not exist. A symbolic link, directory
- * or other non-regular file in its place is a {@link DeserializationError}: it is never followed.
+ * Reads a file as UTF-8; `undefined` when it does not exist. A symbolic link or a directory in its
+ * place is a {@link DeserializationError}: a link is never followed (`O_NOFOLLOW`), and a FIFO
+ * never blocks the read (`O_NONBLOCK`).
  */
 export async function readText(path: string): Promise<string | undefined> {
-  let handle: FileHandle;
   try {
-    handle = await open(path, READ_FLAGS);
+    return await readFile(path, { encoding: 'utf8', flag: READ_FLAGS });
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT') return undefined;
@@ -84,14 +84,6 @@ export async function readText(path: string): Promise<string | undefined> {
     }
     if (code === 'EISDIR') throw new DeserializationError('An entry file is a directory');
     throw err;
-  }
-  try {
-    if (!(await handle.stat()).isFile()) {
-      throw new DeserializationError('An entry file is not a regular file');
-    }
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close().catch(ignore);
   }
 }
 
