@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { newBench, report } from './lib.js';
 

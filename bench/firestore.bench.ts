@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
-import { FirestoreStore } from '../src/stores/firestore.js';
+import { FirestoreStore } from '../src/stores/firestore/index.js';
 import { BENCH_COLLECTION, BENCH_KEYS, benchToken, newBench, report } from './lib.js';
 
 export default async function run(): Promise<void> {

@@ -4,7 +4,7 @@
  * wrapper) costs per get / set. Both sides pay Keyv's own serialization.
  */
 import Keyv from 'keyv';
-import { toKeyv } from '../src/stores/keyv.js';
+import { toKeyv } from '../src/stores/keyv/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { newBench, report } from './lib.js';
 

@@ -84,7 +84,7 @@ export async function openDemoStore(
   let inner: AsyncKeyValue;
   let where: string;
   if (kind === 'file') {
-    const { FileStore } = await import('../src/stores/file.js');
+    const { FileStore } = await import('../src/stores/file/index.js');
     const directory = resolve(join(config.directory, role));
     inner = new FileStore({ directory });
     where = `files in ${directory}`;

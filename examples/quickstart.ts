@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateFernetKey, withEncryption } from '../src/index.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'oauth-kv-quickstart-'));
 // In production the key comes from your secret manager; a throwaway key is enough for this run.

@@ -39,7 +39,7 @@ describe('the build', () => {
 
   test('CommonJS: an error from oauth-kv/file is an instance of the class exported by oauth-kv', async () => {
     const core = require(join(out, 'index.cjs')) as typeof import('../src/index.js');
-    const file = require(join(out, 'file.cjs')) as typeof import('../src/stores/file.js');
+    const file = require(join(out, 'file.cjs')) as typeof import('../src/stores/file/index.js');
     const store = new file.FileStore({ directory: join(out, 'store') });
     const err = await store.get('').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(core.InvalidKeyError);
@@ -53,7 +53,7 @@ describe('the build', () => {
     )) as typeof import('../src/index.js');
     const file = (await import(
       pathToFileURL(join(out, 'file.js')).href
-    )) as typeof import('../src/stores/file.js');
+    )) as typeof import('../src/stores/file/index.js');
     const store = new file.FileStore({ directory: join(out, 'store-esm') });
     expect(await store.get('').catch((e: unknown) => e)).toBeInstanceOf(core.InvalidKeyError);
     await store.close();

@@ -4,12 +4,12 @@
  * a process killed in the middle of writes never leaves a partial entry.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 
 const HELPER = resolve(import.meta.dirname, 'helpers/file-race.ts');
 const ROOT = resolve(import.meta.dirname, '..');
@@ -191,6 +191,35 @@ describe('FileStore across processes', () => {
     expect(await store.putIfAbsent('jti-1', { survivor: true }, { collection })).toBe(true);
     expect(await store.get('jti-1', { collection })).toEqual({ survivor: true });
     expect((await readdir(join(dir, collection))).filter((n) => n.startsWith('.lock-'))).toEqual([]);
+  }, 120_000);
+
+  test('a lock file is never seen empty or half-written: it appears complete, naming its holder', async () => {
+    const collection = 'churn';
+    await open().put('seed', {}, { collection });
+    const lockPath = join(dir, collection, '.lock-k');
+    const child = startChild({ dir, op: 'lock-churn', collection, keys: ['k'], durationMs: 3000 });
+    await child.ready;
+    child.go();
+    let finished = false;
+    void child.result.finally(() => {
+      finished = true;
+    });
+    const seen: string[] = [];
+    while (!finished) {
+      try {
+        seen.push(await readFile(lockPath, 'utf8'));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      }
+    }
+    const rounds = (await child.result) as number;
+    expect(rounds).toBeGreaterThan(50);
+    expect(seen.length).toBeGreaterThan(20); // the lock was caught held many times
+    for (const text of seen) {
+      const holder = JSON.parse(text) as { pid: number; nonce: string };
+      expect(holder.pid).toBe(child.process.pid);
+      expect(holder.nonce).toMatch(/^[0-9a-f]{24}$/);
+    }
   }, 120_000);
 
   test('a process killed inside take after claiming: the entry is consumed, never served twice', async () => {

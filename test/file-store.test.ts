@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import {
   chmod,
   copyFile,
@@ -25,7 +25,7 @@ import {
   type FileStoreOptions,
   isHashedFileName,
   MAX_PLAIN_ENCODING,
-} from '../src/stores/file.js';
+} from '../src/stores/file/index.js';
 
 const conformanceDir = mkdtempSync(join(tmpdir(), 'oauth-kv-file-conf-'));
 afterAll(() => rmSync(conformanceDir, { recursive: true, force: true }));
@@ -265,7 +265,12 @@ describe('FileStore on disk', () => {
       expect(String((err as Error).message)).not.toContain(secret);
       expect(JSON.stringify(err)).not.toContain(secret);
     }
-    await expect(s.getMany(['other', 'k'], { collection: 'c' })).rejects.toBeInstanceOf(DeserializationError);
+    // getMany: the corrupted entry reads as missing in its own position only.
+    expect(await s.getMany(['other', 'k', 'other'], { collection: 'c' })).toEqual([
+      { a: 2 },
+      undefined,
+      { a: 2 },
+    ]);
     await expect(s.putIfAbsent('k', { a: 3 }, { collection: 'c' })).rejects.toBeInstanceOf(
       DeserializationError,
     );
@@ -285,6 +290,27 @@ describe('FileStore on disk', () => {
     // A directory where an entry file should be.
     await mkdir(entryFile('c', 'dir'));
     await expect(s.get('dir', { collection: 'c' })).rejects.toBeInstanceOf(DeserializationError);
+  });
+
+  test('a corrupt entry file: get throws DeserializationError, getMany reads it as missing in its position only', async () => {
+    const s = make();
+    await s.putMany(
+      [
+        ['good-1', { n: 1 }],
+        ['corrupt', { n: 2 }],
+        ['good-2', { n: 3 }],
+      ],
+      { collection: 'c' },
+    );
+    await writeFile(entryFile('c', 'corrupt'), '{"version": 1, "value": {garbage');
+    await expect(s.get('corrupt', { collection: 'c' })).rejects.toBeInstanceOf(DeserializationError);
+    expect(await s.getMany(['good-1', 'corrupt', 'good-2'], { collection: 'c' })).toEqual([
+      { n: 1 },
+      undefined,
+      { n: 3 },
+    ]);
+    const ttls = await s.ttlMany(['good-1', 'corrupt', 'good-2'], { collection: 'c' });
+    expect(ttls.map((t) => t.value)).toEqual([{ n: 1 }, undefined, { n: 3 }]);
   });
 
   test('a temp file left by a crashed writer is ignored by reads and removed by cull after a minute', async () => {
@@ -452,19 +478,62 @@ describe('FileStore on disk', () => {
     expect(err).toBeInstanceOf(StoreTimeoutError);
     expect(await s.get('k2', { collection: 'l' })).toBeUndefined();
 
-    // An unreadable lock is broken once it is older than staleLockMs; cull breaks it too.
-    const old = new Date(Date.now() - 120_000);
-    await writeFile(join(dir, 'store', 'l', '.lock-k3'), '');
-    await utimes(join(dir, 'store', 'l', '.lock-k3'), old, old);
-    expect(await s.putIfAbsent('k3', { a: 1 }, { collection: 'l' })).toBe(true);
+    // The same dead pid in another container is only broken once older than staleLockMs.
     await expect(s.putIfAbsent('k9', { a: 1 }, { collection: 'l' })).rejects.toBeInstanceOf(
       StoreTimeoutError,
     );
+    const old = new Date(Date.now() - 120_000);
     await utimes(join(dir, 'store', 'l', '.lock-k2'), old, old);
     await utimes(elsewhere, old, old);
     await s.cull();
-    expect((await readdir(join(dir, 'store', 'l'))).sort()).toEqual(['k.json', 'k3.json', 'seed.json']);
+    expect((await readdir(join(dir, 'store', 'l'))).sort()).toEqual(['k.json', 'seed.json']);
   });
+
+  test('a lock that names no holder (empty: a crash before the old write) is broken at once', async () => {
+    // A lock this version takes is complete from its first instant (a hard link to a written
+    // file), so an empty or unreadable lock can only be a crash leftover: not kept for staleLockMs.
+    const s = make({ lockTimeoutMs: 2_000, staleLockMs: 60_000 });
+    await s.put('seed', {}, { collection: 'l' });
+    for (const [name, content] of [
+      ['empty', ''],
+      ['garbage', '{"pid":'],
+      ['no-nonce', JSON.stringify({ pid: 1, host: hostname() })],
+    ] as const) {
+      await writeFile(join(dir, 'store', 'l', `.lock-${name}`), content); // fresh: mtime is now
+      const started = performance.now();
+      expect(await s.putIfAbsent(name, { a: 1 }, { collection: 'l' })).toBe(true);
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    expect((await readdir(join(dir, 'store', 'l'))).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  test.skipIf(process.platform !== 'linux')(
+    'a lock whose pid now belongs to a later process (or to this one, restarted) is broken at once (Linux: /proc start times)',
+    async () => {
+      const s = make({ lockTimeoutMs: 300, staleLockMs: 60_000 });
+      await s.put('seed', {}, { collection: 'l' });
+      const owner = lockOwnerOfThisProcess();
+      // A live process whose start time differs from the one the lock recorded: the pid was reused.
+      const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        const lock = (pid: number, start: string) =>
+          JSON.stringify({ pid, host: owner, start, nonce: 'ab', at: Date.now() });
+        await writeFile(join(dir, 'store', 'l', '.lock-reused'), lock(sleeper.pid as number, '1'));
+        expect(await s.putIfAbsent('reused', { a: 1 }, { collection: 'l' })).toBe(true);
+        // This very pid, but recorded by an earlier process (a restarted container's pid 1).
+        await writeFile(join(dir, 'store', 'l', '.lock-restarted'), lock(process.pid, '1'));
+        expect(await s.putIfAbsent('restarted', { a: 1 }, { collection: 'l' })).toBe(true);
+        // The same live process with its real start time is a live holder: wait, then time out.
+        const start = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? '';
+        await writeFile(join(dir, 'store', 'l', '.lock-held'), lock(sleeper.pid as number, start));
+        await expect(s.putIfAbsent('held', { a: 1 }, { collection: 'l' })).rejects.toBeInstanceOf(
+          StoreTimeoutError,
+        );
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    },
+  );
 
   test('a directory that cannot be used is a StoreSetupError naming it, never a key', async () => {
     await writeFile(join(dir, 'store'), 'a file, not a directory');
@@ -506,6 +575,21 @@ describe('FileStore on disk', () => {
     expect(() => new FileStore({} as FileStoreOptions)).toThrow(StoreSetupError);
     expect(() => new FileStore({ directory: dir, fileMode: 0o10000 })).toThrow(StoreSetupError);
     expect(() => new FileStore({ directory: dir, lockTimeoutMs: 0 })).toThrow(StoreSetupError);
+    const bad: unknown[] = [
+      { fsync: 'yes' },
+      { staleLockMs: Number.NaN },
+      { lockTimeoutMs: '100' },
+      { directoryMode: '700' },
+      { fileMode: 1.5 },
+    ];
+    for (const options of bad) {
+      expect(
+        () => new FileStore({ directory: dir, ...(options as Partial<FileStoreOptions>) }),
+        JSON.stringify(options),
+      ).toThrow(StoreSetupError);
+    }
+    expect(() => new FileStore(null as unknown as FileStoreOptions)).toThrow(StoreSetupError);
+    expect(() => new FileStore('./dir' as unknown as FileStoreOptions)).toThrow(StoreSetupError);
     expect(new FileStore({ directory: 'relative/dir' }).directory).toBe(resolve('relative/dir'));
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
 import { parseIsoDate } from '../src/entry.js';
-import { FirestoreStore } from '../src/stores/firestore.js';
+import { FirestoreStore } from '../src/stores/firestore/index.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { findBackend } from './harness/backends.js';
 import { decryptPyKeyValue, type EmulatorProject, emulatorProject } from './helpers/firestore-emulator.js';

@@ -5,12 +5,22 @@ import { describeConformance } from '../src/conformance/index.js';
 import { parseIsoDate } from '../src/entry.js';
 import {
   DeserializationError,
+  type OAuthKVError,
   StoreClosedError,
   StoreConnectionError,
+  StoreOperationError,
   StoreSetupError,
+  StoreTimeoutError,
+  ValidationError,
   ValueTooLargeError,
 } from '../src/errors.js';
-import { decodeFirestoreId, encodeFirestoreId, FirestoreStore } from '../src/stores/firestore.js';
+import { firestoreError } from '../src/stores/firestore/connection.js';
+import {
+  decodeFirestoreId,
+  encodeFirestoreId,
+  FirestoreStore,
+  type FirestoreStoreOptions,
+} from '../src/stores/firestore/index.js';
 import { findBackend } from './harness/backends.js';
 import { decryptPyKeyValue, type EmulatorProject, emulatorProject } from './helpers/firestore-emulator.js';
 
@@ -132,7 +142,22 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
       await expect(s.get('bad', { collection })).rejects.toBeInstanceOf(DeserializationError);
       await expect(s.take('bad', { collection })).rejects.toBeInstanceOf(DeserializationError);
       expect((await p.raw.doc(`${collection}/bad`).get()).exists).toBe(true);
-      await expect(s.getMany(['novalue'], { collection })).rejects.toBeInstanceOf(DeserializationError);
+      await expect(s.get('novalue', { collection })).rejects.toBeInstanceOf(DeserializationError);
+      // In getMany an unreadable document fails only its own position.
+      await s.putMany(
+        [
+          ['good-1', { n: 1 }],
+          ['good-2', { n: 2 }],
+        ],
+        { collection },
+      );
+      expect(await s.getMany(['good-1', 'novalue', 'bad', 'good-2'], { collection })).toEqual([
+        { n: 1 },
+        undefined,
+        undefined,
+        { n: 2 },
+      ]);
+      await s.deleteMany(['good-1', 'good-2'], { collection });
       expect(await s.delete('bad', { collection })).toBe(true);
       expect(await s.deleteMany(['novalue', 'missing'], { collection })).toBe(1);
       expect((await p.raw.collection(collection).get()).empty).toBe(true);
@@ -225,15 +250,41 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
       expect((await p.raw.doc(`${outside}/k`).get()).exists).toBe(true);
     });
 
-    test('invalid numeric options and a foreign keys() cursor are refused', async () => {
-      expect(() => new FirestoreStore({ projectId, maxAttempts: 0 })).toThrow(RangeError);
-      expect(() => new FirestoreStore({ projectId, operationTimeoutMs: Number.NaN })).toThrow(RangeError);
+    test('bad options are a StoreSetupError; a foreign keys() cursor is a ValidationError', async () => {
+      const bad: unknown[] = [
+        { maxAttempts: 0 },
+        { maxAttempts: 1.5 },
+        { operationTimeoutMs: Number.NaN },
+        { operationTimeoutMs: -1 },
+        { operationTimeoutMs: 2 ** 31 }, // beyond what a timer can wait
+        { projectId: '' },
+        { databaseId: 7 },
+        { settings: 'project' },
+        { firestore: {} },
+        { ttlField: 5 },
+      ];
+      for (const options of bad) {
+        expect(
+          () => new FirestoreStore({ projectId, ...(options as FirestoreStoreOptions) }),
+          JSON.stringify(options),
+        ).toThrow(StoreSetupError);
+      }
+      expect(() => new FirestoreStore('p' as unknown as FirestoreStoreOptions)).toThrow(StoreSetupError);
       const s = make();
-      await expect(s.keys('c', { cursor: 'a/b' })).rejects.toBeInstanceOf(TypeError);
+      await expect(s.keys('c', { cursor: 'a/b' })).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    test('settings the Firestore client refuses are a StoreSetupError on first use', async () => {
+      const s = new FirestoreStore({ settings: { projectId: 5 as unknown as string } });
+      stores.push(s);
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreSetupError);
+      expect((err as StoreSetupError).retryable).toBe(false);
+      expect((err as Error).cause).toBeInstanceOf(Error);
     });
 
     test('an invalid rootPath or ttlField is a StoreSetupError', () => {
-      for (const rootPath of ['apps', 'apps/one/x', '/apps/one', 'apps//x/y', 'a/..']) {
+      for (const rootPath of ['apps', 'apps/one/x', '/apps/one', 'apps//x/y', 'a/..', 'a/__b__', '__a__/b']) {
         expect(() => new FirestoreStore({ projectId, rootPath })).toThrow(StoreSetupError);
       }
       for (const ttlField of ['expires_at', 'value', 'a.b', '', 'x y']) {
@@ -423,6 +474,62 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
       await expect(s.take('k', { collection: 'c' })).rejects.toBeInstanceOf(StoreConnectionError);
       await s.close();
     }, 30_000);
+
+    test('error policy: transient gRPC statuses are retryable, everything else is permanent', async () => {
+      // Real errors from the emulator, as the client reports them (a GoogleError with a numeric code).
+      const tooBig = await p.raw
+        .doc(`${fresh()}/big`)
+        .set({ x: 'y'.repeat(1_600_000) })
+        .catch((e: unknown) => e);
+      expect((tooBig as { code?: number }).code).toBe(3); // INVALID_ARGUMENT
+      const missing = await p.raw
+        .doc(`${fresh()}/missing`)
+        .update({ x: 1 })
+        .catch((e: unknown) => e);
+      expect((missing as { code?: number }).code).toBe(5); // NOT_FOUND
+      for (const [err, type] of [
+        [tooBig, StoreOperationError],
+        [missing, StoreSetupError], // outside our own conditional writes: no such database
+      ] as const) {
+        const mapped = firestoreError('set', err);
+        expect(mapped).toBeInstanceOf(type);
+        expect(mapped.retryable).toBe(false);
+        expect(mapped.cause).toBe(err);
+        expect(mapped.message).not.toContain('big'); // never the document path (keys may be secrets)
+      }
+      // Every status code (the emulator cannot be made to return most of them).
+      const status = (code: number) =>
+        Object.assign(new Error(`${code} STATUS: projects/p/documents/c/secret-key`), { code });
+      const expected: Record<number, [new (...a: never[]) => OAuthKVError, boolean]> = {
+        1: [StoreConnectionError, true], // CANCELLED
+        2: [StoreOperationError, false], // UNKNOWN: unknown is never retried
+        3: [StoreOperationError, false], // INVALID_ARGUMENT
+        4: [StoreTimeoutError, true], // DEADLINE_EXCEEDED
+        5: [StoreSetupError, false], // NOT_FOUND (no such database)
+        6: [StoreOperationError, false], // ALREADY_EXISTS
+        7: [StoreSetupError, false], // PERMISSION_DENIED
+        8: [StoreConnectionError, true], // RESOURCE_EXHAUSTED (quota, rate limits)
+        9: [StoreOperationError, false], // FAILED_PRECONDITION (e.g. a missing index)
+        10: [StoreConnectionError, true], // ABORTED (contention)
+        11: [StoreOperationError, false], // OUT_OF_RANGE
+        12: [StoreOperationError, false], // UNIMPLEMENTED
+        13: [StoreConnectionError, true], // INTERNAL
+        14: [StoreConnectionError, true], // UNAVAILABLE
+        15: [StoreOperationError, false], // DATA_LOSS
+        16: [StoreSetupError, false], // UNAUTHENTICATED
+        409: [StoreConnectionError, true], // ABORTED over REST
+      };
+      for (const [code, [type, retryable]] of Object.entries(expected)) {
+        const mapped = firestoreError('get', status(Number(code)));
+        expect(mapped, `code ${code}`).toBeInstanceOf(type);
+        expect(mapped.retryable, `code ${code}`).toBe(retryable);
+        expect(mapped.message).not.toContain('secret-key');
+      }
+      // A client error without a status (argument validation, a bug) is permanent too.
+      const plain = firestoreError('get', new TypeError('Value for argument "documentPath" is not valid'));
+      expect(plain).toBeInstanceOf(StoreOperationError);
+      expect(plain.retryable).toBe(false);
+    });
 
     test('close() leaves a client passed in open and refuses further calls', async () => {
       const firestore: Firestore = p.client();

@@ -2,8 +2,8 @@ import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import Keyv from 'keyv';
 import * as Vitest from 'vitest';
 import { afterAll, describe } from 'vitest';
-import { FirestoreStore } from '../src/stores/firestore.js';
-import { toKeyv } from '../src/stores/keyv.js';
+import { FirestoreStore } from '../src/stores/firestore/index.js';
+import { toKeyv } from '../src/stores/keyv/index.js';
 import { findBackend } from './harness/backends.js';
 import { type EmulatorProject, emulatorProject } from './helpers/firestore-emulator.js';
 

@@ -1,4 +1,4 @@
-import KeyvRedis from '@keyv/redis';
+import KeyvRedis, { createClient } from '@keyv/redis';
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import Keyv from 'keyv';
 import * as Vitest from 'vitest';
@@ -10,15 +10,20 @@ import {
   NotSupportedError,
   SerializationError,
   StoreConnectionError,
+  StoreOperationError,
+  StoreSetupError,
+  StoreTimeoutError,
 } from '../src/errors.js';
-import { KeyvAdapter, KeyvStore, toKeyv } from '../src/stores/keyv.js';
+import { KeyvAdapter, KeyvStore, type KeyvStoreOptions, toKeyv } from '../src/stores/keyv/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { PostgresStore } from '../src/stores/postgres/index.js';
 import { RedisStore } from '../src/stores/redis/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { redisBinariesAvailable, spareRedisPort, startRedisServer } from './helpers/redis-server.js';
 
 const redis = await findBackend('redis');
 const postgres = await findBackend('postgres');
+const redisBinaries = await redisBinariesAvailable();
 
 // ---- Keyv → oauth-kv ---------------------------------------------------------------------------
 
@@ -111,24 +116,101 @@ describe('KeyvStore', () => {
     expect(await s.delete('raw', { collection: 'c' })).toBe(true);
   });
 
-  test('a failing adapter surfaces as StoreConnectionError (adapters are wrapped with throwOnErrors)', async () => {
-    const failing = {
+  test('an adapter failure is a permanent StoreOperationError unless it is clearly a lost connection', async () => {
+    const failWith = (error: () => unknown) => ({
       opts: {},
       get: async () => {
-        throw new Error('backend down');
+        throw error();
+      },
+      getMany: async () => {
+        throw error();
       },
       set: async () => {
-        throw new Error('backend down');
+        throw error();
       },
       delete: async () => false,
       clear: async () => undefined,
       on() {
         return this;
       },
+    });
+    // Unknown: never retryable (the retry wrapper would repeat a permanent failure).
+    const unknown = track(new KeyvStore(failWith(() => new Error('constraint violated'))));
+    for (const op of [
+      () => unknown.get('k'),
+      () => unknown.put('k', { a: 1 }),
+      () => unknown.getMany(['k']),
+    ]) {
+      const err = await op().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreOperationError);
+      expect((err as StoreOperationError).retryable).toBe(false);
+      expect((err as Error).cause).toBeInstanceOf(Error);
+    }
+    // A network code anywhere in the cause chain (or in an AggregateError, as net.connect gives
+    // with several addresses) is a connection error; ETIMEDOUT is a timeout.
+    const coded = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+    const cases: Array<[() => unknown, typeof StoreConnectionError]> = [
+      [() => coded('ECONNREFUSED'), StoreConnectionError],
+      [() => new Error('query failed', { cause: coded('ECONNRESET') }), StoreConnectionError],
+      [() => new AggregateError([coded('EHOSTUNREACH')], 'all addresses failed'), StoreConnectionError],
+      [
+        () => new Error('wrapped', { cause: new Error('again', { cause: coded('EPIPE') }) }),
+        StoreConnectionError,
+      ],
+      [() => coded('ENOTFOUND'), StoreConnectionError],
+      [() => coded('ETIMEDOUT'), StoreTimeoutError],
+    ];
+    for (const [error, type] of cases) {
+      const s = track(new KeyvStore(failWith(error)));
+      const err = await s.get('k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(type);
+      expect((err as StoreConnectionError).retryable).toBe(true);
+    }
+    // A code that is not a network failure stays permanent.
+    const disk = track(new KeyvStore(failWith(() => coded('ENOSPC'))));
+    await expect(disk.put('k', { a: 1 })).rejects.toBeInstanceOf(StoreOperationError);
+  });
+
+  test('an adapter whose set reports false is a StoreOperationError, not a connection error', async () => {
+    const refusing = {
+      opts: {},
+      get: async () => undefined,
+      set: async () => false,
+      delete: async () => false,
+      clear: async () => undefined,
+      on() {
+        return this;
+      },
     };
-    const s = track(new KeyvStore(failing));
-    await expect(s.get('k')).rejects.toBeInstanceOf(StoreConnectionError);
-    await expect(s.put('k', { a: 1 })).rejects.toBeInstanceOf(StoreConnectionError);
+    const s = track(new KeyvStore(new Keyv({ store: refusing, throwOnErrors: true })));
+    await expect(s.put('k', { a: 1 })).rejects.toBeInstanceOf(StoreOperationError);
+    await expect(s.putIfAbsent('k', { a: 1 })).rejects.toBeInstanceOf(StoreOperationError);
+  });
+
+  test('an undecodable Keyv value fails its own getMany position only', async () => {
+    const keyv = new Keyv();
+    const s = track(new KeyvStore(keyv));
+    await s.putMany(
+      [
+        ['a', { n: 1 }],
+        ['c', { n: 3 }],
+      ],
+      { collection: 'c' },
+    );
+    await keyv.set('c:b', 'not an envelope');
+    await expect(s.get('b', { collection: 'c' })).rejects.toBeInstanceOf(DeserializationError);
+    expect(await s.getMany(['a', 'b', 'c'], { collection: 'c' })).toEqual([{ n: 1 }, undefined, { n: 3 }]);
+    expect((await s.ttlMany(['b', 'a'], { collection: 'c' })).map((t) => t.value)).toEqual([
+      undefined,
+      { n: 1 },
+    ]);
+  });
+
+  test('bad options are a StoreSetupError', () => {
+    expect(() => new KeyvStore(new Keyv(), { namespace: '' })).toThrow(StoreSetupError);
+    expect(() => new KeyvStore(new Map(), { namespace: 5 as unknown as string })).toThrow(StoreSetupError);
+    expect(() => new KeyvStore(new Map(), 'ns' as unknown as KeyvStoreOptions)).toThrow(StoreSetupError);
+    expect(() => new KeyvStore(null as unknown as Map<unknown, unknown>)).toThrow(StoreSetupError);
   });
 
   test('take is get-then-delete: only the caller whose delete removed the entry gets the value', async () => {
@@ -176,6 +258,53 @@ describe('KeyvStore', () => {
     });
   });
 });
+
+describe.skipIf(!redisBinaries)(
+  'KeyvStore over @keyv/redis when Redis is down (private redis-server)',
+  () => {
+    test('a server that cannot be reached is a retryable StoreConnectionError', async () => {
+      const port = await spareRedisPort();
+      const adapter = new KeyvRedis(`redis://127.0.0.1:${port}`, { connectionTimeout: 300 });
+      adapter.on('error', () => {});
+      const s = new KeyvStore(new Keyv({ store: adapter, throwOnErrors: true }));
+      // @keyv/redis gives up with a bare Error("Redis client is not connected ...").
+      const err = await s.get('secret-code').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreConnectionError);
+      expect((err as StoreConnectionError).retryable).toBe(true);
+      expect((err as Error).message).not.toContain('secret-code');
+      await s.close();
+      await adapter.disconnect().catch(() => {});
+    }, 30_000);
+
+    test('a server killed under a connected client: StoreConnectionError, then it works again', async () => {
+      const server = await startRedisServer();
+      const client = createClient({ url: server.url, disableOfflineQueue: true });
+      client.on('error', () => {});
+      const adapter = new KeyvRedis(client, { throwOnErrors: true });
+      const s = new KeyvStore(new Keyv({ store: adapter, namespace: 'down', throwOnErrors: true }));
+      try {
+        await s.put('k', { a: 1 });
+        await server.kill();
+        for (const op of [() => s.get('k'), () => s.put('k', { a: 2 }), () => s.getMany(['k'])]) {
+          const err = await op().catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(StoreConnectionError); // the redis client's ClientOfflineError
+          expect((err as StoreConnectionError).code).toBe('STORE_CONNECTION');
+        }
+        await server.start(); // the AOF kept the acknowledged write
+        let value: unknown;
+        for (let i = 0; i < 100 && value === undefined; i++) {
+          value = await s.get('k').catch(() => undefined);
+          if (value === undefined) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(value).toEqual({ a: 1 });
+      } finally {
+        await s.close();
+        await adapter.disconnect().catch(() => {});
+        await server.destroy();
+      }
+    }, 30_000);
+  },
+);
 
 // ---- oauth-kv → Keyv ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import {
   OAuthClientStorage,
   PersistentOAuthClientProvider,
 } from '../src/integrations/mcp.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 

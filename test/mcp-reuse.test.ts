@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { OAuthStateStore } from '../src/integrations/mcp.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { emulatorProject } from './helpers/firestore-emulator.js';
@@ -202,7 +202,7 @@ if (postgres.available) {
 }
 
 if (firestore.available) {
-  const { FirestoreStore } = await import('../src/stores/firestore.js');
+  const { FirestoreStore } = await import('../src/stores/firestore/index.js');
   const project = emulatorProject(firestore.url, 'oakv-reuse');
   describeRaces(
     `FirestoreStore on the emulator ${firestore.description}`,

@@ -20,7 +20,7 @@ import {
   type OAuthStateStoreOptions,
   PersistentOAuthServerProvider,
 } from '../src/integrations/mcp.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { reencrypt, withEncryption } from '../src/wrappers/encryption.js';

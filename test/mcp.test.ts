@@ -13,7 +13,7 @@ import {
   OAuthStateStore,
 } from '../src/integrations/mcp.js';
 import { RECORDS } from '../src/integrations/oauth-records.js';
-import { FileStore } from '../src/stores/file.js';
+import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 import { withEncryption } from '../src/wrappers/encryption.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
-import { MemoryStore } from '../src/stores/memory.js';
+import { StoreSetupError } from '../src/errors.js';
+import { MemoryStore, type MemoryStoreOptions } from '../src/stores/memory.js';
 
 describeConformance('MemoryStore', { createStore: () => new MemoryStore() });
 
@@ -59,9 +60,25 @@ describe('MemoryStore', () => {
     expect(s.size).toBe(4);
   });
 
-  test('invalid options are refused at construction', () => {
-    expect(() => new MemoryStore({ maxEntriesPerCollection: 0 })).toThrow(RangeError);
-    expect(() => new MemoryStore({ sweepIntervalMs: -1 })).toThrow(RangeError);
+  test('invalid options are a StoreSetupError at construction', () => {
+    const bad: unknown[] = [
+      { maxEntriesPerCollection: 0 },
+      { maxEntriesPerCollection: 1.5 },
+      { maxEntriesPerCollection: '10' },
+      { sweepIntervalMs: -1 },
+      { sweepIntervalMs: Number.NaN },
+      { sweepIntervalMs: '1000' },
+      { sweepIntervalMs: 2 ** 31 }, // setInterval would clamp it to 1 ms
+      'not an object',
+      null,
+    ];
+    for (const options of bad) {
+      expect(() => new MemoryStore(options as MemoryStoreOptions), JSON.stringify(options)).toThrow(
+        StoreSetupError,
+      );
+    }
+    make({ sweepIntervalMs: 0, maxEntriesPerCollection: 1 }); // 0 turns the timer off
+    make({ sweepIntervalMs: 2 ** 31 - 1 });
   });
 
   test('operations after close() reject with StoreClosedError', async () => {

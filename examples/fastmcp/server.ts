@@ -18,7 +18,7 @@
 import { FastMCP, OAuthProvider, requireAuth } from 'fastmcp';
 import { generateFernetKey } from '../../src/crypto/keys.js';
 import { FastMCPTokenStorage } from '../../src/integrations/fastmcp.js';
-import { FileStore } from '../../src/stores/file.js';
+import { FileStore } from '../../src/stores/file/index.js';
 import { withEncryption } from '../../src/wrappers/encryption.js';
 
 const port = Number(process.env.PORT ?? 8080);

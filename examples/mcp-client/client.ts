@@ -17,7 +17,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PersistentOAuthClientProvider } from '../../src/integrations/mcp.js';
-import { FileStore } from '../../src/stores/file.js';
+import { FileStore } from '../../src/stores/file/index.js';
 import { withEncryption } from '../../src/wrappers/encryption.js';
 
 const serverUrl = process.argv[2] ?? 'http://127.0.0.1:3000/mcp';

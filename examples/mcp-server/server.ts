@@ -38,7 +38,7 @@ async function openStore(spec: string): Promise<AsyncKeyValue> {
     const { PostgresStore } = await import('../../src/stores/postgres/index.js');
     return new PostgresStore({ url: spec });
   }
-  const { FileStore } = await import('../../src/stores/file.js');
+  const { FileStore } = await import('../../src/stores/file/index.js');
   return new FileStore({ directory: spec });
 }
 

@@ -20,7 +20,7 @@ import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 import { generateFernetKey } from '../../src/crypto/keys.js';
 import { createOidcAdapter } from '../../src/integrations/oidc-provider.js';
-import { FileStore } from '../../src/stores/file.js';
+import { FileStore } from '../../src/stores/file/index.js';
 import { withEncryption } from '../../src/wrappers/encryption.js';
 
 const port = Number(process.env.PORT ?? 3000);

@@ -2,9 +2,11 @@
  * An in-process store for tests, development and single-replica caches.
  * @module
  */
+import { options as check } from '../backend/kit.js';
 import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
 import type { KeysPage, StoreCapabilities } from '../contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from '../entry.js';
+import { StoreSetupError } from '../errors.js';
 
 /**
  * Options of {@link MemoryStore}.
@@ -26,6 +28,9 @@ export interface MemoryStoreOptions extends BaseStoreOptions {
    */
   sweepIntervalMs?: number | undefined;
 }
+
+/** The longest delay `setInterval` honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 interface Slot {
   json: string;
@@ -61,15 +66,19 @@ export class MemoryStore extends BaseStore {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
-    super(options);
-    const max = options.maxEntriesPerCollection;
-    if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) {
-      throw new RangeError(`maxEntriesPerCollection must be a positive integer, got ${String(max)}`);
-    }
-    this.#maxEntries = max;
-    const interval = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isFinite(interval) || interval < 0) {
-      throw new RangeError(`sweepIntervalMs must be 0 or a positive number, got ${String(interval)}`);
+    const opts: MemoryStoreOptions = check.object('MemoryStore', 'options', options);
+    super(opts);
+    const max = opts.maxEntriesPerCollection;
+    this.#maxEntries =
+      max === undefined ? undefined : check.integer('MemoryStore', 'maxEntriesPerCollection', max, 1);
+    // 0 turns the timer off; anything else must be a positive number of ms.
+    const interval =
+      opts.sweepIntervalMs === 0
+        ? 0
+        : check.positiveNumber('MemoryStore', 'sweepIntervalMs', opts.sweepIntervalMs, 60_000);
+    if (interval > MAX_TIMER_MS) {
+      // setInterval would clamp it to 1 ms and sweep continuously.
+      throw new StoreSetupError(`MemoryStore option sweepIntervalMs must be at most ${MAX_TIMER_MS} ms`);
     }
     if (interval > 0) {
       this.#timer = setInterval(() => this.#sweep(), interval);

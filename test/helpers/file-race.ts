@@ -7,11 +7,12 @@ import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { JsonObject } from '../../src/contract.js';
-import { FileStore } from '../../src/stores/file.js';
+import { FileStore } from '../../src/stores/file/index.js';
 
 interface Args {
   dir: string;
-  op: 'take' | 'putIfAbsent' | 'write' | 'read' | 'hammer' | 'die-in-lock' | 'die-in-take';
+  op: 'take' | 'putIfAbsent' | 'write' | 'read' | 'hammer' | 'die-in-lock' | 'die-in-take' | 'lock-churn';
+  durationMs?: number;
   collection: string;
   keys: string[];
   callers?: number;
@@ -79,21 +80,41 @@ switch (args.op) {
     }
     break;
   }
+  case 'lock-churn': {
+    // Takes and releases the key's lock over and over (putIfAbsent of an absent key, then delete).
+    const key = args.keys[0] ?? 'k';
+    const until = Date.now() + (args.durationMs ?? 1000);
+    let rounds = 0;
+    while (Date.now() < until) {
+      await store.putIfAbsent(key, { round: rounds }, { collection });
+      await store.delete(key, { collection });
+      rounds++;
+    }
+    result = rounds;
+    break;
+  }
   case 'die-in-lock': {
     // Crash at an exact point: the process is killed by the kernel inside putIfAbsent, holding the
-    // key's lock file, just before it links its fully written temp file.
-    fsp.link = (() => process.kill(process.pid, 'SIGKILL')) as unknown as typeof fsp.link;
+    // key's lock file, just before it links its fully written temp file to the entry name.
+    const link = fsp.link;
+    fsp.link = ((from: string, to: string) => {
+      if (String(to).endsWith('.json')) process.kill(process.pid, 'SIGKILL');
+      return link(from, to);
+    }) as typeof fsp.link;
     syncBuiltinESMExports();
     await store.putIfAbsent(args.keys[0] ?? 'k', { never: true }, { collection });
     break;
   }
   case 'die-in-take': {
-    // Killed inside take, after the rename that claims the entry and before reading it.
-    const readFile = fsp.readFile;
-    fsp.readFile = ((path: string, ...rest: unknown[]) => {
-      if (String(path).includes('.claim-')) process.kill(process.pid, 'SIGKILL');
-      return (readFile as (...a: unknown[]) => unknown)(path, ...rest);
-    }) as unknown as typeof fsp.readFile;
+    // Killed inside take, after the rename that claims the entry and before reading it (however
+    // the store reads: readFile or open).
+    const dieOnClaim = <F extends (...a: never[]) => unknown>(original: F): F =>
+      ((path: unknown, ...rest: unknown[]) => {
+        if (String(path).includes('.claim-')) process.kill(process.pid, 'SIGKILL');
+        return (original as unknown as (...a: unknown[]) => unknown)(path, ...rest);
+      }) as unknown as F;
+    fsp.readFile = dieOnClaim(fsp.readFile);
+    fsp.open = dieOnClaim(fsp.open);
     syncBuiltinESMExports();
     await store.take(args.keys[0] ?? 'k', { collection });
     break;

@@ -1,9 +1,9 @@
 /**
- * The file-name encoding of {@link FileStore}: a reversible, collision-free mapping from any key or
- * collection name to a portable file name. See `docs/file.md`.
+ * The names of {@link FileStore}: the reversible, collision-free file-name encoding of any key or
+ * collection name, and the names of the store's own bookkeeping files. See `docs/file.md`.
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Longest encoding kept as it is; longer names use the hashed form.
@@ -117,4 +117,41 @@ export function isHashedFileName(fileName: string): boolean {
 
 function escapeByte(byte: number): string {
   return `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
+}
+
+// ---- the store's own file names ------------------------------------------------------------------
+
+/** Suffix of every entry file. */
+export const ENTRY_SUFFIX = '.json';
+/** A write in progress (never read as an entry). */
+export const TEMP_PREFIX = '.tmp-';
+/** An entry being taken or deleted. */
+export const CLAIM_PREFIX = '.claim-';
+/** A collection being destroyed. */
+export const TRASH_PREFIX = '.trash-';
+/** The lock of one key (`putIfAbsent`, `cull`). */
+export const LOCK_PREFIX = '.lock-';
+/** Serializes the breakers of one abandoned lock. */
+export const BREAK_PREFIX = '.brk-';
+
+/** The file name of a key's entry. */
+export function entryFileName(key: string): string {
+  return encodeFileName(key) + ENTRY_SUFFIX;
+}
+
+/** `true` for a name that may be an entry file (bookkeeping names start with `.`). */
+export function isEntryFileName(name: string): boolean {
+  return !name.startsWith('.') && name.endsWith(ENTRY_SUFFIX);
+}
+
+/** A unique name for a temp, claim or trash file that carries its creation time. */
+export function leftoverName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`;
+}
+
+/** Age in ms of a file named by {@link leftoverName}; unreadable names count as old. */
+export function leftoverAge(name: string): number {
+  const rest = name.slice(name.indexOf('-') + 1);
+  const created = Number.parseInt(rest.slice(0, rest.indexOf('-')), 36);
+  return Number.isFinite(created) ? Date.now() - created : Number.POSITIVE_INFINITY;
 }
