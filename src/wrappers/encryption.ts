@@ -5,7 +5,7 @@
  */
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../contract.js';
 import { Fernet, type FernetKey } from '../crypto/fernet.js';
-import { DecryptionError, EncryptionError, ValidationError } from '../errors.js';
+import { DecryptionError, DeserializationError, EncryptionError, ValidationError } from '../errors.js';
 import { DERIVE_SECRETS } from '../secrets.js';
 import { isPlainObject, validateCollectionOptions } from '../validation.js';
 import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
@@ -141,7 +141,9 @@ export class EncryptionWrapper extends WrapperStore {
   ): Promise<(JsonObject | undefined)[]> {
     const { keys: list, collection } = manyArgs(keys, options);
     const raws = await this.inner.getMany(list, { collection });
-    return raws.map((raw, i) => this.#read(raw, collection, list[i]!));
+    // A value whose plaintext cannot be read (Python's NaN, an integer a double cannot hold) fails its
+    // own position, as in every store; tampering and wrong keys still fail the call.
+    return raws.map((raw, i) => unlessUnreadable(() => this.#read(raw, collection, list[i]!), undefined));
   }
 
   override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
@@ -152,7 +154,12 @@ export class EncryptionWrapper extends WrapperStore {
   override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
     const { keys: list, collection } = manyArgs(keys, options);
     const results = await this.inner.ttlMany(list, { collection });
-    return results.map((result, i) => this.#readTtl(result, collection, list[i]!));
+    return results.map((result, i) =>
+      unlessUnreadable(() => this.#readTtl(result, collection, list[i]!), {
+        value: undefined,
+        ttl: undefined,
+      }),
+    );
   }
 
   override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
@@ -311,4 +318,14 @@ function remaining(deadline: number | undefined): number | undefined | null {
   if (deadline === undefined) return undefined;
   const left = (deadline - Date.now()) / 1000;
   return left > 0 ? left : null;
+}
+
+/** `read()`, or `fallback` when it throws a `DeserializationError` (an unreadable plaintext). */
+function unlessUnreadable<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DeserializationError) return fallback;
+    throw err;
+  }
 }
