@@ -305,8 +305,10 @@ export class ValueTooLargeError extends OAuthKVError {
 }
 
 /**
- * A value failed schema validation in a typed view. `issues` lists what failed, by path and
- * message (never the value itself).
+ * A value failed schema validation in a typed view, or an argument other than a value has the
+ * wrong shape (an options argument that is not an object, a bad `keys()` limit or cursor).
+ * `issues` lists what failed, by path (`$.client_id`, `options.limit`) and message, never the
+ * value itself.
  *
  * @example
  * ```ts
