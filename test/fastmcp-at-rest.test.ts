@@ -29,6 +29,7 @@ import {
 const backings = await replicaBackings();
 const KEY = generateFernetKey();
 const HASH_SECRET = 'fastmcp-at-rest-hash-secret-0123456789';
+const SEAL_SECRET = 'fastmcp-at-rest-seal-secret-0123456789';
 const encrypt = (store: AsyncKeyValue) => withEncryption(store, { keys: [KEY] });
 const encryptedHasher = BearerHasher.forStore(encrypt(new MemoryStore({ sweepIntervalMs: 0 })));
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -48,9 +49,9 @@ interface Mode {
 const MODES: Mode[] = [
   { name: 'oauth-kv encryption', wrap: encrypt, storage: {}, fastmcpKey: false, sealsClientSecrets: true },
   {
-    name: 'plain store with hashSecret',
+    name: 'plain store with hashSecret and sealSecret',
     wrap: (s) => s,
-    storage: { hashSecret: HASH_SECRET },
+    storage: { hashSecret: HASH_SECRET, sealSecret: SEAL_SECRET },
     fastmcpKey: false,
     sealsClientSecrets: true,
   },
@@ -266,7 +267,11 @@ for (const backing of backings) {
       const refused: OAuthKVError[] = [];
       const { proxy, store } = await replica(collection, {
         wrap: (s) => s,
-        storage: { hashSecret: HASH_SECRET, onRecordRefused: (err) => refused.push(err) },
+        storage: {
+          hashSecret: HASH_SECRET,
+          sealSecret: SEAL_SECRET,
+          onRecordRefused: (err) => refused.push(err),
+        },
         fastmcpKey: false,
       });
       const hasher = new BearerHasher([HASH_SECRET]);

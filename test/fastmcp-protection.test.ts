@@ -107,9 +107,17 @@ describe('FastMCPTokenStorage at rest', () => {
     await storage(plain).tokens.save('client:c2', 'aa:bb:cc');
     expect(await storage(plain).tokens.get('client:c2')).toBe('aa:bb:cc');
 
+    // hashSecret alone does not seal: a hashing secret never stands in for sealSecret.
+    const hashOnly = memory();
+    const refused = await storage(hashOnly, { hashSecret: SECRET })
+      .tokens.save('client:c1', CLIENT)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreSetupError);
+    expect((refused as Error).message).toMatch(/sealSecret/);
+    expect(await hashOnly.collections()).toEqual([]);
+
     for (const [store, options] of [
-      [memory(), { hashSecret: SECRET }],
-      [memory(), { clientSecretKey: 'fastmcp-client-secret-key-01' }],
+      [memory(), { sealSecret: 'fastmcp-client-secret-key-01' }],
       [withEncryption(memory(), { keys: [generateFernetKey()] }), {}],
     ] as const) {
       const { tokens } = storage(store, options);

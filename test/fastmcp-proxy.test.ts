@@ -21,8 +21,11 @@ import {
 } from './helpers/fastmcp-upstream.js';
 
 const backings = await replicaBackings();
-/** Plain stores get an explicit hashing secret (client secrets are refused without key material). */
-const hashSecret = 'fastmcp-test-hash-secret-shared-by-replicas';
+/** Plain stores get explicit hashing and sealing secrets (client secrets are refused without key material). */
+const protection = {
+  hashSecret: 'fastmcp-test-hash-secret-shared-by-replicas',
+  sealSecret: 'fastmcp-test-seal-secret-shared-by-replicas',
+};
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`OAuthProxy replicas on ${backing.name}`, () => {
@@ -40,7 +43,7 @@ for (const backing of backings) {
       stores.push(store);
       const proxy = new OAuthProxy(
         proxyConfig(upstream, {
-          tokenStorage: new FastMCPTokenStorage(wrap(store), { collection, hashSecret }),
+          tokenStorage: new FastMCPTokenStorage(wrap(store), { collection, ...protection }),
           ...overrides,
         }),
       );

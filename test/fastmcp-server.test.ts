@@ -49,6 +49,7 @@ for (const backing of backings) {
           tokenStorage: new FastMCPTokenStorage(store, {
             collection,
             hashSecret: 'fastmcp-http-test-hash-secret-0123',
+            sealSecret: 'fastmcp-http-test-seal-secret-0123',
           }),
         }),
       });

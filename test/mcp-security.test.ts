@@ -171,9 +171,9 @@ describe('no bearer value readable at rest', () => {
     expect((await store.keys('mcp-upstream-tokens')).keys).toEqual([]);
   });
 
-  it('plaintextClientSecrets: the explicit opt-in stores the secret as issued', async () => {
+  it('allowUnprotectedSecrets: the explicit opt-in stores the secret as issued', async () => {
     const store = new MemoryStore();
-    const clients = new OAuthClientsStore(store, { plaintextClientSecrets: true });
+    const clients = new OAuthClientsStore(store, { allowUnprotectedSecrets: true });
     expect(clients.secretHandling).toBe('plaintext');
     await clients.registerClient({
       client_id: 'c',
@@ -226,7 +226,7 @@ describe('records bound to their place', () => {
     const inner = new MemoryStore();
     const store = withEncryption(inner, { keys: [generateFernetKey()] });
     const refused: unknown[] = [];
-    const state = new OAuthStateStore(store, { ...options, onRefused: (error) => refused.push(error) });
+    const state = new OAuthStateStore(store, { ...options, onRecordRefused: (error) => refused.push(error) });
     const victim = await victimTokens(state);
     // The strongest writer: one who can compute the storage key of a token they choose (SHA-256
     // with hashSecret: false, or a leaked hashing secret); the record itself stays encrypted.
@@ -351,7 +351,7 @@ describe('key rotation', () => {
     // Once the old key is gone, so is everything written under it (and nothing crashes).
     const refused: unknown[] = [];
     const without = new OAuthStateStore(withEncryption(inner, { keys: [generateFernetKey()] }), {
-      onRefused: (error) => refused.push(error),
+      onRecordRefused: (error) => refused.push(error),
     });
     expect(await without.verifyAccessToken(issued.tokens.access_token)).toBeUndefined();
     expect(await without.clients.getClient('c')).toBeUndefined();

@@ -105,10 +105,10 @@ describe('OAuthClientsStore', () => {
     expect((await clients.getClient(id))?.client_id).toBe(id);
   });
 
-  it('refuses a corrupted or moved record: undefined for the SDK (invalid_client), a DeserializationError for onRefused', async () => {
+  it('refuses a corrupted or moved record: undefined for the SDK (invalid_client), a DeserializationError for onRecordRefused', async () => {
     const store = new MemoryStore();
     const refused: unknown[] = [];
-    const clients = new OAuthClientsStore(store, { onRefused: (error) => refused.push(error) });
+    const clients = new OAuthClientsStore(store, { onRecordRefused: (error) => refused.push(error) });
     await store.put('bad', { client_name: 'no id' }, { collection: MCP_CLIENTS_COLLECTION });
     await store.put(
       'moved',

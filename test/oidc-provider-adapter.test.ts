@@ -7,14 +7,15 @@ import { createOidcAdapter, OidcAlreadyConsumedError } from '../src/integrations
 import { MemoryStore } from '../src/stores/memory.js';
 import { WrapperStore } from '../src/wrappers/base.js';
 
-/** A plain store with an explicit hashing secret (bearer values and client secrets protected). */
+/** A plain store with explicit hashing and sealing secrets (bearer values and client secrets protected). */
 const SECRET = 'adapter-test-hash-secret-0123456789';
+const SEAL_SECRET = 'adapter-test-seal-secret-0123456789';
 const hashed = (value: string) => new BearerHasher([SECRET]).hash(value);
 
 function setup(options: Parameters<typeof createOidcAdapter>[1] = {}) {
   const time = { now: 1_700_000_000_000 };
   const store = new MemoryStore({ clock: () => time.now, sweepIntervalMs: 0 });
-  const Adapter = createOidcAdapter(store, { hashSecret: SECRET, ...options });
+  const Adapter = createOidcAdapter(store, { hashSecret: SECRET, sealSecret: SEAL_SECRET, ...options });
   return { time, store, Adapter };
 }
 

@@ -35,6 +35,7 @@ import {
 const backings = await replicaBackings();
 const KEY = generateFernetKey();
 const HASH_SECRET = 'at-rest-test-hash-secret-0123456789';
+const SEAL_SECRET = 'at-rest-test-seal-secret-0123456789';
 const encrypt = (store: AsyncKeyValue) => withEncryption(store, { keys: [KEY] });
 /** The hash the adapter uses under encryption with KEY (derived from the key, not given). */
 const encryptedHasher = BearerHasher.forStore(encrypt(new MemoryStore({ sweepIntervalMs: 0 })));
@@ -56,9 +57,9 @@ const MODES: Mode[] = [
     sealsClientSecrets: true,
   },
   {
-    name: 'plain store with hashSecret',
+    name: 'plain store with hashSecret and sealSecret',
     wrap: (store) => store,
-    options: { hashSecret: HASH_SECRET },
+    options: { hashSecret: HASH_SECRET, sealSecret: SEAL_SECRET },
     sealsClientSecrets: true,
   },
   {
@@ -255,7 +256,11 @@ for (const backing of backings) {
     it('without encryption or binding a moved token or client record still does not open (sealed to its place)', async () => {
       const prefix = freshPrefix();
       const refused: OAuthKVError[] = [];
-      const options = { hashSecret: HASH_SECRET, onRecordRefused: (err: OAuthKVError) => refused.push(err) };
+      const options = {
+        hashSecret: HASH_SECRET,
+        sealSecret: SEAL_SECRET,
+        onRecordRefused: (err: OAuthKVError) => refused.push(err),
+      };
       const { server, store } = await replica(prefix, (s) => s, options);
       const hasher = new BearerHasher([HASH_SECRET]);
       const victim = await registerClient(server, { scope: 'api:read api:write' });

@@ -80,6 +80,7 @@ describe('oidc-provider adapter vs oidc-provider’s in-memory adapter', () => {
         const Ours = createOidcAdapter(store, {
           exclusiveConsume: false,
           hashSecret: 'model-test-hash-secret-0123456789',
+          sealSecret: 'model-test-seal-secret-0123456789',
         });
         const refs = new Map<string, ReturnType<typeof reference>>();
         const ours = new Map<string, OidcAdapter>();

@@ -63,11 +63,7 @@ describe('oidc-provider adapter: client secrets', () => {
       'encryption keys (derived secret)',
       () => ({ store: withEncryption(memory(), { keys: [generateFernetKey()] }) }),
     ],
-    [
-      'clientSecretKey',
-      () => ({ store: memory(), options: { clientSecretKey: 'a-client-secret-sealing-key-0001' } }),
-    ],
-    ['hashSecret', () => ({ store: memory(), options: { hashSecret: SECRET } })],
+    ['sealSecret', () => ({ store: memory(), options: { sealSecret: 'a-client-secret-sealing-key-0001' } })],
   ] as const) {
     it(`with ${name} it is sealed, and read back in plaintext`, async () => {
       const { store, options } = make() as { store: AsyncKeyValue; options?: OidcAdapterOptions };
@@ -76,24 +72,33 @@ describe('oidc-provider adapter: client secrets', () => {
       const stored = (await store.get('c1', { collection: 'oidc:Client' })) as JsonObject;
       expect(stored).not.toHaveProperty('client_secret');
       expect(JSON.stringify(stored)).not.toContain(client.client_secret);
-      expect(stored.client_secret_sealed).toBeTypeOf('string');
+      expect(stored.client_secret_sealed).toMatch(/^oauth-kv-sealed:v1:[\w-]+$/);
       expect(await new Adapter('Client').find('c1')).toEqual(client);
     });
   }
 
+  it('hashSecret alone does not seal client secrets: without sealSecret or encryption they are refused', async () => {
+    const store = memory();
+    const { Adapter } = adapters(store, { hashSecret: SECRET });
+    const err = await new Adapter('Client').upsert('c1', client).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreSetupError);
+    expect((err as Error).message).toMatch(/sealSecret/);
+    expect(await store.collections()).toEqual([]);
+  });
+
   it('a sealed secret the configured keys do not open refuses the record (DecryptionError), nothing thrown', async () => {
     const store = memory();
-    await new (adapters(store, { clientSecretKey: 'first-sealing-key-0000000000' }).Adapter)('Client').upsert(
+    await new (adapters(store, { sealSecret: 'first-sealing-key-0000000000' }).Adapter)('Client').upsert(
       'c1',
       client,
     );
-    const { Adapter, refused } = adapters(store, { clientSecretKey: 'other-sealing-key-000000000' });
+    const { Adapter, refused } = adapters(store, { sealSecret: 'other-sealing-key-000000000' });
     expect(await new Adapter('Client').find('c1')).toBeUndefined();
     expect(refused).toHaveLength(1);
     expect(refused[0]).toBeInstanceOf(DecryptionError);
-    // The old key kept behind the new one opens it: rotation of clientSecretKey.
+    // The old key kept behind the new one opens it: rotation of sealSecret.
     const rotated = adapters(store, {
-      clientSecretKey: ['other-sealing-key-000000000', 'first-sealing-key-0000000000'],
+      sealSecret: ['other-sealing-key-000000000', 'first-sealing-key-0000000000'],
     });
     expect(await new rotated.Adapter('Client').find('c1')).toEqual(client);
   });
@@ -293,7 +298,7 @@ describe('oidc-provider adapter: binding and refused records', () => {
       TypeError,
     );
     expect(() => createOidcAdapter(store, { hashSecret: 'short' })).toThrow(StoreSetupError);
-    expect(() => createOidcAdapter(store, { clientSecretKey: [] })).toThrow(StoreSetupError);
-    expect(() => createOidcAdapter(store, { clientSecretKey: 'short' })).toThrow(StoreSetupError);
+    expect(() => createOidcAdapter(store, { sealSecret: [] })).toThrow(StoreSetupError);
+    expect(() => createOidcAdapter(store, { sealSecret: 'short' })).toThrow(StoreSetupError);
   });
 });

@@ -27,8 +27,11 @@ import {
 } from './helpers/oidc-server.js';
 
 const backings = await replicaBackings();
-/** Plain stores get an explicit hashing secret (the adapter refuses client secrets without one). */
-const hashSecret = 'oidc-test-hash-secret-shared-by-replicas';
+/** Plain stores get explicit hashing and sealing secrets (the adapter refuses client secrets without key material). */
+const protection = {
+  hashSecret: 'oidc-test-hash-secret-shared-by-replicas',
+  sealSecret: 'oidc-test-seal-secret-shared-by-replicas',
+};
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`oidc-provider replicas on ${backing.name}`, () => {
@@ -43,7 +46,7 @@ for (const backing of backings) {
       const store = await env.open();
       stores.push(store);
       const server = await startOidcServer(
-        createOidcAdapter(wrap(store), { collectionPrefix: prefix, hashSecret }),
+        createOidcAdapter(wrap(store), { collectionPrefix: prefix, ...protection }),
       );
       servers.push(server);
       return { server, store };
@@ -164,7 +167,7 @@ for (const backing of backings) {
       const unknown = await submitUserCode(b.server, a.server, 'BCDF-GHJK');
       expect(unknown.html).not.toContain('name="confirm"');
 
-      const DeviceCode = new (createOidcAdapter(b.store, { collectionPrefix: prefix, hashSecret }))(
+      const DeviceCode = new (createOidcAdapter(b.store, { collectionPrefix: prefix, ...protection }))(
         'DeviceCode',
       );
       const userCode = (started.body.user_code as string).replace('-', '');

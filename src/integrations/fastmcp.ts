@@ -27,14 +27,13 @@ import { isPlainObject, validateName } from '../validation.js';
 import {
   type Protection,
   type ProtectionOptions,
-  refuse,
+  refusing,
   resolveProtection,
-  unprotectedSecret,
-  unsealablePayload,
-  unsealableSecret,
-} from './sealing.js';
+  unprotectedClientSecret,
+} from './protection.js';
+import { openSealed } from './sealing.js';
 
-export type { ProtectionOptions } from './sealing.js';
+export type { ProtectionOptions } from './protection.js';
 
 /**
  * The collection {@link FastMCPTokenStorage} uses when none is configured.
@@ -60,7 +59,9 @@ const PUBLIC_PREFIX = 'client:';
 const SEALED_CLIENT_SECRET = 'clientSecretSealed';
 
 /**
- * Options of {@link FastMCPTokenStorage}.
+ * Options of {@link FastMCPTokenStorage}: its own, and the {@link ProtectionOptions} every OAuth
+ * integration takes (`hashSecret`, `sealSecret`, `bindRecords`, `allowUnprotectedSecrets`,
+ * `onRecordRefused`); see docs/fastmcp.md for what each protects here.
  *
  * @example
  * ```ts
@@ -179,7 +180,7 @@ export class FastMCPTokenStorage {
   async get(key: string): Promise<unknown> {
     validateName(key, 'key');
     const keys = this.#keys(key);
-    const value = await refuse(this.#protection, async () => {
+    const value = await refusing(this.#protection, this.#collection, async () => {
       const found = await this.#store.getMany(keys, { collection: this.#collection });
       const index = found.findIndex((record) => record !== undefined);
       return index < 0 ? null : this.#open(key, keys[index] as string, index, found[index] as JsonObject);
@@ -213,7 +214,7 @@ export class FastMCPTokenStorage {
     validateName(key, 'key');
     const keys = this.#keys(key);
     for (const [index, storedKey] of keys.entries()) {
-      const value = await refuse(this.#protection, async () => {
+      const value = await refusing(this.#protection, this.#collection, async () => {
         const record = await this.#store.take(storedKey, { collection: this.#collection });
         return record === undefined ? undefined : this.#open(key, storedKey, index, record);
       });
@@ -245,19 +246,19 @@ export class FastMCPTokenStorage {
 
   /** The stored record of `stored` (FastMCP's `key`, written at `storedKey`). */
   #seal(key: string, storedKey: string, stored: JsonObject): JsonObject {
-    const { vault, secrets, binder, allowUnprotected } = this.#protection;
-    const place = `${this.#collection}\u0000${storedKey}`;
+    const { vault, clientSecrets, binder, allowUnprotected } = this.#protection;
+    const collection = this.#collection;
     let record: JsonObject;
     if (!key.startsWith(PUBLIC_PREFIX)) {
-      record = { sealed: vault.seal(key, place, JSON.stringify(stored)) };
+      record = { sealed: vault.seal(key, JSON.stringify(stored), collection, storedKey) };
     } else if (typeof stored.clientSecret === 'string') {
-      if (secrets !== undefined) {
+      if (clientSecrets !== undefined) {
         const { clientSecret, ...rest } = stored;
-        record = { ...rest, [SEALED_CLIENT_SECRET]: secrets.seal(place, clientSecret) };
+        record = { ...rest, [SEALED_CLIENT_SECRET]: clientSecrets.seal(clientSecret, collection, storedKey) };
       } else if (allowUnprotected) {
         record = stored;
       } else {
-        throw unprotectedSecret('a client secret');
+        throw unprotectedClientSecret();
       }
     } else {
       record = stored;
@@ -267,29 +268,14 @@ export class FastMCPTokenStorage {
 
   /** FastMCP's value from the record read at `storedKey` (candidate `index`); throws when refused. */
   #open(key: string, storedKey: string, index: number, record: JsonObject): unknown {
-    const { vault, secrets, binder } = this.#protection;
-    const opened = binder.open(this.#collection, storedKey, record) as JsonObject;
-    const place = `${this.#collection}\u0000${storedKey}`;
-    if (!key.startsWith(PUBLIC_PREFIX)) {
-      const text = vault.open(key, index, place, opened.sealed);
-      const value = text === undefined ? undefined : parseObject(text);
-      if (value === undefined) throw unsealablePayload(this.#collection);
-      return decode(value);
-    }
+    const { vault, clientSecrets, binder } = this.#protection;
+    const collection = this.#collection;
+    const opened = binder.open(collection, storedKey, record) as JsonObject;
+    if (!key.startsWith(PUBLIC_PREFIX))
+      return decode(vault.openObject(key, index, opened.sealed, collection, storedKey));
     if (!(SEALED_CLIENT_SECRET in opened)) return decode(opened);
     const { [SEALED_CLIENT_SECRET]: sealed, ...rest } = opened;
-    const clientSecret = secrets?.open(place, sealed);
-    if (clientSecret === undefined) throw unsealableSecret(this.#collection);
-    return { ...rest, clientSecret };
-  }
-}
-
-function parseObject(text: string): JsonObject | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? (value as JsonObject) : undefined;
-  } catch {
-    return undefined;
+    return { ...rest, clientSecret: openSealed(clientSecrets, sealed, collection, storedKey) };
   }
 }
 

@@ -6,15 +6,19 @@ import { randomUUID } from 'node:crypto';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { DeserializationError, StoreSetupError, ValidationError } from '../errors.js';
+import { DeserializationError, ValidationError } from '../errors.js';
 import { validateTtl } from '../validation.js';
-import type { BearerSecret } from './bearer-hash.js';
 import { dropUndefined, epochSeconds } from './mcp-json.js';
-import { isRefusal, type RefusalHandler } from './oauth-record-io.js';
-import { SecretSealer } from './oauth-sealer.js';
-
-/** The purpose label of the key client secrets are sealed under (derived from the encryption keys). */
-export const CLIENT_SECRET_PURPOSE = 'oauth-kv client secret v1';
+import {
+  isRefusal,
+  type Protection,
+  type ProtectionOptions,
+  refusing,
+  resolveProtection,
+  secretHandling,
+  unprotectedClientSecret,
+} from './protection.js';
+import { openSealed, SecretSealer } from './sealing.js';
 
 /**
  * The collection FastMCP's OAuth proxy keeps registered clients in; {@link OAuthClientsStore}
@@ -29,14 +33,19 @@ export const CLIENT_SECRET_PURPOSE = 'oauth-kv client secret v1';
 export const MCP_CLIENTS_COLLECTION = 'mcp-oauth-proxy-clients';
 
 /**
- * Options of {@link OAuthClientsStore}.
+ * Options of {@link OAuthClientsStore}: its own, and of the {@link ProtectionOptions} shared by every
+ * OAuth integration those that apply to client registrations (`sealSecret`,
+ * `allowUnprotectedSecrets`, `onRecordRefused`). A `client_id` is public, so it is the key as it is
+ * (`hashSecret` has nothing to hash), and a registration is checked by its `client_id` rather than
+ * bound (`bindRecords`), so FastMCP's Python proxy can share the collection.
  *
  * @example
  * ```ts
  * const clients = new OAuthClientsStore(store, { ttl: 90 * 24 * 3600 }); // forget unused registrations after 90 days
  * ```
  */
-export interface OAuthClientsStoreOptions {
+export interface OAuthClientsStoreOptions
+  extends Pick<ProtectionOptions, 'sealSecret' | 'allowUnprotectedSecrets' | 'onRecordRefused'> {
   /** Collection holding the clients, keyed by `client_id` (default `"mcp-oauth-proxy-clients"`). */
   collection?: string | undefined;
   /**
@@ -49,21 +58,6 @@ export interface OAuthClientsStoreOptions {
    * Default: `crypto.randomUUID()`, what the SDK itself uses.
    */
   generateClientId?: (() => string) | undefined;
-  /**
-   * The key material client secrets are sealed under (at least 16 bytes; several, newest first,
-   * to rotate). Default: a key derived from the encryption keys of the store stack
-   * (`withEncryption`), which is what you want; give one only for a store without encryption.
-   */
-  sealSecret?: BearerSecret | readonly BearerSecret[] | undefined;
-  /**
-   * Store client secrets as issued when there is no key material at all (no encryption, no
-   * `sealSecret`). Default `false`: registering a confidential client then fails with a
-   * `StoreSetupError` and nothing is written, because anyone reading the database could use the
-   * secret. Public clients (`token_endpoint_auth_method: "none"`) never need a key.
-   */
-  plaintextClientSecrets?: boolean | undefined;
-  /** Told about every stored client that is refused (moved, malformed, unopenable secret). */
-  onRefused?: RefusalHandler | undefined;
   /** Milliseconds since the epoch, for `client_id_issued_at` (default `Date.now`). */
   clock?: (() => number) | undefined;
 }
@@ -95,11 +89,11 @@ export class ClientExistsError extends ValidationError {
  * `client_secret` in clear on every token request, so it cannot be hashed: it is sealed
  * (AES-256-GCM, bound to the `client_id`) under a key derived from the store's encryption keys or
  * given as `sealSecret`, and opened by `getClient`. Without any key material a confidential client
- * is refused (`StoreSetupError`) unless `plaintextClientSecrets` is set.
+ * is refused (`StoreSetupError`) unless `allowUnprotectedSecrets` is set.
  *
  * A record whose `client_id` is not the key it is stored under (copied in the database), that is
  * malformed, or whose sealed secret does not open, is refused: `getClient` returns `undefined`
- * (the SDK answers `invalid_client`) and `onRefused` is told.
+ * (the SDK answers `invalid_client`) and `onRecordRefused` is told.
  *
  * @example
  * ```ts
@@ -116,9 +110,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
   readonly #collection: string;
   readonly #ttl: number | undefined;
   readonly #generateClientId: () => string;
-  readonly #sealer: SecretSealer | undefined;
-  readonly #plaintext: boolean;
-  readonly #onRefused: RefusalHandler | undefined;
+  readonly #protection: Protection;
   readonly #clock: () => number;
 
   constructor(store: AsyncKeyValue, options: OAuthClientsStoreOptions = {}) {
@@ -127,15 +119,17 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
     this.#collection = options.collection ?? MCP_CLIENTS_COLLECTION;
     this.#ttl = options.ttl;
     this.#generateClientId = options.generateClientId ?? randomUUID;
-    this.#sealer = SecretSealer.forStore(store, CLIENT_SECRET_PURPOSE, options.sealSecret);
-    this.#plaintext = options.plaintextClientSecrets === true;
-    this.#onRefused = options.onRefused;
+    this.#protection = resolveProtection(store, {
+      sealSecret: options.sealSecret,
+      allowUnprotectedSecrets: options.allowUnprotectedSecrets,
+      onRecordRefused: options.onRecordRefused,
+    });
     this.#clock = options.clock ?? Date.now;
   }
 
   /**
    * How client secrets are kept: `"sealed"` (a key exists), `"plaintext"` (no key, and
-   * `plaintextClientSecrets`), or `"refused"` (no key: confidential clients cannot register).
+   * `allowUnprotectedSecrets`), or `"refused"` (no key: confidential clients cannot register).
    *
    * @example
    * ```ts
@@ -143,8 +137,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    * ```
    */
   get secretHandling(): 'sealed' | 'plaintext' | 'refused' {
-    if (this.#sealer !== undefined) return 'sealed';
-    return this.#plaintext ? 'plaintext' : 'refused';
+    return secretHandling(this.#protection.clientSecrets, this.#protection.allowUnprotected);
   }
 
   /**
@@ -170,19 +163,10 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    */
   async getClient(clientId: string): Promise<OAuthClientInformationFull | undefined> {
     if (typeof clientId !== 'string' || clientId.length === 0) return undefined;
-    let value: JsonObject | undefined;
-    try {
-      value = await this.#store.get(clientId, { collection: this.#collection });
+    return refusing(this.#protection, this.#collection, async () => {
+      const value = await this.#store.get(clientId, { collection: this.#collection });
       return value === undefined ? undefined : this.#open(clientId, value);
-    } catch (err) {
-      if (!isRefusal(err)) throw err;
-      try {
-        this.#onRefused?.(err, { collection: this.#collection });
-      } catch {
-        // a failing hook must not turn a refusal into a server error
-      }
-      return undefined;
-    }
+    });
   }
 
   /**
@@ -255,7 +239,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    * ```
    */
   async reseal(options: { pageSize?: number | undefined } = {}): Promise<number> {
-    const sealer = this.#sealer;
+    const sealer = this.#protection.clientSecrets;
     if (sealer === undefined) return 0;
     const collection = this.#collection;
     let resealed = 0;
@@ -267,10 +251,10 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
         const { value, ttl } = entries[i] ?? { value: undefined, ttl: undefined };
         const secret = value?.client_secret;
         if (value === undefined || !SecretSealer.isSealed(secret)) continue;
-        const context = this.#context(clientId);
         try {
-          if (sealer.isCurrent(secret, context)) continue;
-          const client = { ...value, client_secret: sealer.seal(sealer.open(secret, context), context) };
+          if (sealer.isCurrent(secret, collection, clientId)) continue;
+          const opened = sealer.open(secret, collection, clientId);
+          const client = { ...value, client_secret: sealer.seal(opened, collection, clientId) };
           await this.#store.put(clientId, client, { collection, ttl });
           resealed++;
         } catch (err) {
@@ -296,15 +280,12 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
         { message: 'must be a string', path: 'client_secret' },
       ]);
     }
-    if (this.#sealer !== undefined) {
-      return { ...client, client_secret: this.#sealer.seal(secret, this.#context(client.client_id)) };
+    const sealer = this.#protection.clientSecrets;
+    if (sealer !== undefined) {
+      return { ...client, client_secret: sealer.seal(secret, this.#collection, client.client_id) };
     }
-    if (this.#plaintext) return client;
-    throw new StoreSetupError(
-      'Refusing to store a client secret without key material: anyone reading the database could use it. ' +
-        'Wrap the store with withEncryption, give sealSecret, or (for tests and throwaway setups) ' +
-        'set plaintextClientSecrets: true. Public clients (token_endpoint_auth_method "none") need no key.',
-    );
+    if (this.#protection.allowUnprotected) return client;
+    throw unprotectedClientSecret();
   }
 
   /** The stored client with its secret opened; throws a refusal error for a record that does not fit. */
@@ -316,17 +297,9 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
     }
     const secret = value.client_secret;
     if (SecretSealer.isSealed(secret)) {
-      if (this.#sealer === undefined) {
-        throw new DeserializationError(
-          'A stored client secret is sealed but no key to open it is configured (encryption keys or sealSecret)',
-        );
-      }
-      return { ...value, client_secret: this.#sealer.open(secret, this.#context(clientId)) } as never;
+      const opened = openSealed(this.#protection.clientSecrets, secret, this.#collection, clientId);
+      return { ...value, client_secret: opened } as never;
     }
     return value as unknown as OAuthClientInformationFull;
-  }
-
-  #context(clientId: string): string {
-    return `${this.#collection}\0${clientId}`;
   }
 }

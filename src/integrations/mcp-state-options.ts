@@ -2,10 +2,9 @@
  * The options, collection names and lifetimes of `OAuthStateStore`.
  * @module
  */
-import type { BearerSecret } from './bearer-hash.js';
 import { MCP_CLIENTS_COLLECTION } from './mcp-clients.js';
 import type { OAuthStateStore } from './mcp-state.js';
-import type { RefusalHandler } from './oauth-record-io.js';
+import type { ProtectionOptions } from './protection.js';
 
 /**
  * The collections an {@link OAuthStateStore} uses. The first six carry FastMCP's OAuth proxy names
@@ -102,14 +101,16 @@ export const OAUTH_STATE_LIFETIMES: Readonly<OAuthStateLifetimes> = Object.freez
 });
 
 /**
- * Options of {@link OAuthStateStore}.
+ * Options of {@link OAuthStateStore}: its own, and the {@link ProtectionOptions} every OAuth
+ * integration takes (`hashSecret`, `sealSecret`, `bindRecords`, `allowUnprotectedSecrets`,
+ * `onRecordRefused`), which also apply to its `clients`.
  *
  * @example
  * ```ts
  * const state = new OAuthStateStore(store, { lifetimes: { accessToken: 600 }, refreshTokens: true });
  * ```
  */
-export interface OAuthStateStoreOptions {
+export interface OAuthStateStoreOptions extends ProtectionOptions {
   /** Collection names to use instead of {@link OAUTH_STATE_COLLECTIONS}. */
   collections?: Partial<OAuthStateCollections> | undefined;
   /** Lifetimes to use instead of {@link OAUTH_STATE_LIFETIMES}. */
@@ -131,33 +132,6 @@ export interface OAuthStateStoreOptions {
    * refreshes at once (two tabs, a retry) would log itself out.
    */
   revokeOnRefreshReuse?: boolean | undefined;
-  /**
-   * The secret bearer values are hashed under (HMAC-SHA-256), at least 16 bytes; several, newest
-   * first, to rotate (lookups try each in one read). Default: derived from the encryption keys of
-   * the store stack (`withEncryption`), plain SHA-256 without any. `false` forces SHA-256.
-   */
-  hashSecret?: BearerSecret | readonly BearerSecret[] | false | undefined;
-  /**
-   * The key material client secrets and upstream tokens are sealed under (AES-256-GCM), at least
-   * 16 bytes. Default: derived from the encryption keys of the store stack.
-   */
-  sealSecret?: BearerSecret | readonly BearerSecret[] | undefined;
-  /**
-   * Bind every record to its collection and key, and refuse (treat as absent) a record read
-   * anywhere else: a database writer without the key cannot move a victim's token record under a
-   * token of their choosing. Default: on when the store stack holds encryption keys (without
-   * encryption, a writer could forge the binding as well).
-   */
-  bindRecords?: boolean | undefined;
-  /** Store client secrets as issued when no key material exists (see `OAuthClientsStoreOptions`). */
-  plaintextClientSecrets?: boolean | undefined;
-  /**
-   * Store upstream tokens as given when no key material exists. Default `false`:
-   * `saveUpstreamTokens` then fails with a `StoreSetupError` and writes nothing.
-   */
-  plaintextUpstreamTokens?: boolean | undefined;
-  /** Told about every stored record refused (moved, malformed, undecryptable); see {@link RefusalHandler}. */
-  onRefused?: RefusalHandler | undefined;
   /** Milliseconds since the epoch (default `Date.now`): timestamps, expiry checks, lifetimes. */
   clock?: (() => number) | undefined;
 }

@@ -6,9 +6,8 @@
  */
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
 import { StoreSetupError, ValidationError } from '../errors.js';
-import { deriveStoreSecrets } from '../secrets.js';
 import { validateTtl } from '../validation.js';
-import { BEARER_HASH_PURPOSE, BearerHasher } from './bearer-hash.js';
+import type { BearerHasher } from './bearer-hash.js';
 import { OAuthClientsStore } from './mcp-clients.js';
 import { dropUndefined, randomToken } from './mcp-json.js';
 import {
@@ -32,7 +31,7 @@ import {
   type TokenResult,
 } from './oauth-records.js';
 import { ProxyRecords } from './oauth-upstream.js';
-import { RecordBinder } from './record-binding.js';
+import { resolveProtection } from './protection.js';
 
 /**
  * The state of an OAuth authorization server or proxy in front of MCP servers, on any
@@ -81,18 +80,15 @@ export class OAuthStateStore {
     for (const ttl of Object.values(life)) validateTtl(ttl);
     this.#life = Object.freeze(life);
     this.#clock = options.clock ?? Date.now;
-    this.#hasher = BearerHasher.forStore(store, { secret: options.hashSecret });
-    const keyed = deriveStoreSecrets(store, BEARER_HASH_PURPOSE) !== undefined;
-    this.#io = new RecordIO(store, new RecordBinder(options.bindRecords ?? keyed), options.onRefused);
+    const protection = resolveProtection(store, options);
+    this.#hasher = protection.hasher;
+    this.#io = new RecordIO(store, protection);
     this.#proxy = new ProxyRecords({
       io: this.#io,
-      store,
-      sealSecret: options.sealSecret,
-      plaintext: options.plaintextUpstreamTokens === true,
+      protection,
       upstreamCollection: this.#c.upstreamTokens,
       jtiCollection: this.#c.jtiMappings,
       clock: this.#clock,
-      onRefused: options.onRefused,
     });
     this.#engine = new TokenEngine({
       io: this.#io,
@@ -107,8 +103,8 @@ export class OAuthStateStore {
       collection: this.#c.clients,
       ttl: options.clientRegistrationTtl,
       sealSecret: options.sealSecret,
-      plaintextClientSecrets: options.plaintextClientSecrets,
-      onRefused: options.onRefused,
+      allowUnprotectedSecrets: options.allowUnprotectedSecrets,
+      onRecordRefused: options.onRecordRefused,
       clock: this.#clock,
     });
   }
@@ -355,7 +351,7 @@ export class OAuthStateStore {
 
   /**
    * Stores the upstream provider's tokens (sealed) and returns their id (a new random one unless
-   * given). Without key material: a `StoreSetupError` unless `plaintextUpstreamTokens`.
+   * given). Without key material: a `StoreSetupError` unless `allowUnprotectedSecrets`.
    *
    * @example
    * ```ts

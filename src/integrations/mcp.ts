@@ -50,7 +50,6 @@ export {
   type OAuthStateProtection,
   type OAuthStateStoreOptions,
 } from './mcp-state-options.js';
-export type { RefusalHandler } from './oauth-record-io.js';
 export type {
   AccessTokenInfo,
   AuthorizationCodeRecord,
@@ -59,3 +58,4 @@ export type {
   PendingTransaction,
   TokenResult,
 } from './oauth-records.js';
+export type { ProtectionOptions } from './protection.js';

@@ -1,76 +1,48 @@
 /**
  * `RecordIO`: the one place where OAuth records are written (validated, then bound to their place)
  * and read back (place and shape checked; a record that fails either is refused: reported to the
- * refusal handler and treated as absent, never thrown at a request handler).
+ * `onRecordRefused` and treated as absent, never thrown at a request handler).
  * @module
  */
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { DeserializationError, OAuthKVError, type RecordBindingError, ValidationError } from '../errors.js';
+import { DeserializationError, ValidationError } from '../errors.js';
 import type { RecordSchema } from './oauth-records.js';
-import type { RecordBinder } from './record-binding.js';
-
-/**
- * What the OAuth layer tells you about a stored record it refused (and treated as absent): a
- * {@link RecordBindingError} (written under another key or collection, or unbound), a
- * `DeserializationError` (not the shape oauth-kv writes) or a `DecryptionError` (tampered or
- * under an unknown key). Log it: it means a damaged store, a wrong key, or someone writing to the
- * database.
- *
- * @example
- * ```ts
- * const state = new OAuthStateStore(store, {
- *   onRefused: (error, { collection }) => console.warn(`refused a record in ${collection}: ${error.code}`),
- * });
- * ```
- */
-export type RefusalHandler = (error: OAuthKVError, context: { collection: string }) => void;
-
-const REFUSED = new Set(['RECORD_BINDING', 'DESERIALIZATION_ERROR', 'DECRYPTION_ERROR']);
-
-/** `true` for the errors a refused record raises (binding, shape, decryption). */
-export function isRefusal(err: unknown): err is OAuthKVError {
-  return err instanceof OAuthKVError && REFUSED.has(err.code);
-}
+import { isRefusal, type Protection, refusing } from './protection.js';
 
 /** A read value that can still be opened with a schema. */
 export type Raw = JsonObject | undefined;
 
 /**
- * Reads and writes records through a {@link RecordBinder} and a {@link RecordSchema}. Reads never
- * throw for a refused record: it is reported to the refusal handler and comes back `undefined`.
+ * Reads and writes records through the binder of a {@link Protection} and a {@link RecordSchema}.
+ * Reads never throw for a refused record: it is reported and comes back `undefined`.
  */
 export class RecordIO {
   readonly #store: AsyncKeyValue;
-  readonly #binder: RecordBinder;
-  readonly #onRefused: RefusalHandler | undefined;
+  readonly #protection: Protection;
 
-  constructor(store: AsyncKeyValue, binder: RecordBinder, onRefused: RefusalHandler | undefined) {
+  constructor(store: AsyncKeyValue, protection: Protection) {
     this.#store = store;
-    this.#binder = binder;
-    this.#onRefused = onRefused;
+    this.#protection = protection;
   }
 
   /** Whether records are bound to their place. */
   get binding(): boolean {
-    return this.#binder.enabled;
+    return this.#protection.binder.enabled;
   }
 
   /** Raw values of `keys` in one bulk read; a batch that cannot be decrypted reads as all absent. */
   async readRaw(collection: string, keys: readonly string[]): Promise<Raw[]> {
-    try {
-      return await this.#store.getMany(keys, { collection });
-    } catch (err) {
-      if (!isRefusal(err)) throw err;
-      this.#refuse(err, collection);
-      return keys.map(() => undefined);
-    }
+    const raws = await refusing(this.#protection, collection, () =>
+      this.#store.getMany(keys, { collection }),
+    );
+    return raws ?? keys.map(() => undefined);
   }
 
   /** A raw value opened as `schema` at its place, or `undefined` (absent or refused). */
   open<T>(schema: RecordSchema<T>, collection: string, key: string, raw: Raw): T | undefined {
     if (raw === undefined) return undefined;
     try {
-      const unbound = this.#binder.open(collection, key, raw) as JsonObject;
+      const unbound = this.#protection.binder.open(collection, key, raw) as JsonObject;
       const result = schema.check(unbound);
       if (result.issues) {
         const fields = result.issues.map((issue) => issue.path?.join('.') ?? '').filter(Boolean);
@@ -81,7 +53,7 @@ export class RecordIO {
       return result.value;
     } catch (err) {
       if (!isRefusal(err)) throw err;
-      this.#refuse(err, collection);
+      this.#protection.refused(err, collection);
       return undefined;
     }
   }
@@ -116,15 +88,7 @@ export class RecordIO {
     keys: readonly string[],
   ): Promise<{ key: string; record: T } | undefined> {
     const taken = await Promise.all(
-      keys.map(async (key) => {
-        try {
-          return await this.#store.take(key, { collection });
-        } catch (err) {
-          if (!isRefusal(err)) throw err;
-          this.#refuse(err, collection);
-          return undefined;
-        }
-      }),
+      keys.map((key) => refusing(this.#protection, collection, () => this.#store.take(key, { collection }))),
     );
     return this.pick(schema, collection, keys, taken);
   }
@@ -165,14 +129,6 @@ export class RecordIO {
         result.issues.map((issue) => ({ message: issue.message, path: `$.${issue.path?.join('.') ?? ''}` })),
       );
     }
-    return this.#binder.seal(collection, key, result.value as unknown as JsonObject);
-  }
-
-  #refuse(error: OAuthKVError, collection: string): void {
-    try {
-      this.#onRefused?.(error, { collection });
-    } catch {
-      // A failing log hook must not turn a refusal into a server error.
-    }
+    return this.#protection.binder.seal(collection, key, result.value as unknown as JsonObject);
   }
 }

@@ -170,7 +170,7 @@ export interface JtiRecord {
   created_at: number;
 }
 
-/** Upstream tokens, sealed (or stored as given with `plaintextUpstreamTokens`). */
+/** Upstream tokens, sealed (or stored as given with `allowUnprotectedSecrets`). */
 export interface UpstreamRecord {
   sealed?: string | undefined;
   tokens?: JsonObject | undefined;

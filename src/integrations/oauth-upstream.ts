@@ -5,50 +5,39 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../contract.js';
-import { StoreSetupError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { isPlainObject } from '../validation.js';
-import type { BearerSecret } from './bearer-hash.js';
 import { dropUndefined } from './mcp-json.js';
-import { isRefusal, type RecordIO, type RefusalHandler } from './oauth-record-io.js';
+import type { RecordIO } from './oauth-record-io.js';
 import { RECORDS } from './oauth-records.js';
-import { SecretSealer } from './oauth-sealer.js';
-
-/** The purpose label of the key upstream tokens are sealed under (derived from the encryption keys). */
-const UPSTREAM_PURPOSE = 'oauth-kv upstream tokens v1';
+import { type Protection, refusing, secretHandling, unprotected } from './protection.js';
+import { openSealed, parseObject } from './sealing.js';
 
 /** Upstream tokens and JWT id mappings. */
 export class ProxyRecords {
   readonly #io: RecordIO;
-  readonly #sealer: SecretSealer | undefined;
-  readonly #plaintext: boolean;
+  readonly #protection: Protection;
   readonly #upstream: string;
   readonly #jti: string;
   readonly #clock: () => number;
-  readonly #onRefused: RefusalHandler | undefined;
 
   constructor(options: {
     io: RecordIO;
-    store: unknown;
-    sealSecret: BearerSecret | readonly BearerSecret[] | undefined;
-    plaintext: boolean;
+    protection: Protection;
     upstreamCollection: string;
     jtiCollection: string;
     clock: () => number;
-    onRefused: RefusalHandler | undefined;
   }) {
     this.#io = options.io;
-    this.#sealer = SecretSealer.forStore(options.store, UPSTREAM_PURPOSE, options.sealSecret);
-    this.#plaintext = options.plaintext;
+    this.#protection = options.protection;
     this.#upstream = options.upstreamCollection;
     this.#jti = options.jtiCollection;
     this.#clock = options.clock;
-    this.#onRefused = options.onRefused;
   }
 
   /** How upstream tokens are kept. */
   get handling(): 'sealed' | 'plaintext' | 'refused' {
-    if (this.#sealer !== undefined) return 'sealed';
-    return this.#plaintext ? 'plaintext' : 'refused';
+    return secretHandling(this.#protection.upstreamTokens, this.#protection.allowUnprotected);
   }
 
   async saveUpstreamTokens(
@@ -62,16 +51,11 @@ export class ProxyRecords {
     }
     const id = options.id ?? randomUUID();
     const plain = dropUndefined(tokens);
+    const { upstreamTokens: sealer, allowUnprotected } = this.#protection;
     let record: { sealed?: string; tokens?: JsonObject };
-    if (this.#sealer !== undefined)
-      record = { sealed: this.#sealer.seal(JSON.stringify(plain), this.#context(id)) };
-    else if (this.#plaintext) record = { tokens: plain };
-    else {
-      throw new StoreSetupError(
-        'Refusing to store upstream tokens without key material: anyone reading the database could use ' +
-          'them. Wrap the store with withEncryption, give sealSecret, or set plaintextUpstreamTokens: true',
-      );
-    }
+    if (sealer !== undefined) record = { sealed: sealer.seal(JSON.stringify(plain), this.#upstream, id) };
+    else if (allowUnprotected) record = { tokens: plain };
+    else throw unprotected('upstream tokens', 'anyone reading the database could use them', 'sealSecret');
     await this.#io.put(RECORDS.upstream, this.#upstream, id, record, options.ttl);
     return id;
   }
@@ -80,19 +64,15 @@ export class ProxyRecords {
     if (typeof id !== 'string' || id.length === 0) return undefined;
     const record = (await this.#io.first(RECORDS.upstream, this.#upstream, [id]))?.record;
     if (record === undefined) return undefined;
+    const { upstreamTokens: sealer, allowUnprotected } = this.#protection;
     if (record.sealed === undefined) {
       // Unsealed tokens are accepted only where they could have been written that way.
-      return this.#sealer === undefined || this.#plaintext ? record.tokens : undefined;
+      return sealer === undefined || allowUnprotected ? record.tokens : undefined;
     }
-    if (this.#sealer === undefined) return undefined;
-    try {
-      const opened: unknown = JSON.parse(this.#sealer.open(record.sealed, this.#context(id)));
-      return isPlainObject(opened) ? (opened as JsonObject) : undefined;
-    } catch (err) {
-      if (!isRefusal(err) && !(err instanceof SyntaxError)) throw err;
-      if (isRefusal(err)) this.#report(err);
-      return undefined;
-    }
+    const sealed = record.sealed;
+    return refusing(this.#protection, this.#upstream, async () =>
+      parseObject(openSealed(sealer, sealed, this.#upstream, id)),
+    );
   }
 
   async deleteUpstreamTokens(id: string): Promise<boolean> {
@@ -112,17 +92,5 @@ export class ProxyRecords {
 
   async deleteJtiMapping(jti: string): Promise<boolean> {
     return (await this.#io.delete(this.#jti, [jti])) > 0;
-  }
-
-  #context(id: string): string {
-    return `${this.#upstream}\0${id}`;
-  }
-
-  #report(error: Parameters<RefusalHandler>[0]): void {
-    try {
-      this.#onRefused?.(error, { collection: this.#upstream });
-    } catch {
-      // a failing hook must not turn a refusal into a server error
-    }
   }
 }

@@ -32,9 +32,9 @@ import {
   toJsonObject,
   toTtl,
 } from './oidc-records.js';
-import { type ProtectionOptions, refuse, resolveProtection } from './sealing.js';
+import { type ProtectionOptions, refusing, resolveProtection } from './protection.js';
 
-export type { ProtectionOptions } from './sealing.js';
+export type { ProtectionOptions } from './protection.js';
 
 /**
  * What oidc-provider stores for one model instance: a JSON object (`jti`, `kind`, `exp`,
@@ -87,9 +87,9 @@ export interface OidcAdapter {
 export type OidcAdapterConstructor = new (name: string) => OidcAdapter;
 
 /**
- * Options of {@link createOidcAdapter}. Besides its own, it takes the at-rest options shared with
- * the FastMCP integration (`hashSecret`, `clientSecretKey`, `allowUnprotectedSecrets`,
- * `bindRecords`, `onRecordRefused`); see docs/oidc-provider.md for what each protects.
+ * Options of {@link createOidcAdapter}: its own, and the {@link ProtectionOptions} every OAuth
+ * integration takes (`hashSecret`, `sealSecret`, `bindRecords`, `allowUnprotectedSecrets`,
+ * `onRecordRefused`); see docs/oidc-provider.md for what each protects here.
  *
  * @example
  * ```ts
@@ -221,7 +221,7 @@ export function createOidcAdapter(
   const records = new OidcRecords(store, protection, prefix);
   const grantCollection = (grantId: string) => records.grantCollection(grantId);
 
-  const refusing = <T>(read: () => Promise<T>) => refuse(protection, read);
+  const guard = <T>(collection: string, read: () => Promise<T>) => refusing(protection, collection, read);
   const removeLookups = (model: string, key: string, record: JsonObject | undefined) =>
     records.removeLookups(model, key, record);
 
@@ -296,21 +296,29 @@ export function createOidcAdapter(
 
     async find(id: string): Promise<OidcPayload | undefined> {
       if (!isName(id)) return undefined;
-      return refusing(async () => {
-        const model = this.#model;
-        const keys = records.keys(model, id);
-        const [found, markers] = await Promise.all([
-          store.getMany(keys, { collection: this.#collection }),
-          CONSUMABLE.has(model) ? store.getMany(keys, { collection: this.#consumed }) : undefined,
-        ]);
-        const index = found.findIndex((record) => record !== undefined);
-        if (index < 0) return undefined;
-        const key = keys[index] as string;
-        const payload = records.decode(model, this.#collection, key, index, id, found[index] as JsonObject);
-        const marker = records.unbind(this.#consumed, key, markers?.[index]);
-        if (typeof marker?.consumed === 'number') payload.consumed = marker.consumed;
-        return payload;
-      });
+      const model = this.#model;
+      const keys = records.keys(model, id);
+      const [found, markers] = await Promise.all([
+        guard(this.#collection, () => store.getMany(keys, { collection: this.#collection })),
+        CONSUMABLE.has(model)
+          ? guard(this.#consumed, () => store.getMany(keys, { collection: this.#consumed }))
+          : [],
+      ]);
+      // A refused payload or consumption record leaves nothing to find.
+      const index = markers === undefined ? -1 : (found?.findIndex((record) => record !== undefined) ?? -1);
+      if (index < 0) return undefined;
+      const key = keys[index] as string;
+      const payload = await guard(this.#collection, async () =>
+        records.decode(model, this.#collection, key, index, id, found?.[index] as JsonObject),
+      );
+      if (payload === undefined) return undefined;
+      const marker = await guard(
+        this.#consumed,
+        async () => records.unbind(this.#consumed, key, markers?.[index]) ?? {},
+      );
+      if (marker === undefined) return undefined;
+      if (typeof marker.consumed === 'number') payload.consumed = marker.consumed;
+      return payload;
     }
 
     async findByUid(uid: string): Promise<OidcPayload | undefined> {
@@ -326,7 +334,9 @@ export function createOidcAdapter(
       const consumed = Math.floor(Date.now() / 1000);
       const model = this.#model;
       const keys = records.keys(model, id);
-      const found = await refusing(() => store.ttlMany(keys, { collection: this.#collection }));
+      const found = await guard(this.#collection, () =>
+        store.ttlMany(keys, { collection: this.#collection }),
+      );
       const index = found?.findIndex(({ value }) => value !== undefined) ?? -1;
       const entry = found?.[index];
       if (entry === undefined || entry.ttl === 0) {
@@ -343,7 +353,7 @@ export function createOidcAdapter(
         return;
       }
       // A model oidc-provider does not consume today: record it in the payload itself.
-      const payload = await refusing(async () =>
+      const payload = await guard(this.#collection, async () =>
         records.decode(model, this.#collection, key, index, id, entry.value as JsonObject),
       );
       if (payload === undefined || payload.consumed !== undefined) return;
@@ -366,7 +376,9 @@ export function createOidcAdapter(
       const model = this.#model;
       await Promise.all(
         records.keys(model, id).map(async (key) => {
-          const record = await refusing(() => store.take(key, { collection: this.#collection }));
+          const record = await guard(this.#collection, () =>
+            store.take(key, { collection: this.#collection }),
+          );
           await removeLookups(model, key, record);
         }),
       );
@@ -391,9 +403,9 @@ export function createOidcAdapter(
           const modelCollection = `${prefix}${model}`;
           // A stale member (the id now belongs to another grant) only loses its membership; a record
           // that cannot be read is deleted all the same (revocation errs towards revoking).
-          const current = await refusing(() => store.get(key, { collection: modelCollection }));
+          const current = await guard(modelCollection, () => store.get(key, { collection: modelCollection }));
           if (current !== undefined && current.grantId !== grantId) return;
-          const record = await refusing(() => store.take(key, { collection: modelCollection }));
+          const record = await guard(modelCollection, () => store.take(key, { collection: modelCollection }));
           await removeLookups(model, key, record);
         }),
       );
@@ -410,7 +422,7 @@ export function createOidcAdapter(
     async #findBy(field: LookupField, value: string): Promise<OidcPayload | undefined> {
       if (!isName(value)) return undefined;
       const collection = `${this.#collection}:${field}`;
-      const id = await refusing(async () => {
+      const id = await guard(collection, async () => {
         const keys = records.lookupKeys(value);
         const found = await store.getMany(keys, { collection });
         const index = found.findIndex((record) => record !== undefined);

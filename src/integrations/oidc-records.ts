@@ -16,13 +16,8 @@
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
 import { InvalidTTLError, SerializationError } from '../errors.js';
 import { isPlainObject } from '../validation.js';
-import {
-  type Protection,
-  refuse,
-  unprotectedSecret,
-  unsealablePayload,
-  unsealableSecret,
-} from './sealing.js';
+import { type Protection, refusing, unprotected, unprotectedClientSecret } from './protection.js';
+import { openSealed } from './sealing.js';
 
 /** Models stored under their own id, with a readable payload. */
 const PUBLIC_ID_MODELS = new Set(['Client', 'Grant']);
@@ -72,7 +67,7 @@ export class OidcRecords {
       if (!isName(ref)) continue;
       const collection = `${this.#prefix}${model}:${field}`;
       work.push(
-        refuse(this.#protection, () => store.get(ref, { collection })).then((lookup) =>
+        refusing(this.#protection, collection, () => store.get(ref, { collection })).then((lookup) =>
           lookup?.id === key ? store.delete(ref, { collection }) : false,
         ),
       );
@@ -111,7 +106,11 @@ export class OidcRecords {
   /** Throws unless a user code may be stored (keyed hashing, or unprotected storage allowed). */
   checkUserCode(): void {
     if (!this.#protection.vault.keyed && !this.#protection.allowUnprotected) {
-      throw unprotectedSecret('a device-flow user code (8 letters, guessed offline from an unkeyed hash)');
+      throw unprotected(
+        'a device-flow user code',
+        'its 8 letters are guessed offline from an unkeyed hash',
+        'hashSecret',
+      );
     }
   }
 
@@ -131,7 +130,7 @@ export class OidcRecords {
     let stored: JsonObject;
     if (this.sealed(model)) {
       const sealed: SealedRecord = {
-        sealed: this.#protection.vault.seal(id, place(collection, key), JSON.stringify(payload)),
+        sealed: this.#protection.vault.seal(id, JSON.stringify(payload), collection, key),
       };
       if (typeof payload.grantId === 'string') sealed.grantId = payload.grantId;
       if (refs.uidKey !== undefined) sealed.uidKey = refs.uidKey;
@@ -157,26 +156,21 @@ export class OidcRecords {
   ): JsonObject {
     const opened = this.#protection.binder.open(collection, key, record) as JsonObject;
     if (!this.sealed(model)) return this.#openClientSecret(collection, key, opened);
-    const text = this.#protection.vault.open(id, index, place(collection, key), opened.sealed);
-    const payload = text === undefined ? undefined : parseObject(text);
-    if (payload === undefined) throw unsealablePayload(collection);
-    return payload;
+    return this.#protection.vault.openObject(id, index, opened.sealed, collection, key);
   }
 
   /** The stored lookup: the record's storage key, and its id sealed under the looked-up value. */
   encodeLookup(collection: string, key: string, value: string, recordKey: string, id: string): JsonObject {
     return this.#protection.binder.seal(collection, key, {
       id: recordKey,
-      ref: this.#protection.vault.seal(value, place(collection, key), id),
+      ref: this.#protection.vault.seal(value, id, collection, key),
     });
   }
 
   /** The id a lookup read at `key` (candidate `index`) leads to; throws for a refused lookup. */
   decodeLookup(collection: string, key: string, index: number, value: string, record: JsonObject): string {
     const opened = this.#protection.binder.open(collection, key, record) as JsonObject;
-    const id = this.#protection.vault.open(value, index, place(collection, key), opened.ref);
-    if (id === undefined) throw unsealablePayload(collection);
-    return id;
+    return this.#protection.vault.open(value, index, opened.ref, collection, key);
   }
 
   /** A small record (consumption, grant membership) bound to its place when binding is on. */
@@ -192,39 +186,19 @@ export class OidcRecords {
   #sealClientSecret(collection: string, key: string, payload: JsonObject): JsonObject {
     const secret = payload.client_secret;
     if (typeof secret !== 'string') return payload;
-    const sealer = this.#protection.secrets;
+    const sealer = this.#protection.clientSecrets;
     if (sealer === undefined) {
       if (this.#protection.allowUnprotected) return payload;
-      throw unprotectedSecret('a client secret');
+      throw unprotectedClientSecret();
     }
     const { client_secret: _, ...rest } = payload;
-    return { ...rest, [SEALED_CLIENT_SECRET]: sealer.seal(secretPlace(collection, key), secret) };
+    return { ...rest, [SEALED_CLIENT_SECRET]: sealer.seal(secret, collection, key) };
   }
 
   #openClientSecret(collection: string, key: string, record: JsonObject): JsonObject {
     if (!(SEALED_CLIENT_SECRET in record)) return record;
     const { [SEALED_CLIENT_SECRET]: sealed, ...rest } = record;
-    const secret = this.#protection.secrets?.open(secretPlace(collection, key), sealed);
-    if (secret === undefined) throw unsealableSecret(collection);
-    return { ...rest, client_secret: secret };
-  }
-}
-
-/** The authenticated place of a sealed value. */
-function place(collection: string, key: string): string {
-  return `${collection}\u0000${key}`;
-}
-
-function secretPlace(collection: string, key: string): string {
-  return `${collection}\u0000${key}\u0000client_secret`;
-}
-
-function parseObject(text: string): JsonObject | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? (value as JsonObject) : undefined;
-  } catch {
-    return undefined;
+    return { ...rest, client_secret: openSealed(this.#protection.clientSecrets, sealed, collection, key) };
   }
 }
 
