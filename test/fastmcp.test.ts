@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TokenStorage } from 'fastmcp/auth';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, StoreCapabilities } from '../src/contract.js';
-import { InvalidKeyError, InvalidTTLError, SerializationError } from '../src/errors.js';
+import { InvalidKeyError, InvalidTTLError, SerializationError, StoreSetupError } from '../src/errors.js';
 import { BearerHasher } from '../src/integrations/bearer-hash.js';
 import { FASTMCP_DEFAULT_COLLECTION, FastMCPTokenStorage } from '../src/integrations/fastmcp.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -150,7 +150,7 @@ describe('FastMCPTokenStorage', () => {
     expect(await store.get('client:1', { collection: 'server-a' })).toEqual({ owner: 'a' });
     expect(a.collection).toBe('server-a');
     expect(() => new FastMCPTokenStorage(store, { collection: '' })).toThrow(InvalidKeyError);
-    expect(() => new FastMCPTokenStorage({} as MemoryStore)).toThrow(TypeError);
+    expect(() => new FastMCPTokenStorage({} as MemoryStore)).toThrow(StoreSetupError);
   });
 
   it('take hands a value to exactly one of 50 concurrent callers', async () => {

@@ -329,9 +329,13 @@ describe('one ProtectionOptions for every OAuth integration', () => {
       (options: ProtectionOptions) => new FastMCPTokenStorage(memory(), options),
     ];
     const bad: [ProtectionOptions, new (...args: never[]) => Error, RegExp][] = [
-      [{ bindRecords: 'yes' as unknown as boolean }, TypeError, /bindRecords must be a boolean/],
-      [{ allowUnprotectedSecrets: 1 as unknown as boolean }, TypeError, /allowUnprotectedSecrets/],
-      [{ onRecordRefused: 'log' as unknown as () => void }, TypeError, /onRecordRefused must be a function/],
+      [{ bindRecords: 'yes' as unknown as boolean }, StoreSetupError, /bindRecords must be a boolean/],
+      [{ allowUnprotectedSecrets: 1 as unknown as boolean }, StoreSetupError, /allowUnprotectedSecrets/],
+      [
+        { onRecordRefused: 'log' as unknown as () => void },
+        StoreSetupError,
+        /onRecordRefused must be a function/,
+      ],
       [{ hashSecret: 'short' }, StoreSetupError, /at least 16 bytes/],
       [{ hashSecret: [] }, StoreSetupError, /hashSecret must be .* non-empty list/],
       [{ sealSecret: [] }, StoreSetupError, /sealSecret must be .* non-empty list/],

@@ -1,7 +1,13 @@
 /** Semantics of the oidc-provider adapter on a MemoryStore with a controllable clock. */
 import { describe, expect, it } from 'vitest';
 import type { StoreCapabilities } from '../src/contract.js';
-import { InvalidKeyError, InvalidTTLError, NotSupportedError, SerializationError } from '../src/errors.js';
+import {
+  InvalidKeyError,
+  InvalidTTLError,
+  NotSupportedError,
+  SerializationError,
+  StoreSetupError,
+} from '../src/errors.js';
 import { BearerHasher } from '../src/integrations/bearer-hash.js';
 import { createOidcAdapter, OidcAlreadyConsumedError } from '../src/integrations/oidc-provider.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -337,8 +343,8 @@ describe('createOidcAdapter', () => {
 
   it('validates its options and the store', () => {
     const store = new MemoryStore({ sweepIntervalMs: 0 });
-    expect(() => createOidcAdapter(store, { clockTolerance: -1 })).toThrow(RangeError);
-    expect(() => createOidcAdapter({} as MemoryStore)).toThrow(TypeError);
+    expect(() => createOidcAdapter(store, { clockTolerance: -1 })).toThrow(StoreSetupError);
+    expect(() => createOidcAdapter({} as MemoryStore)).toThrow(StoreSetupError);
     class NoKeys extends WrapperStore {
       override get capabilities(): StoreCapabilities {
         return { ...this.inner.capabilities, keys: false };

@@ -290,12 +290,14 @@ describe('oidc-provider adapter: binding and refused records', () => {
 
   it('validates the protection options', () => {
     const store = memory();
-    expect(() => createOidcAdapter(store, { bindRecords: 'yes' as unknown as boolean })).toThrow(TypeError);
+    expect(() => createOidcAdapter(store, { bindRecords: 'yes' as unknown as boolean })).toThrow(
+      StoreSetupError,
+    );
     expect(() => createOidcAdapter(store, { allowUnprotectedSecrets: 1 as unknown as boolean })).toThrow(
-      TypeError,
+      StoreSetupError,
     );
     expect(() => createOidcAdapter(store, { onRecordRefused: 'log' as unknown as () => void })).toThrow(
-      TypeError,
+      StoreSetupError,
     );
     expect(() => createOidcAdapter(store, { hashSecret: 'short' })).toThrow(StoreSetupError);
     expect(() => createOidcAdapter(store, { sealSecret: [] })).toThrow(StoreSetupError);

@@ -22,7 +22,7 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject, JsonValue } from '../contract.js';
-import { InvalidTTLError, SerializationError } from '../errors.js';
+import { InvalidTTLError, SerializationError, StoreSetupError } from '../errors.js';
 import { isPlainObject, validateName } from '../validation.js';
 import {
   type Protection,
@@ -134,7 +134,7 @@ export class FastMCPTokenStorage {
 
   constructor(store: AsyncKeyValue, options: FastMCPTokenStorageOptions = {}) {
     if (store === null || typeof store !== 'object' || typeof store.take !== 'function') {
-      throw new TypeError('FastMCPTokenStorage needs an oauth-kv store (an AsyncKeyValue)');
+      throw new StoreSetupError('FastMCPTokenStorage needs an oauth-kv store (an AsyncKeyValue)');
     }
     const collection = options.collection ?? FASTMCP_DEFAULT_COLLECTION;
     validateName(collection, 'collection');

@@ -21,7 +21,7 @@
  * @module
  */
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { NotSupportedError } from '../errors.js';
+import { NotSupportedError, StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
 import {
   CONSUMABLE,
@@ -205,16 +205,18 @@ export function createOidcAdapter(
   options: OidcAdapterOptions = {},
 ): OidcAdapterConstructor {
   if (store === null || typeof store !== 'object' || typeof store.putIfAbsent !== 'function') {
-    throw new TypeError('createOidcAdapter needs an oauth-kv store (an AsyncKeyValue)');
+    throw new StoreSetupError('createOidcAdapter needs an oauth-kv store (an AsyncKeyValue)');
   }
   if (!store.capabilities.keys) {
     throw new NotSupportedError('keys (needed to revoke grants)', store.constructor.name);
   }
   const prefix = options.collectionPrefix ?? 'oidc:';
-  if (typeof prefix !== 'string') throw new TypeError('collectionPrefix must be a string');
+  if (typeof prefix !== 'string') throw new StoreSetupError('collectionPrefix must be a string');
   const tolerance = options.clockTolerance ?? 0;
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
-    throw new RangeError(`clockTolerance must be a finite number of seconds >= 0, got ${String(tolerance)}`);
+    throw new StoreSetupError(
+      `clockTolerance must be a finite number of seconds >= 0, got ${String(tolerance)}`,
+    );
   }
   const exclusiveConsume = options.exclusiveConsume ?? true;
   const protection = resolveProtection(store, options);

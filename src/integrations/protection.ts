@@ -109,10 +109,11 @@ export function resolveProtection(store: AsyncKeyValue, options: ProtectionOptio
     ['bindRecords', bindRecords],
     ['allowUnprotectedSecrets', allowUnprotectedSecrets],
   ] as const) {
-    if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
+    if (value !== undefined && typeof value !== 'boolean')
+      throw new StoreSetupError(`${name} must be a boolean`);
   }
   if (onRecordRefused !== undefined && typeof onRecordRefused !== 'function') {
-    throw new TypeError('onRecordRefused must be a function');
+    throw new StoreSetupError('onRecordRefused must be a function');
   }
   const hasher =
     hashSecret === undefined || hashSecret === false
