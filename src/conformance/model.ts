@@ -4,8 +4,9 @@
  * @module
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
+import type { SuiteContext } from './context.js';
 
 /** `${collection}\u0000${key}` → the value as the store must return it. */
 type Model = Map<string, JsonObject>;
@@ -102,4 +103,14 @@ export async function modelTest(
     }),
     { numRuns: options.runs, seed: options.seed },
   );
+}
+
+/** Registers the model-based section (inside the suite's `describe`). */
+export function describeModel({ make, fresh, modelRuns, modelSeed }: SuiteContext): void {
+  describe('model-based', () => {
+    test('random operation sequences agree with a reference model (fixed seed)', async () => {
+      const s = await make();
+      await modelTest(s, () => fresh('model'), { runs: modelRuns, seed: modelSeed });
+    }, 120_000);
+  });
 }

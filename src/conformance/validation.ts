@@ -1,22 +1,15 @@
 /**
- * The part of the conformance suite that checks what the main block's tables of bad names, TTLs and
- * values cannot: values that change while they are read, and option arguments of the wrong shape.
- * Nothing is written in any case.
+ * The part of the conformance suite that checks what the bad-input section's tables of bad names,
+ * TTLs and values cannot: values that change while they are read, and option arguments of the wrong
+ * shape. Nothing is written in any case.
  * @module
  */
 import { describe, expect, test } from 'vitest';
-import type { AsyncKeyValue, JsonObject } from '../contract.js';
-
-/** What the suite's main block lends this part. */
-export interface ValidationSuiteContext {
-  /** A store for this test (closed by the suite). */
-  make: () => Promise<AsyncKeyValue>;
-  /** A collection name no other test uses. */
-  fresh: (label?: string) => string;
-}
+import type { JsonObject } from '../contract.js';
+import type { SuiteContext } from './context.js';
 
 /** Registers the tests (inside the suite's `describe`). */
-export function describeValidation({ make, fresh }: ValidationSuiteContext): void {
+export function describeValidation({ make, fresh }: SuiteContext): void {
   describe('values read once, and option arguments of the wrong shape', () => {
     test('every member is read once: what is stored is what was validated', async () => {
       const s = await make();
