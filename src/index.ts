@@ -27,6 +27,7 @@ export {
   type StoreCapabilities,
   type TtlResult,
 } from './contract.js';
+export { type CreateStoreOptions, createStore } from './create-store.js';
 export * from './crypto/fernet.js';
 export * from './crypto/keys.js';
 export * from './errors.js';

@@ -1,0 +1,196 @@
+/**
+ * `createStore(url)`: a store from one URL, optionally encrypted, each driver imported only when its
+ * scheme is used.
+ * @module
+ */
+import { loadPeer } from './backend/kit.js';
+import type { AsyncKeyValue } from './contract.js';
+import type { FernetKey } from './crypto/fernet.js';
+import { StoreSetupError } from './errors.js';
+import { parseStoreUrl, type StoreSpec } from './url/parse.js';
+import { type EncryptionOptions, type EncryptionWrapper, withEncryption } from './wrappers/encryption.js';
+
+/**
+ * Options of {@link createStore}.
+ *
+ * @example
+ * ```ts
+ * import { createStore, type CreateStoreOptions } from 'oauth-kv';
+ *
+ * const options: CreateStoreOptions = {
+ *   keys: [process.env.NEW_KEY!, process.env.OLD_KEY!], // newest first
+ *   storeOptions: { connectTimeoutMs: 3_000 },
+ * };
+ * const store = await createStore('redis://127.0.0.1:6379', options);
+ * ```
+ */
+export interface CreateStoreOptions {
+  /**
+   * Fernet keys, newest first: the store is wrapped with `withEncryption`. Default: the keys in the
+   * `OAUTH_KV_KEY` environment variable (comma-separated, newest first), or no encryption when it
+   * is unset or empty. `false`: no encryption, whatever the environment says.
+   */
+  keys?: FernetKey | readonly FernetKey[] | false | undefined;
+  /** The other options of the encryption wrapper (`bindToKey`, `allowPlaintext`, ...). */
+  encryption?: Omit<EncryptionOptions, 'keys'> | undefined;
+  /**
+   * Extra constructor options of the store the URL names (`connectTimeoutMs`, `fsync`,
+   * `cullIntervalMs`, ...), checked by that store. What the URL says wins.
+   */
+  storeOptions?: Readonly<Record<string, unknown>> | undefined;
+  /** Where `OAUTH_KV_URL` and `OAUTH_KV_KEY` are read (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Directory that relative `file:` paths are resolved against (default `process.cwd()`). */
+  cwd?: string | undefined;
+}
+
+/** What {@link openStoreUrl} opened: the backend, and what the caller sees (encrypted or not). */
+export interface OpenedStore {
+  /** The store to use: `raw`, wrapped with encryption when keys were given. */
+  readonly store: AsyncKeyValue;
+  /** The backend itself, values as stored. */
+  readonly raw: AsyncKeyValue;
+  /** The encryption wrapper, when keys were given. */
+  readonly encrypted: EncryptionWrapper | undefined;
+  /** What the URL named. */
+  readonly spec: StoreSpec;
+}
+
+/**
+ * Opens the store a URL names (`OAUTH_KV_URL` when `url` is `undefined`), wrapped with Fernet
+ * encryption when keys are given or `OAUTH_KV_KEY` is set. Each backend's module and driver are
+ * imported only when its scheme is used, and a missing driver package fails here, not at the first
+ * operation.
+ *
+ * | URL | store |
+ * |---|---|
+ * | `memory:` | `MemoryStore` |
+ * | `file:./data`, `file:/abs/dir`, `file:///abs/dir` | `FileStore` on that directory |
+ * | `redis://[user:pw@]host:6379[/db][?prefix=app:]`, `rediss://…` | `RedisStore` |
+ * | `redis+sentinel://[user:pw@]h1:26379,h2:26379/master[/db]` (`rediss+sentinel://` for TLS) | `RedisStore` through Sentinel |
+ * | `redis+cluster://[user:pw@]h1:7000,h2:7001` (`rediss+cluster://`) | `RedisStore` on a Cluster |
+ * | `postgres://user:pw@host/db?schema=oauth&table=kv_store`, `postgresql://…` | `PostgresStore` |
+ * | `firestore://PROJECT[/DATABASE][?root=services/mcp]` | `FirestoreStore` |
+ *
+ * An unknown scheme, a malformed URL or a missing driver is a `StoreSetupError` that names the
+ * problem and never quotes the URL. Close the store when done.
+ *
+ * @example
+ * ```ts
+ * import { createStore } from 'oauth-kv';
+ *
+ * // OAUTH_KV_URL=postgres://app:pw@db/oauth?schema=oauth  OAUTH_KV_KEY=<fernet key>
+ * const store = await createStore();
+ * await store.put('client-1', { client_id: 'client-1' }, { collection: 'clients' });
+ * await store.close();
+ * ```
+ */
+export async function createStore(url?: string, options: CreateStoreOptions = {}): Promise<AsyncKeyValue> {
+  return (await openStoreUrl(url, options)).store;
+}
+
+/** {@link createStore}, returning the backend and the encryption wrapper as well (for the CLI). */
+export async function openStoreUrl(
+  url: string | undefined,
+  options: CreateStoreOptions = {},
+): Promise<OpenedStore> {
+  if (typeof options !== 'object' || options === null) {
+    throw new StoreSetupError('createStore options must be an object');
+  }
+  const env = options.env ?? process.env;
+  const spec = parseStoreUrl(url ?? env.OAUTH_KV_URL ?? missingUrl(), options.cwd);
+  const keys = keysFrom(options.keys, env);
+  const extra = { ...(options.storeOptions ?? {}) };
+  const raw = await openSpec(spec, extra);
+  if (keys === undefined) return { store: raw, raw, encrypted: undefined, spec };
+  let encrypted: EncryptionWrapper;
+  try {
+    encrypted = withEncryption(raw, { ...options.encryption, keys });
+  } catch (err) {
+    await raw.close().catch(() => {});
+    throw err;
+  }
+  return { store: encrypted, raw, encrypted, spec };
+}
+
+function missingUrl(): never {
+  throw new StoreSetupError('No store URL given and OAUTH_KV_URL is not set');
+}
+
+/** The keys to encrypt with, or `undefined` for none. */
+function keysFrom(
+  given: CreateStoreOptions['keys'],
+  env: Readonly<Record<string, string | undefined>>,
+): readonly FernetKey[] | undefined {
+  if (given === false) return undefined;
+  if (given !== undefined) {
+    const list = Array.isArray(given) ? (given as readonly FernetKey[]) : [given as FernetKey];
+    return list.length === 0 ? undefined : list;
+  }
+  const fromEnv = (env.OAUTH_KV_KEY ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  return fromEnv.length === 0 ? undefined : fromEnv;
+}
+
+/** Imports the store module of `spec`, checks its driver is installed, and constructs the store. */
+async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promise<AsyncKeyValue> {
+  switch (spec.kind) {
+    case 'memory': {
+      const { MemoryStore } = await import('./stores/memory.js');
+      return new MemoryStore(extra);
+    }
+    case 'file': {
+      const { FileStore } = await import('./stores/file/index.js');
+      return new FileStore({ ...extra, directory: spec.directory });
+    }
+    case 'redis':
+    case 'redis-sentinel':
+    case 'redis-cluster': {
+      await loadPeer('RedisStore', 'ioredis', () => import('ioredis'));
+      const { RedisStore } = await import('./stores/redis/index.js');
+      const prefix = spec.keyPrefix === undefined ? {} : { keyPrefix: spec.keyPrefix };
+      if (spec.kind === 'redis') return new RedisStore({ ...extra, ...prefix, url: spec.url });
+      if (spec.kind === 'redis-cluster')
+        return new RedisStore({ ...extra, ...prefix, clusterNodes: spec.nodes });
+      const given = (extra.redisOptions ?? {}) as Record<string, unknown>;
+      const tls = spec.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {};
+      const redisOptions = {
+        ...given,
+        sentinels: spec.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: spec.name,
+        ...defined({
+          db: spec.db,
+          username: spec.username,
+          password: spec.password,
+          sentinelPassword: spec.sentinelPassword,
+        }),
+        ...tls,
+      };
+      return new RedisStore({ ...extra, ...prefix, redisOptions });
+    }
+    case 'postgres': {
+      await loadPeer('PostgresStore', 'pg', () => import('pg'));
+      const { PostgresStore } = await import('./stores/postgres/index.js');
+      return new PostgresStore({
+        ...extra,
+        url: spec.url,
+        ...defined({ schema: spec.schema, table: spec.table, createTable: spec.createTable }),
+      });
+    }
+    case 'firestore': {
+      await loadPeer('FirestoreStore', '@google-cloud/firestore', () => import('@google-cloud/firestore'));
+      const { FirestoreStore } = await import('./stores/firestore/index.js');
+      return new FirestoreStore({
+        ...extra,
+        projectId: spec.projectId,
+        ...defined({ databaseId: spec.databaseId, rootPath: spec.rootPath }),
+      });
+    }
+  }
+}
+
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
