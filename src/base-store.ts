@@ -38,6 +38,9 @@ import {
  */
 export const DEFAULT_KEYS_LIMIT = 1000;
 
+/** The key the default `ping()` reads (never written by oauth-kv). */
+const PING_KEY = '__oauth_kv_ping__';
+
 /**
  * Options every {@link BaseStore} accepts.
  *
@@ -191,6 +194,16 @@ export abstract class BaseStore implements AsyncKeyValue {
   }
   /** Releases what the store created. Called once, by `close()`. */
   protected async closeStore(): Promise<void> {}
+  /**
+   * One cheap round trip to the backend, for `ping()`. Default: reads one key of the default
+   * collection that is never written (an entry there that cannot be decoded still counts as an
+   * answer). Override with the backend's own ping where it has one.
+   */
+  protected async pingStore(): Promise<void> {
+    await this.readEntry(DEFAULT_COLLECTION, PING_KEY).catch((err: unknown) => {
+      if (!(err instanceof DeserializationError)) throw err;
+    });
+  }
 
   // ---- helpers for backends ------------------------------------------------------------------
 
@@ -294,6 +307,11 @@ export abstract class BaseStore implements AsyncKeyValue {
   async cull(): Promise<number> {
     this.#begin(undefined);
     return this.removeExpired();
+  }
+
+  async ping(): Promise<void> {
+    this.#begin(undefined);
+    await this.pingStore();
   }
 
   async close(): Promise<void> {

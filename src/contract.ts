@@ -189,6 +189,13 @@ export interface AsyncKeyValue {
   /** Optional ({@link StoreCapabilities.cull}): deletes expired entries; how many were deleted. */
   cull(): Promise<number>;
 
+  /**
+   * Health check: one cheap round trip to the backend (PING, `SELECT … LIMIT 0`, one document
+   * read), for readiness probes. Resolves when the backend answered; rejects with the error an
+   * operation would get (`StoreConnectionError`, `StoreSetupError`, `StoreClosedError`, ...).
+   */
+  ping(): Promise<void>;
+
   /** Releases what the store created (connections, timers). A client passed in stays open. */
   close(): Promise<void>;
 }

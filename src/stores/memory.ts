@@ -189,6 +189,9 @@ export class MemoryStore extends BaseStore {
     return this.#sweep();
   }
 
+  /** Nothing to reach: an open MemoryStore always answers. */
+  protected override async pingStore(): Promise<void> {}
+
   protected override async closeStore(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;

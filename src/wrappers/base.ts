@@ -87,6 +87,10 @@ export class WrapperStore implements AsyncKeyValue {
   cull(): Promise<number> {
     return this.inner.cull();
   }
+  /** Forwards the health check to the wrapped store (not intercepted, retried or cached). */
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

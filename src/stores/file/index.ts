@@ -4,7 +4,7 @@
  * processes sharing the directory. Layout, encoding and guarantees: `docs/file.md`.
  * @module
  */
-import { link, rename, rm, unlink } from 'node:fs/promises';
+import { link, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { options as check, mapLimit } from '../../backend/kit.js';
 import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
@@ -158,6 +158,16 @@ export class FileStore extends BaseStore {
       return text === undefined ? undefined : parseEntry(text, collection, key);
     } catch (err) {
       throw this.#fail(err, 'read an entry');
+    }
+  }
+
+  /** The directory is set up, trusted and still there (one `stat` once set up). */
+  protected override async pingStore(): Promise<void> {
+    try {
+      await this.#directory.init();
+      await stat(this.#directory.base);
+    } catch (err) {
+      throw this.#fail(err, 'reach its directory');
     }
   }
 

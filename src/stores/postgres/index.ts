@@ -207,6 +207,11 @@ export class PostgresStore extends BaseStore {
     return Number((rows[0] as { n: number } | undefined)?.n ?? 0);
   }
 
+  /** `SELECT 1 FROM <table> LIMIT 0`: the server answers, the table exists and may be read. */
+  protected override async pingStore(): Promise<void> {
+    await this.#db.query('ping', []);
+  }
+
   protected override async closeStore(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;

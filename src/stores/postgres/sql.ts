@@ -25,6 +25,7 @@ export interface Statements {
   collections: string;
   destroyCollection: string;
   cull: string;
+  ping: string;
 }
 
 /** An operation that runs one statement. */
@@ -74,6 +75,8 @@ export function statements(t: string): Statements {
     cull:
       `WITH d AS (DELETE FROM ${t} WHERE expires_at <= $1::timestamptz RETURNING 1) ` +
       'SELECT count(*)::int AS n FROM d',
+    // The health check: one round trip that needs the table and the right to read it.
+    ping: `SELECT 1 FROM ${t} LIMIT 0`,
   };
 }
 

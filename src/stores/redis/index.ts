@@ -313,6 +313,12 @@ export class RedisStore extends BaseStore {
     return 0;
   }
 
+  /** Redis `PING` (on a Cluster, to one node), bounded by the command timeout. */
+  protected override async pingStore(): Promise<void> {
+    const client = await this.#conn.ready();
+    await this.#conn.run(client.ping());
+  }
+
   protected override closeStore(): Promise<void> {
     return this.#conn.close();
   }
