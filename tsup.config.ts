@@ -18,8 +18,14 @@ export const entries: Record<string, string> = {
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 
+/**
+ * The `oauth-kv` command (package `bin`): built with the library but exported by no subpath, so the
+ * CLI's own dependencies never enter the library's import graph.
+ */
+export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
+
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...cliEntries },
   format: ['esm', 'cjs'],
   // Inline the Standard Schema types so the published .d.ts needs no extra package.
   dts: { resolve: ['@standard-schema/spec'] },

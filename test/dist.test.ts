@@ -4,10 +4,10 @@
  * `oauth-kv/file`). Builds into a temporary directory so it never disturbs dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { entries } from '../tsup.config.js';
@@ -57,5 +57,23 @@ describe('the build', () => {
     const store = new file.FileStore({ directory: join(out, 'store-esm') });
     expect(await store.get('').catch((e: unknown) => e)).toBeInstanceOf(core.InvalidKeyError);
     await store.close();
+  });
+
+  test('the built oauth-kv command (package bin) runs: keygen, and a bad URL is one line', () => {
+    // As installed: its dependencies resolve from a node_modules beside it.
+    if (!existsSync(join(out, 'node_modules')))
+      symlinkSync(resolve('node_modules'), join(out, 'node_modules'));
+    const key = execFileSync(process.execPath, [join(out, 'cli.js'), 'keygen'], { encoding: 'utf8' }).trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [join(out, 'cli.js'), 'collections', 'mysql://u:pw@h/x'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      stderr = String((err as { stderr?: unknown }).stderr);
+    }
+    expect(stderr.trim()).toMatch(/^oauth-kv: Unknown store URL scheme "mysql:"[^\n]*$/);
   });
 });

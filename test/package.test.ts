@@ -3,16 +3,21 @@
  * a subpath never loads a database driver it does not need.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { entries } from '../tsup.config.js';
+import { cliEntries, entries } from '../tsup.config.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   exports: Record<string, unknown>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
   dependencies?: Record<string, string>;
+  bin?: Record<string, string>;
 };
+
+/** The command line's own runtime dependencies: the library never loads them. */
+const CLI_DEPENDENCIES = ['commander', 'cli-progress'];
 
 const DRIVERS = [
   'pg',
@@ -50,11 +55,40 @@ describe('package.json', () => {
     for (const source of Object.values(entries)) expect(existsSync(source)).toBe(true);
   });
 
-  test('no runtime dependencies; drivers are optional peer dependencies', () => {
-    expect(pkg.dependencies ?? {}).toEqual({});
+  test("the only runtime dependencies are the CLI's, pinned; drivers are optional peer dependencies", () => {
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual([...CLI_DEPENDENCIES].sort());
+    for (const version of Object.values(pkg.dependencies ?? {})) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
     for (const [name] of Object.entries(pkg.peerDependencies)) {
       expect(pkg.peerDependenciesMeta[name]?.optional).toBe(true);
     }
+  });
+});
+
+describe('the oauth-kv command', () => {
+  test('package bin points at the built CLI entry, which no subpath exports', () => {
+    expect(pkg.bin).toEqual({ 'oauth-kv': './dist/cli.js' });
+    expect(Object.keys(cliEntries)).toEqual(['cli']);
+    expect(Object.keys(entries)).not.toContain('cli');
+    expect(readFileSync(cliEntries.cli as string, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  test('no library source imports the CLI or its dependencies', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (path !== join('src', 'cli')) walk(path);
+          continue;
+        }
+        const text = readFileSync(path, 'utf8');
+        const bad =
+          /from ['"](?:\.\.?\/)+cli\/|from ['"](?:commander|cli-progress)['"]|import\(['"](?:commander|cli-progress)['"]\)/;
+        if (bad.test(text)) offenders.push(path);
+      }
+    };
+    walk('src');
+    expect(offenders).toEqual([]);
   });
 });
 
@@ -71,9 +105,10 @@ describe('importing never loads a driver it does not use', () => {
 
   for (const [name, source] of Object.entries(entries)) {
     if (name === 'index' || name === 'conformance') continue;
-    test(`oauth-kv/${name} loads no database driver on import`, () => {
+    test(`oauth-kv/${name} loads no database driver (and nothing of the CLI) on import`, () => {
       const loaded = packagesLoadedBy(`./${source}`);
       expect(loaded.filter((p) => DRIVERS.includes(p) && !allowedAtImport(name, p))).toEqual([]);
+      expect(loaded.filter((p) => CLI_DEPENDENCIES.includes(p))).toEqual([]);
     });
   }
 });

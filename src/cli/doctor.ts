@@ -1,0 +1,247 @@
+/**
+ * `oauth-kv doctor URL`: connects, checks the store can write, read and delete, that stored entries
+ * are in the expected layout, that the key decrypts a sample, and the clock skew against the server.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { AsyncKeyValue, JsonObject } from '../contract.js';
+import type { OpenedStore } from '../create-store.js';
+import { Fernet } from '../crypto/fernet.js';
+import { DeserializationError } from '../errors.js';
+import type { StoreSpec } from '../url/parse.js';
+import { ENCRYPTED_DATA_FIELD } from '../wrappers/encrypted-form.js';
+import {
+  CliError,
+  describeFailure,
+  isEncryptedForm,
+  keysOf,
+  open,
+  output,
+  type StoreFlags,
+  urlOf,
+  withStore,
+} from './common.js';
+
+type Status = 'ok' | 'warn' | 'fail' | 'skip';
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+}
+
+/** Collection of the probe entry `doctor` writes (with a 60 s TTL) and deletes. */
+const PROBE_COLLECTION = 'oauth-kv-doctor';
+/** Most collections and entries per collection sampled. */
+const SAMPLE_COLLECTIONS = 20;
+const SAMPLE_PER_COLLECTION = 5;
+/** Skew above which the clock check warns, in ms. */
+const SKEW_WARN_MS = 2_000;
+
+/** Runs `doctor`. */
+export async function doctor(
+  url: string | undefined,
+  flags: StoreFlags & { readOnly?: boolean },
+): Promise<void> {
+  const keys = keysOf(flags);
+  const fernet = keys.length === 0 ? undefined : new Fernet(keys);
+  const checks: Check[] = [];
+  const add = (name: string, status: Status, detail: string) => checks.push({ name, status, detail });
+  await withStore(await open(urlOf(url), []), async (opened) => {
+    const { raw } = opened;
+    const started = performance.now();
+    try {
+      await raw.ping();
+      add('connect', 'ok', `the store answered in ${Math.round(performance.now() - started)} ms`);
+    } catch (err) {
+      add('connect', 'fail', describeFailure(err).message);
+      return;
+    }
+    await attempt(add, 'read/write', () => readWrite(raw, flags.readOnly === true));
+    const sample = await attempt(add, 'layout', () => layout(raw, opened.spec));
+    if (sample !== undefined) await attempt(add, 'key', async () => keyCheck(sample, fernet));
+    await attempt(add, 'clock', () => clock(opened));
+  });
+  const failed = checks.filter((c) => c.status === 'fail');
+  output(
+    flags,
+    { ok: failed.length === 0, checks },
+    checks.map((c) => `${c.status.toUpperCase().padEnd(4)} ${c.name}: ${c.detail}`),
+  );
+  if (failed.length > 0)
+    throw new CliError(`doctor found ${failed.length} problem(s): ${failed.map((c) => c.name).join(', ')}`);
+}
+
+/** Runs one check; its own failure is a failed check, never an abort. */
+async function attempt<T>(
+  add: (name: string, status: Status, detail: string) => void,
+  name: string,
+  run: () => Promise<{ status: Status; detail: string; data?: T }>,
+): Promise<T | undefined> {
+  try {
+    const { status, detail, data } = await run();
+    add(name, status, detail);
+    return data;
+  } catch (err) {
+    add(name, 'fail', describeFailure(err).message);
+    return undefined;
+  }
+}
+
+async function readWrite(raw: AsyncKeyValue, readOnly: boolean): Promise<{ status: Status; detail: string }> {
+  if (readOnly) return { status: 'skip', detail: 'not tried (--read-only)' };
+  const key = `probe-${randomBytes(6).toString('hex')}`;
+  const where = { collection: PROBE_COLLECTION };
+  const value = { probe: key, at: Date.now() };
+  await raw.put(key, value, { ...where, ttl: 60 });
+  const back = await raw.get(key, where);
+  const deleted = await raw.delete(key, where);
+  if (!isDeepStrictEqual(back, value) || !deleted) {
+    return { status: 'fail', detail: 'a probe entry did not read back as written' };
+  }
+  return { status: 'ok', detail: `wrote, read and deleted a probe entry in ${PROBE_COLLECTION}` };
+}
+
+interface Sample {
+  values: JsonObject[];
+}
+
+async function layout(
+  raw: AsyncKeyValue,
+  spec: StoreSpec,
+): Promise<{ status: Status; detail: string; data: Sample }> {
+  const notes: string[] = [];
+  let status: Status = 'ok';
+  if (spec.kind === 'postgres') {
+    const missing = await postgresColumns(spec);
+    if (missing.length > 0) {
+      status = 'fail';
+      notes.push(`the table lacks column(s) ${missing.join(', ')}`);
+    } else notes.push('table columns as py-key-value creates them');
+  }
+  const values: JsonObject[] = [];
+  let unreadable = 0;
+  let collections = 0;
+  if (raw.capabilities.collections && raw.capabilities.keys) {
+    const names = (await raw.collections()).filter((c) => c !== PROBE_COLLECTION);
+    collections = names.length;
+    for (const collection of names.slice(0, SAMPLE_COLLECTIONS)) {
+      const page = await raw.keys(collection, { limit: SAMPLE_PER_COLLECTION });
+      for (const key of page.keys) {
+        try {
+          const value = await raw.get(key, { collection });
+          if (value !== undefined) values.push(value);
+        } catch (err) {
+          if (!(err instanceof DeserializationError)) throw err;
+          unreadable++;
+        }
+      }
+    }
+  }
+  if (unreadable > 0) {
+    status = 'fail';
+    notes.push(`${unreadable} sampled entries are not in the py-key-value document layout`);
+  }
+  notes.unshift(`${collections} collections, ${values.length + unreadable} entries sampled`);
+  return { status, detail: notes.join('; '), data: { values } };
+}
+
+function keyCheck(sample: Sample, fernet: Fernet | undefined): { status: Status; detail: string } {
+  const encrypted = sample.values.filter(isEncryptedForm);
+  const plain = sample.values.length - encrypted.length;
+  if (sample.values.length === 0) return { status: 'skip', detail: 'no entries to try a key on' };
+  if (fernet === undefined) {
+    return encrypted.length > 0
+      ? {
+          status: 'warn',
+          detail: `${encrypted.length} sampled entries are encrypted: pass --key to check the key`,
+        }
+      : { status: 'warn', detail: `${plain} sampled entries are not encrypted` };
+  }
+  let newest = 0;
+  let older = 0;
+  let failed = 0;
+  for (const value of encrypted) {
+    try {
+      const data = value[ENCRYPTED_DATA_FIELD];
+      const token = Buffer.from(typeof data === 'string' ? data : '', 'base64').toString('latin1');
+      if (fernet.decryptWithInfo(token).keyIndex === 0) newest++;
+      else older++;
+    } catch {
+      failed++;
+    }
+  }
+  const detail =
+    `${encrypted.length} encrypted entries sampled: ${newest} under the first key, ${older} under older keys` +
+    `${older > 0 ? ' (run rotate)' : ''}, ${failed} not decryptable` +
+    `${plain > 0 ? `; ${plain} not encrypted` : ''}`;
+  return { status: failed > 0 ? 'fail' : older > 0 || plain > 0 ? 'warn' : 'ok', detail };
+}
+
+async function clock(opened: OpenedStore): Promise<{ status: Status; detail: string }> {
+  const spec = opened.spec;
+  let server: (() => Promise<number>) | undefined;
+  if (spec.kind === 'postgres') server = () => postgresNow(spec.url);
+  if (spec.kind === 'redis') server = () => redisNow(spec.url);
+  if (server === undefined) {
+    const local = spec.kind === 'memory' || spec.kind === 'file';
+    return {
+      status: 'skip',
+      detail: local ? 'local store: this machine is the clock' : `not measured for ${spec.kind}`,
+    };
+  }
+  const before = Date.now();
+  const at = await server();
+  const after = Date.now();
+  const skew = at - (before + after) / 2;
+  const text = `server clock ${skew >= 0 ? 'ahead of' : 'behind'} this machine by ${Math.abs(Math.round(skew))} ms (±${Math.ceil((after - before) / 2)} ms)`;
+  return {
+    status: Math.abs(skew) > SKEW_WARN_MS ? 'warn' : 'ok',
+    detail: Math.abs(skew) > SKEW_WARN_MS ? `${text}: TTLs are computed here, expiry is judged there` : text,
+  };
+}
+
+async function postgresNow(url: string): Promise<number> {
+  const pg = await import('pg');
+  const Client = pg.Client ?? (pg as unknown as { default: typeof import('pg') }).default.Client;
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t');
+    return Number((rows[0] as { t: number }).t);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function redisNow(url: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const [seconds, micros] = await client.time();
+    return Number(seconds) * 1000 + Number(micros) / 1000;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function postgresColumns(spec: Extract<StoreSpec, { kind: 'postgres' }>): Promise<string[]> {
+  const pg = await import('pg');
+  const Client = pg.Client ?? (pg as unknown as { default: typeof import('pg') }).default.Client;
+  const client = new Client({ connectionString: spec.url, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
+      [spec.schema ?? null, spec.table ?? 'kv_store'],
+    );
+    const have = new Set(rows.map((r: { column_name: string }) => r.column_name));
+    return ['collection', 'key', 'value', 'ttl', 'created_at', 'expires_at'].filter((c) => !have.has(c));
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
