@@ -15,6 +15,7 @@ export const entries: Record<string, string> = {
   mcp: 'src/integrations/mcp.ts',
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
+  telemetry: 'src/wrappers/telemetry.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 

