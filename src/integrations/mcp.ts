@@ -34,6 +34,7 @@ export {
   type OAuthClientsStoreOptions,
 } from './mcp-clients.js';
 export { hashToken } from './mcp-json.js';
+export { createMcpLogin, type LoginTransport, McpLogin, type McpLoginOptions } from './mcp-login.js';
 export {
   type Approval,
   type ApprovalContext,
