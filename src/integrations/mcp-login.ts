@@ -62,7 +62,16 @@ export interface McpLoginOptions {
   session?: string | undefined;
 }
 
-/** What `connect()` needs of an MCP SDK transport. */
+/**
+ * What {@link McpLogin.connect} needs of an MCP SDK transport (the SDK's
+ * `StreamableHTTPClientTransport` and `SSEClientTransport` have it).
+ *
+ * @example
+ * ```ts
+ * import type { LoginTransport } from 'oauth-kv/mcp';
+ * const transport: LoginTransport = new StreamableHTTPClientTransport(url, { authProvider });
+ * ```
+ */
 export interface LoginTransport {
   /** Exchanges the authorization code (SDK: `StreamableHTTPClientTransport.finishAuth`). */
   finishAuth(authorizationCode: string): Promise<void>;
