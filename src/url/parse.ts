@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StoreSetupError } from '../errors.js';
+import { parseRedisUrl } from '../stores/redis/options.js';
 
 /** A host and port of a Redis Sentinel or Cluster node. */
 export interface HostPort {
@@ -136,12 +137,9 @@ function filePath(input: string, rest: string, cwd: string): string {
 }
 
 function redisUrl(input: string): StoreSpec {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    throw bad('The Redis URL is not a valid URL (check the host, the port and the percent-encoding)');
-  }
+  // The Redis store's own URL parser: the same checks and messages as `new RedisStore({ url })`.
+  parseRedisUrl(input, 'url');
+  const url = new URL(input);
   const keyPrefix = take(url, 'prefix');
   return { kind: 'redis', url: url.href, keyPrefix };
 }
