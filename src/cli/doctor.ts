@@ -60,7 +60,7 @@ export async function doctor(
     await attempt(add, 'read/write', () => readWrite(raw, flags.readOnly === true));
     const sample = await attempt(add, 'layout', () => layout(raw, opened.spec));
     if (sample !== undefined) await attempt(add, 'key', async () => keyCheck(sample, fernet));
-    await attempt(add, 'clock', () => clock(opened));
+    await attempt(add, 'clock', () => clock(opened, flags.readOnly === true));
   });
   const failed = checks.filter((c) => c.status === 'fail');
   output(
@@ -178,21 +178,20 @@ function keyCheck(sample: Sample, fernet: Fernet | undefined): { status: Status;
   return { status: failed > 0 ? 'fail' : older > 0 || plain > 0 ? 'warn' : 'ok', detail };
 }
 
-async function clock(opened: OpenedStore): Promise<{ status: Status; detail: string }> {
+async function clock(opened: OpenedStore, readOnly: boolean): Promise<{ status: Status; detail: string }> {
   const spec = opened.spec;
-  let server: (() => Promise<number>) | undefined;
+  let server: (() => Promise<Reading>) | undefined;
   if (spec.kind === 'postgres') server = () => postgresNow(spec.url);
   if (spec.kind === 'redis') server = () => redisNow(spec.url);
+  if (spec.kind === 'firestore' && !readOnly) server = () => firestoreNow(spec);
   if (server === undefined) {
     const local = spec.kind === 'memory' || spec.kind === 'file';
-    return {
-      status: 'skip',
-      detail: local ? 'local store: this machine is the clock' : `not measured for ${spec.kind}`,
-    };
+    const why = readOnly
+      ? 'not measured (--read-only: it writes a probe document)'
+      : `not measured for ${spec.kind}`;
+    return { status: 'skip', detail: local ? 'local store: this machine is the clock' : why };
   }
-  const before = Date.now();
-  const at = await server();
-  const after = Date.now();
+  const { before, at, after } = await server();
   const skew = at - (before + after) / 2;
   const text = `server clock ${skew >= 0 ? 'ahead of' : 'behind'} this machine by ${Math.abs(Math.round(skew))} ms (±${Math.ceil((after - before) / 2)} ms)`;
   return {
@@ -201,30 +200,79 @@ async function clock(opened: OpenedStore): Promise<{ status: Status; detail: str
   };
 }
 
-async function postgresNow(url: string): Promise<number> {
+/** The server's time, and this machine's just before and after the one call that read it. */
+interface Reading {
+  before: number;
+  at: number;
+  after: number;
+}
+
+/** Runs `read` (which returns the server's time in epoch ms) between two readings of the local clock. */
+async function bracket(read: () => Promise<number>): Promise<Reading> {
+  const before = Date.now();
+  const at = await read();
+  return { before, at, after: Date.now() };
+}
+
+async function postgresNow(url: string): Promise<Reading> {
   const pg = await import('pg');
   const Client = pg.Client ?? (pg as unknown as { default: typeof import('pg') }).default.Client;
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   client.on('error', () => {});
   await client.connect();
   try {
-    const { rows } = await client.query('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t');
-    return Number((rows[0] as { t: number }).t);
+    await client.query('SELECT 1'); // the connection is warm: the bracket holds one round trip
+    return await bracket(async () => {
+      const { rows } = await client.query(
+        'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS t',
+      );
+      return Number((rows[0] as { t: number }).t);
+    });
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-async function redisNow(url: string): Promise<number> {
+async function redisNow(url: string): Promise<Reading> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 });
   client.on('error', () => {});
   try {
     await client.connect();
-    const [seconds, micros] = await client.time();
-    return Number(seconds) * 1000 + Number(micros) / 1000;
+    await client.ping();
+    return await bracket(async () => {
+      const [seconds, micros] = await client.time();
+      return Number(seconds) * 1000 + Number(micros) / 1000;
+    });
   } finally {
     client.disconnect();
+  }
+}
+
+/** Firestore's clock: a probe document stamped with the server timestamp, read back and deleted. */
+async function firestoreNow(spec: Extract<StoreSpec, { kind: 'firestore' }>): Promise<Reading> {
+  const mod = await import('@google-cloud/firestore');
+  const db = new mod.Firestore({
+    projectId: spec.projectId,
+    ...(spec.databaseId ? { databaseId: spec.databaseId } : {}),
+  });
+  try {
+    const base = spec.rootPath === undefined ? db : db.doc(spec.rootPath);
+    const doc = base.collection(PROBE_COLLECTION).doc(`clock-${randomBytes(6).toString('hex')}`);
+    await doc.get(); // the channel is open: the bracket holds one write
+    try {
+      const { before, after } = await bracket(async () => {
+        await doc.set({ at: mod.FieldValue.serverTimestamp() });
+        return 0;
+      });
+      const at = (await doc.get()).get('at') as { toMillis(): number } | undefined;
+      if (at === undefined) throw new CliError('Firestore did not stamp the probe document');
+      return { before, at: at.toMillis(), after };
+    } finally {
+      await doc.delete();
+    }
+  } finally {
+    await db.terminate();
   }
 }
 
