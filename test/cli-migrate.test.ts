@@ -134,6 +134,21 @@ describe.skipIf(!ready)('oauth-kv rotate and copy (needs PostgreSQL and Redis)',
       expect(JSON.parse(again.stdout)).toMatchObject({ rewritten: 0, current: 600 });
     }, 120_000);
 
+    test('a wrong old key: nothing is rewritten, one line, exit 1, no key shown (files)', async () => {
+      const url = `file:${join(cwd, 'rotate-wrong')}`;
+      const expected = await fill(url, 30, [OLD]);
+      const wrong = generateFernetKey();
+      const run = await runCli(['rotate', url, '--new-key', NEW, '--key', wrong], { cwd });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^rewrote 0 entries under the new key/);
+      expect(run.stderr.trim().split('\n').at(-1)).toBe(
+        'oauth-kv: 30 entries could not be decrypted with the given keys and were left as they were',
+      );
+      for (const key of [NEW, OLD, wrong]) expect(run.stdout + run.stderr).not.toContain(key);
+      await expectAll(url, [OLD], expected);
+      expect(stateFiles()).toEqual([]);
+    }, 60_000);
+
     test('killed halfway (SIGKILL), the same command resumes and loses nothing (PostgreSQL)', async () => {
       const url = pgUrl();
       const expected = await fill(url, 3000, [OLD]);
