@@ -23,6 +23,9 @@ beforeAll(() => {
       stdio: 'inherit',
     },
   );
+  // As installed: dependencies and peers (the CLI's, @opentelemetry/api) resolve from a node_modules
+  // beside the build.
+  if (!existsSync(join(out, 'node_modules'))) symlinkSync(resolve('node_modules'), join(out, 'node_modules'));
 }, 120_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
