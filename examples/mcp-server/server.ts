@@ -6,7 +6,8 @@
  *
  * Environment:
  *   OAUTH_KV_KEYS   Fernet keys, comma-separated, newest first (from your secret manager). Required.
- *   OAUTH_KV_STORE  redis://…, postgres://…, or a directory (default ./.oauth-kv-example/server).
+ *   OAUTH_KV_STORE  any createStore URL (redis://…, postgres://…, file:…) or a directory
+ *                   (default ./.oauth-kv-example/server).
  *   PORT            default 3000.
  *   PUBLIC_URL      the URL clients use (default http://127.0.0.1:PORT); set it behind a proxy.
  *
@@ -25,22 +26,8 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { AsyncKeyValue } from '../../src/contract.js';
+import { createStore } from '../../src/create-store.js';
 import { OAuthStateStore, PersistentOAuthServerProvider } from '../../src/integrations/mcp.js';
-import { withEncryption } from '../../src/wrappers/encryption.js';
-
-async function openStore(spec: string): Promise<AsyncKeyValue> {
-  if (spec.startsWith('redis://') || spec.startsWith('rediss://')) {
-    const { RedisStore } = await import('../../src/stores/redis/index.js');
-    return new RedisStore({ url: spec });
-  }
-  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
-    const { PostgresStore } = await import('../../src/stores/postgres/index.js');
-    return new PostgresStore({ url: spec });
-  }
-  const { FileStore } = await import('../../src/stores/file/index.js');
-  return new FileStore({ directory: spec });
-}
 
 const keys = (process.env.OAUTH_KV_KEYS ?? '').split(',').filter(Boolean);
 if (keys.length === 0) {
@@ -53,10 +40,9 @@ const port = Number(process.env.PORT ?? 3000);
 const publicUrl = new URL(process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`);
 const mcpUrl = new URL('/mcp', publicUrl);
 
-// 1. Store, 2. state, 3. provider: the whole OAuth side.
-const store = withEncryption(await openStore(process.env.OAUTH_KV_STORE ?? './.oauth-kv-example/server'), {
-  keys,
-});
+// 1. Store, 2. state, 3. provider: the whole OAuth side. A bare directory means files there.
+const spec = process.env.OAUTH_KV_STORE || './.oauth-kv-example/server';
+const store = await createStore(/^[a-z][a-z0-9+.-]*:/i.test(spec) ? spec : `file:${spec}`, { keys });
 const state = new OAuthStateStore(store);
 const provider = new PersistentOAuthServerProvider({
   state,
