@@ -6,7 +6,7 @@
  * the server lost its state (stale registration: the client registers again), the URL printed
  * when there is no browser, a callback with a foreign state refused, and a busy port.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -228,6 +228,41 @@ describe('createMcpLogin against a real MCP server', () => {
       );
       await login.close();
     } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  test('openBrowser: true with a display runs the system opener (xdg-open) with the URL', async () => {
+    const server = await startServer();
+    const bin = temp();
+    const seen = join(bin, 'opened-url');
+    // A stand-in for xdg-open that records the URL it was given; the scripted user then follows it.
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o755 });
+    const saved = { PATH: process.env.PATH, DISPLAY: process.env.DISPLAY };
+    process.env.PATH = `${bin}:${process.env.PATH}`;
+    process.env.DISPLAY = ':99';
+    const browser = scriptedBrowser();
+    const printed: string[] = [];
+    try {
+      const login = await createMcpLogin({
+        serverUrl: server.url,
+        directory: temp(),
+        print: (l) => printed.push(l),
+      });
+      const follow = (async () => {
+        while (!existsSync(seen) || readFileSync(seen, 'utf8') === '')
+          await new Promise((r) => setTimeout(r, 20));
+        await browser.browse(new URL(readFileSync(seen, 'utf8')));
+      })();
+      expect(await whoami(login)).toBe('user alice');
+      await follow;
+      expect(readFileSync(seen, 'utf8')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
+      expect(printed[0]).toContain(readFileSync(seen, 'utf8')); // printed as well, in case no browser opens
+      await login.close();
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.DISPLAY === undefined) delete process.env.DISPLAY;
+      else process.env.DISPLAY = saved.DISPLAY;
       await server.close();
     }
   }, 60_000);
