@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { defaultStatePath, runId, saveState } from '../src/cli/checkpoint.js';
 import type { AsyncKeyValue, JsonObject } from '../src/contract.js';
 import { createStore } from '../src/create-store.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
@@ -173,6 +174,41 @@ describe.skipIf(!ready)('oauth-kv rotate and copy (needs PostgreSQL and Redis)',
       await expectAll(url, [NEW], expected);
       expect(stateFiles()).toEqual([]);
     }, 180_000);
+
+    test('killed between a take and its put: the rerun puts the journalled entry back, re-encrypted (Redis)', async () => {
+      const url = redisUrl();
+      const expected = await fill(url, 30, [OLD]);
+      // What a run killed at that moment leaves: the entry taken out of the store, and the state file
+      // (written before the take) that journals it.
+      const raw = await open(url, false);
+      const stored = await raw.ttl('k1', { collection: 'tokens' });
+      expect(await raw.take('k1', { collection: 'tokens' })).toEqual(stored.value);
+      const run = runId(['rotate', url, NEW, 'false']);
+      await saveState(defaultStatePath('rotate', run).replace(process.cwd(), cwd), {
+        command: 'rotate',
+        run,
+        done: [],
+        inFlight: [
+          {
+            collection: 'tokens',
+            key: 'k1',
+            raw: stored.value as JsonObject,
+            deadline: Date.now() + (stored.ttl as number) * 1000,
+          },
+        ],
+        counts: {},
+      });
+      const resumed = await runCli(['rotate', url, '--new-key', NEW, '--key', OLD, '--json'], { cwd });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(JSON.parse(resumed.stdout)).toMatchObject({
+        resumed: true,
+        recovered: 1,
+        rewritten: 29,
+        failed: 0,
+      });
+      await expectAll(url, [NEW], expected); // k1 is back, under the new key, with its TTL
+      expect(stateFiles()).toEqual([]);
+    }, 60_000);
 
     test('Ctrl-C (SIGINT) stops at a page boundary with exit 130, and the rerun finishes (files)', async () => {
       const url = `file:${join(cwd, 'rotate-files')}`;
