@@ -163,6 +163,29 @@ describe.skipIf(!ready)('oauth-kv (needs PostgreSQL, Redis and the Firestore emu
     });
   });
 
+  test('doctor: entries not in the py-key-value layout fail the layout check (Redis)', async () => {
+    const prefix = `${uniqueName('cli-bad')}:`;
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    try {
+      await client.set(`${prefix}clients::broken`, 'not a py-key-value document');
+      await client.set(
+        `${prefix}clients::fine`,
+        JSON.stringify({ value: { a: 1 }, created_at: null, expires_at: null }),
+      );
+      const result = await cli('doctor', `${redis.url}?prefix=${prefix}`, '--read-only');
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(
+        /^FAIL layout: 1 collections, 2 entries sampled; 1 sampled entries are not in the py-key-value document layout$/m,
+      );
+      expect(result.stdout).toMatch(/^SKIP read\/write: not tried \(--read-only\)$/m);
+      expect(result.stderr.trim()).toBe('oauth-kv: doctor found 1 problem(s): layout');
+    } finally {
+      await client.del(`${prefix}clients::broken`, `${prefix}clients::fine`);
+      client.disconnect();
+    }
+  });
+
   describe('delete and cull (files)', () => {
     test('delete removes entries, and fails cleanly when none existed', async () => {
       const store = await createStore(URLS.file, { keys: false, env: {} });
