@@ -13,6 +13,7 @@ export const entries: Record<string, string> = {
   firestore: 'src/stores/firestore/index.ts',
   keyv: 'src/stores/keyv/index.ts',
   mcp: 'src/integrations/mcp.ts',
+  'mcp-v2': 'src/integrations/mcp-v2.ts',
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d

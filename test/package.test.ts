@@ -20,6 +20,7 @@ const DRIVERS = [
   '@google-cloud/firestore',
   'keyv',
   '@modelcontextprotocol/sdk',
+  '@modelcontextprotocol/client',
   'oidc-provider',
   'fastmcp',
 ];
