@@ -38,6 +38,7 @@ export {
   type Approval,
   type ApprovalContext,
   type AuthorizeResponse,
+  type OAuthErrorClasses,
   PersistentOAuthServerProvider,
   type PersistentOAuthServerProviderOptions,
 } from './mcp-provider.js';
