@@ -16,6 +16,7 @@ export const entries: Record<string, string> = {
   'mcp-v2': 'src/integrations/mcp-v2.ts',
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
+  'better-auth': 'src/integrations/better-auth.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 

@@ -23,6 +23,7 @@ const DRIVERS = [
   '@modelcontextprotocol/client',
   'oidc-provider',
   'fastmcp',
+  'better-auth',
 ];
 
 /** Bare packages resolved while importing `file` (a source module) in a fresh Node process. */
