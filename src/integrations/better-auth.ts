@@ -138,14 +138,14 @@ export function betterAuthStorage(
   const get = async (key: string): Promise<string | null> => {
     for (const stored of hasher.candidates(checkKey(key))) {
       const found = await store.get(stored, { collection });
-      if (found !== undefined) return valueOf(found);
+      if (found !== undefined) return storedString(found);
     }
     return null;
   };
   const getAndDelete = async (key: string): Promise<string | null> => {
     for (const stored of hasher.candidates(checkKey(key))) {
       const found = await store.take(stored, { collection });
-      if (found !== undefined) return valueOf(found);
+      if (found !== undefined) return storedString(found);
     }
     return null;
   };
@@ -194,6 +194,6 @@ function lifetime(ttl: number | undefined): number | undefined {
 }
 
 /** The string a stored record holds; a record of another shape reads as missing. */
-function valueOf(record: Record<string, unknown>): string | null {
+function storedString(record: Record<string, unknown>): string | null {
   return typeof record.value === 'string' ? record.value : null;
 }
