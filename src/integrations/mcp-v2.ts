@@ -31,3 +31,8 @@ export {
   McpOAuthClientProvider,
   type McpOAuthClientProviderOptions,
 } from './mcp-client-v2.js';
+export {
+  CachedTokenVerifier,
+  type CachedTokenVerifierOptions,
+  type VerifiedToken,
+} from './token-verifier.js';

@@ -60,3 +60,8 @@ export type {
   TokenResult,
 } from './oauth-records.js';
 export type { ProtectionOptions } from './protection.js';
+export {
+  CachedTokenVerifier,
+  type CachedTokenVerifierOptions,
+  type VerifiedToken,
+} from './token-verifier.js';
