@@ -18,6 +18,12 @@
  * ```
  * @module
  */
+
+export {
+  advertiseClientIdMetadataDocuments,
+  ClientMetadataDocuments,
+  type ClientMetadataDocumentsOptions,
+} from './client-metadata.js';
 export {
   type CredentialScope,
   OAUTH_CLIENT_COLLECTIONS,

@@ -23,6 +23,8 @@ export interface RemoteRequest {
   readonly maxBytes: number;
   /** Allow private, loopback and link-local addresses (tests, a trusted internal server). */
   readonly allowPrivateAddresses: boolean;
+  /** Certificate authorities trusted for https, instead of Node's (an internal PKI, tests). */
+  readonly ca?: string | Buffer | undefined;
 }
 
 /** What came back: the status, the headers and the body as text. */
@@ -111,6 +113,7 @@ export function remoteRequest(req: RemoteRequest): Promise<RemoteResponse> {
       method: req.method ?? 'GET',
       headers: { accept: 'application/json', ...req.headers },
       lookup: guardedLookup as never,
+      ...(req.ca !== undefined && url.protocol === 'https:' ? { ca: req.ca } : {}),
     });
     const timer = setTimeout(
       () => fail(new RemoteFetchError('timeout', `${host} did not answer within ${req.timeoutMs} ms`)),
