@@ -13,9 +13,11 @@ export const entries: Record<string, string> = {
   firestore: 'src/stores/firestore/index.ts',
   keyv: 'src/stores/keyv/index.ts',
   mcp: 'src/integrations/mcp.ts',
+  'mcp-v2': 'src/integrations/mcp-v2.ts',
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
   telemetry: 'src/wrappers/telemetry.ts',
+  'better-auth': 'src/integrations/better-auth.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
 };
 

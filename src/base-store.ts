@@ -6,6 +6,7 @@
  */
 import {
   type AsyncKeyValue,
+  COUNTER_FIELD,
   type CollectionOptions,
   DEFAULT_COLLECTION,
   type JsonObject,
@@ -16,7 +17,7 @@ import {
   type TtlResult,
 } from './contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from './entry.js';
-import { DeserializationError, NotSupportedError, StoreClosedError } from './errors.js';
+import { DeserializationError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import {
   snapshotValue,
   validateCollectionOptions,
@@ -192,6 +193,20 @@ export abstract class BaseStore implements AsyncKeyValue {
   protected removeExpired(): Promise<number> {
     throw new NotSupportedError('cull', this.constructor.name);
   }
+  /**
+   * Atomically adds `by` to the counter's `count` and returns the new count; when no live entry is
+   * stored, writes `created` (the value `{ count: by }` with the caller's TTL) and returns `by`. The
+   * expiry of an existing counter is kept. Returns `undefined`, writing nothing, when the live value
+   * is not a counter. Override when `capabilities.increment`.
+   */
+  protected incrementEntry(
+    _collection: string,
+    _key: string,
+    _by: number,
+    _created: PreparedEntry,
+  ): Promise<number | undefined> {
+    throw new NotSupportedError('increment', this.constructor.name);
+  }
   /** Releases what the store created. Called once, by `close()`. */
   protected async closeStore(): Promise<void> {}
   /**
@@ -286,6 +301,28 @@ export abstract class BaseStore implements AsyncKeyValue {
     const collection = this.#begin(options);
     validateName(key, 'key');
     return this.writeEntryIfAbsent(collection, key, this.#prepare(value, options?.ttl));
+  }
+
+  async increment(key: string, by = 1, options?: PutOptions): Promise<number> {
+    const collection = this.#begin(options);
+    validateName(key, 'key');
+    if (!Number.isSafeInteger(by)) {
+      throw new ValidationError('increment() needs a safe integer to add', [
+        { message: 'must be a safe integer', path: 'by' },
+      ]);
+    }
+    const count = await this.incrementEntry(
+      collection,
+      key,
+      by,
+      this.#prepare({ [COUNTER_FIELD]: by }, options?.ttl),
+    );
+    if (count === undefined) {
+      throw new ValidationError('The entry increment() was asked to add to is not a counter', [
+        { message: 'must be a number', path: `$.${COUNTER_FIELD}` },
+      ]);
+    }
+    return count;
   }
 
   async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {

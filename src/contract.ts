@@ -137,7 +137,25 @@ export interface StoreCapabilities {
    * on the same backing. When false they still work, but two racing callers may both win.
    */
   readonly atomic: boolean;
+  /**
+   * `increment(key, by, options)` adds to a counter in one atomic step across processes and store
+   * instances on the same backing. Absent (or `false`) when the store or a wrapper in the stack
+   * cannot: an encryption wrapper, for one, cannot add inside ciphertext.
+   */
+  readonly increment?: boolean;
 }
+
+/**
+ * The member of a counter entry's value that {@link AsyncKeyValue.increment} adds to: a counter is
+ * stored as the ordinary value `{ "count": n }`, so `get` reads it and py-key-value sees a normal entry.
+ *
+ * @example
+ * ```ts
+ * import { COUNTER_FIELD } from 'oauth-kv';
+ * const n = (await store.get('hits', { collection: 'counters' }))?.[COUNTER_FIELD]; // a number
+ * ```
+ */
+export const COUNTER_FIELD = 'count';
 
 /**
  * The contract of every oauth-kv store and wrapper: JSON-object values addressed by
@@ -179,6 +197,15 @@ export interface AsyncKeyValue {
   take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined>;
   /** Atomically writes only when no unexpired entry exists; `true` when written. */
   putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean>;
+
+  /**
+   * Optional ({@link StoreCapabilities.increment}): atomically adds `by` (a safe integer, default 1)
+   * to the counter `key` and returns the new count. An absent or expired counter is created holding
+   * `by`, with `options.ttl`; later increments keep the expiry the counter was created with. An
+   * existing value that is not a counter (`{ count: <number> }`) is a `ValidationError` and is left
+   * as it is.
+   */
+  increment?(key: string, by?: number, options?: PutOptions): Promise<number>;
 
   /** Optional ({@link StoreCapabilities.keys}): one page of the keys of a collection. */
   keys(collection?: string, options?: KeysOptions): Promise<KeysPage>;

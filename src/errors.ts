@@ -41,7 +41,8 @@ export type OAuthKVErrorCode =
   | 'VALIDATION_ERROR'
   | 'ENCRYPTION_ERROR'
   | 'DECRYPTION_ERROR'
-  | 'RECORD_BINDING';
+  | 'RECORD_BINDING'
+  | 'REMOTE_FETCH';
 
 /**
  * Base class of every error oauth-kv throws.
@@ -381,5 +382,38 @@ export class DecryptionError extends OAuthKVError {
 export class RecordBindingError extends OAuthKVError {
   constructor(message: string) {
     super('RECORD_BINDING', message);
+  }
+}
+
+/**
+ * A request oauth-kv made to another server failed: a token introspection endpoint or a client
+ * metadata document. `reason` says how; the message names the host at most, never a token, a
+ * secret or the document. Nothing was cached as valid.
+ *
+ * @example
+ * ```ts
+ * import { RemoteFetchError } from 'oauth-kv';
+ *
+ * try { await verifier.verifyAccessToken(token); } catch (err) {
+ *   if (err instanceof RemoteFetchError) console.warn(err.reason); // "timeout"
+ * }
+ * ```
+ */
+export class RemoteFetchError extends OAuthKVError {
+  /**
+   * `network` (unreachable), `timeout`, `status` (a non-2xx answer), `too-large`, `redirect`
+   * (refused: not followed), `address` (a private, loopback or link-local address, refused),
+   * `invalid` (not the JSON document expected).
+   */
+  readonly reason: 'network' | 'timeout' | 'status' | 'too-large' | 'redirect' | 'address' | 'invalid';
+
+  constructor(reason: RemoteFetchError['reason'], message: string, options?: { cause?: unknown }) {
+    super('REMOTE_FETCH', message, options);
+    this.reason = reason;
+  }
+
+  /** `true` for `network` and `timeout`: the same request may succeed later. */
+  override get retryable(): boolean {
+    return this.reason === 'network' || this.reason === 'timeout';
   }
 }

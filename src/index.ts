@@ -17,6 +17,7 @@
 export { DEFAULT_KEYS_LIMIT } from './base-store.js';
 export {
   type AsyncKeyValue,
+  COUNTER_FIELD,
   type CollectionOptions,
   DEFAULT_COLLECTION,
   type JsonObject,

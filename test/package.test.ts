@@ -25,8 +25,10 @@ const DRIVERS = [
   '@google-cloud/firestore',
   'keyv',
   '@modelcontextprotocol/sdk',
+  '@modelcontextprotocol/client',
   'oidc-provider',
   'fastmcp',
+  'better-auth',
 ];
 
 /** Bare packages resolved while importing `file` (a source module) in a fresh Node process. */

@@ -4,7 +4,7 @@
  */
 
 import { describeConformance } from '../src/conformance/index.js';
-import type { AsyncKeyValue } from '../src/contract.js';
+import type { AsyncKeyValue, PutOptions } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { StoreConnectionError } from '../src/errors.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -23,6 +23,10 @@ import { withTtlPolicy } from '../src/wrappers/ttl.js';
 /** A view whose close() leaves the shared backing open, so several instances share one backing. */
 class Unclosable extends WrapperStore {
   override async close(): Promise<void> {}
+  /** A pure pass-through may forward the atomic counter (WrapperStore does not by default). */
+  increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    return this.inner.increment!(key, by, options);
+  }
 }
 
 /** Fails every `every`-th call with StoreConnectionError before it reaches the wrapped store. */

@@ -263,6 +263,7 @@ describe('NamespaceWrapper', () => {
       destroyCollection: true,
       cull: true,
       atomic: true,
+      increment: true, // forwarded under the namespaced name
     });
   });
 

@@ -23,6 +23,7 @@ import { describeBasic } from './basic.js';
 import { describeBulk } from './bulk.js';
 import { createSuiteContext } from './context.js';
 import { describeCopy } from './copy.js';
+import { describeIncrement } from './increment.js';
 import { describeLargeValue } from './large-value.js';
 import { describeModel } from './model.js';
 import { describeNames } from './names.js';
@@ -89,6 +90,7 @@ export function describeConformance(name: string, options: ConformanceOptions): 
     describeLargeValue(context);
     describeTtl(context);
     describeAtomic(context);
+    describeIncrement(context);
     describePersistence(context);
     describeOptional(context);
     describeModel(context);

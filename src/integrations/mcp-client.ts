@@ -9,45 +9,14 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { DeserializationError, InvalidKeyError } from '../errors.js';
-import { validateTtl } from '../validation.js';
-import { dropUndefined } from './mcp-json.js';
+import type { AsyncKeyValue } from '../contract.js';
+import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
 
-/**
- * The collections an {@link OAuthClientStorage} uses, each keyed by the MCP server URL.
- *
- * @example
- * ```ts
- * new OAuthClientStorage(store, serverUrl, { collections: { tokens: 'my-app-tokens' } });
- * ```
- */
-export interface OAuthClientCollections {
-  /** Tokens (default `"mcp-client-tokens"`). */
-  tokens: string;
-  /** Client registration (default `"mcp-client-registrations"`). */
-  clientInformation: string;
-  /** PKCE code verifier of an authorization in progress (default `"mcp-client-code-verifiers"`). */
-  codeVerifier: string;
-  /** Discovery results (default `"mcp-client-discovery"`). */
-  discovery: string;
-}
-
-/**
- * The default collections of {@link OAuthClientStorage}.
- *
- * @example
- * ```ts
- * import { OAUTH_CLIENT_COLLECTIONS } from 'oauth-kv/mcp';
- * console.log(OAUTH_CLIENT_COLLECTIONS.tokens); // "mcp-client-tokens"
- * ```
- */
-export const OAUTH_CLIENT_COLLECTIONS: Readonly<OAuthClientCollections> = Object.freeze({
-  tokens: 'mcp-client-tokens',
-  clientInformation: 'mcp-client-registrations',
-  codeVerifier: 'mcp-client-code-verifiers',
-  discovery: 'mcp-client-discovery',
-});
+export {
+  type CredentialScope,
+  OAUTH_CLIENT_COLLECTIONS,
+  type OAuthClientCollections,
+} from './mcp-client-records.js';
 
 /**
  * Options of {@link OAuthClientStorage}.
@@ -70,18 +39,6 @@ export interface OAuthClientStorageOptions {
 }
 
 /**
- * What {@link OAuthClientStorage.invalidateCredentials} may forget (the SDK's scopes).
- *
- * @example
- * ```ts
- * import type { CredentialScope } from 'oauth-kv/mcp';
- * const scope: CredentialScope = 'tokens'; // forget tokens, keep the registration
- * await storage.invalidateCredentials(scope);
- * ```
- */
-export type CredentialScope = 'all' | 'client' | 'tokens' | 'verifier' | 'discovery';
-
-/**
  * The persistent half of the MCP SDK's `OAuthClientProvider` for one MCP server: tokens, client
  * registration, PKCE code verifier (short-lived) and discovery state, keyed by the server URL.
  * Everything `save*` receives is stored unchanged (including the SDK's `issuer` stamp) and read
@@ -96,26 +53,10 @@ export type CredentialScope = 'all' | 'client' | 'tokens' | 'verifier' | 'discov
  * ```
  */
 export class OAuthClientStorage {
-  readonly #store: AsyncKeyValue;
-  readonly #key: string;
-  readonly #verifierTtl: number;
-  readonly #c: Readonly<OAuthClientCollections>;
+  readonly #records: ClientRecords;
 
   constructor(store: AsyncKeyValue, serverUrl: string | URL, options: OAuthClientStorageOptions = {}) {
-    let url: URL;
-    try {
-      url = new URL(serverUrl);
-    } catch {
-      throw new InvalidKeyError('The MCP server URL is not a valid absolute URL');
-    }
-    url.hash = '';
-    this.#key = options.session === undefined ? url.href : JSON.stringify([url.href, options.session]);
-    const ttl = options.codeVerifierTtl ?? 600;
-    validateTtl(ttl);
-    this.#verifierTtl = ttl;
-    const given = Object.entries(options.collections ?? {}).filter(([, v]) => v !== undefined);
-    this.#c = Object.freeze({ ...OAUTH_CLIENT_COLLECTIONS, ...Object.fromEntries(given) });
-    this.#store = store;
+    this.#records = new ClientRecords(store, serverUrl, options);
   }
 
   /**
@@ -127,7 +68,7 @@ export class OAuthClientStorage {
    * ```
    */
   get key(): string {
-    return this.#key;
+    return this.#records.key;
   }
 
   /**
@@ -139,15 +80,12 @@ export class OAuthClientStorage {
    * ```
    */
   async tokens(): Promise<OAuthTokens | undefined> {
-    const value = await this.#get('tokens');
-    if (value !== undefined && typeof value.access_token !== 'string') {
-      throw new DeserializationError('The stored MCP client tokens have no access_token');
-    }
-    return value as OAuthTokens | undefined;
+    return (await this.#records.read('tokens', undefined)) as OAuthTokens | undefined;
   }
 
   /**
-   * Saves tokens, replacing earlier ones.
+   * Saves tokens, replacing earlier ones. This ends an authorization in progress: its discovery
+   * state is dropped, so the next authorization follows the server's current metadata.
    *
    * @example
    * ```ts
@@ -155,7 +93,7 @@ export class OAuthClientStorage {
    * ```
    */
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.#store.put(this.#key, dropUndefined(tokens), { collection: this.#c.tokens });
+    await this.#records.write('tokens', tokens, undefined);
   }
 
   /**
@@ -168,11 +106,9 @@ export class OAuthClientStorage {
    * ```
    */
   async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
-    const value = await this.#get('clientInformation');
-    if (value !== undefined && typeof value.client_id !== 'string') {
-      throw new DeserializationError('The stored MCP client registration has no client_id');
-    }
-    return value as OAuthClientInformationMixed | undefined;
+    return (await this.#records.read('clientInformation', undefined)) as
+      | OAuthClientInformationMixed
+      | undefined;
   }
 
   /**
@@ -184,7 +120,7 @@ export class OAuthClientStorage {
    * ```
    */
   async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
-    await this.#store.put(this.#key, dropUndefined(info), { collection: this.#c.clientInformation });
+    await this.#records.write('clientInformation', info, undefined);
   }
 
   /**
@@ -196,13 +132,8 @@ export class OAuthClientStorage {
    * const verifier = await storage.codeVerifier();
    * ```
    */
-  async codeVerifier(): Promise<string> {
-    const value = await this.#get('codeVerifier');
-    const verifier = value?.code_verifier;
-    if (typeof verifier !== 'string') {
-      throw new Error('No PKCE code verifier is saved for this MCP server (expired or never started)');
-    }
-    return verifier;
+  codeVerifier(): Promise<string> {
+    return this.#records.codeVerifier();
   }
 
   /**
@@ -213,16 +144,14 @@ export class OAuthClientStorage {
    * await storage.saveCodeVerifier(verifier);
    * ```
    */
-  async saveCodeVerifier(codeVerifier: string): Promise<void> {
-    await this.#store.put(
-      this.#key,
-      { code_verifier: codeVerifier },
-      { collection: this.#c.codeVerifier, ttl: this.#verifierTtl },
-    );
+  saveCodeVerifier(codeVerifier: string): Promise<void> {
+    return this.#records.saveCodeVerifier(codeVerifier);
   }
 
   /**
-   * The saved discovery state, or `undefined`.
+   * The discovery state of an authorization in progress, or `undefined`: it lives as long as the
+   * code verifier and ends when tokens are saved, so a server that moves to another
+   * authorization server is followed (in the same process and after a restart).
    *
    * @example
    * ```ts
@@ -231,15 +160,11 @@ export class OAuthClientStorage {
    * ```
    */
   async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    const value = await this.#get('discovery');
-    if (value !== undefined && typeof value.authorizationServerUrl !== 'string') {
-      throw new DeserializationError('The stored MCP discovery state has no authorizationServerUrl');
-    }
-    return value as OAuthDiscoveryState | undefined;
+    return (await this.#records.discoveryState()) as OAuthDiscoveryState | undefined;
   }
 
   /**
-   * Saves the discovery state.
+   * Saves the discovery state, with the code verifier's lifetime.
    *
    * @example
    * ```ts
@@ -247,7 +172,7 @@ export class OAuthClientStorage {
    * ```
    */
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
-    await this.#store.put(this.#key, dropUndefined(state), { collection: this.#c.discovery });
+    await this.#records.saveDiscoveryState(state);
   }
 
   /**
@@ -259,25 +184,8 @@ export class OAuthClientStorage {
    * await storage.invalidateCredentials('tokens'); // log out, keep the registration
    * ```
    */
-  async invalidateCredentials(scope: CredentialScope): Promise<void> {
-    const which: (keyof OAuthClientCollections)[] =
-      scope === 'all'
-        ? ['tokens', 'clientInformation', 'codeVerifier', 'discovery']
-        : scope === 'client'
-          ? ['clientInformation']
-          : scope === 'tokens'
-            ? ['tokens']
-            : scope === 'verifier'
-              ? ['codeVerifier']
-              : scope === 'discovery'
-                ? ['discovery']
-                : [];
-    if (which.length === 0) throw new InvalidKeyError('Unknown credential scope');
-    await Promise.all(which.map((name) => this.#store.delete(this.#key, { collection: this.#c[name] })));
-  }
-
-  #get(name: keyof OAuthClientCollections): Promise<JsonObject | undefined> {
-    return this.#store.get(this.#key, { collection: this.#c[name] });
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#records.invalidate(scope);
   }
 }
 

@@ -8,6 +8,7 @@ import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/share
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
 import { DeserializationError, ValidationError } from '../errors.js';
 import { validateTtl } from '../validation.js';
+import type { ClientMetadataDocuments } from './client-metadata.js';
 import { dropUndefined, epochSeconds } from './mcp-json.js';
 import {
   isRefusal,
@@ -60,6 +61,11 @@ export interface OAuthClientsStoreOptions
   generateClientId?: (() => string) | undefined;
   /** Milliseconds since the epoch, for `client_id_issued_at` (default `Date.now`). */
   clock?: (() => number) | undefined;
+  /**
+   * Resolves https-URL client ids (Client ID Metadata Documents) in `getClient`, next to the
+   * registered clients. Default: none (only registered clients are known). See `docs/cimd.md`.
+   */
+  metadataDocuments?: ClientMetadataDocuments | undefined;
 }
 
 /**
@@ -112,6 +118,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
   readonly #generateClientId: () => string;
   readonly #protection: Protection;
   readonly #clock: () => number;
+  readonly #documents: ClientMetadataDocuments | undefined;
 
   constructor(store: AsyncKeyValue, options: OAuthClientsStoreOptions = {}) {
     validateTtl(options.ttl);
@@ -125,6 +132,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
       onRecordRefused: options.onRecordRefused,
     });
     this.#clock = options.clock ?? Date.now;
+    this.#documents = options.metadataDocuments;
   }
 
   /**
@@ -163,6 +171,7 @@ export class OAuthClientsStore implements OAuthRegisteredClientsStore {
    */
   async getClient(clientId: string): Promise<OAuthClientInformationFull | undefined> {
     if (typeof clientId !== 'string' || clientId.length === 0) return undefined;
+    if (this.#documents?.handles(clientId)) return this.#documents.lookup(clientId);
     return refusing(this.#protection, this.#collection, async () => {
       const value = await this.#store.get(clientId, { collection: this.#collection });
       return value === undefined ? undefined : this.#open(clientId, value);

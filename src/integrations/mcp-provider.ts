@@ -104,6 +104,39 @@ export interface PersistentOAuthServerProviderOptions {
    * to this one, and a token bound to another resource does not verify.
    */
   resource?: URL | undefined;
+  /**
+   * The OAuth error classes of the SDK whose router serves this provider. Its handlers check
+   * errors with `instanceof`, so with `@modelcontextprotocol/server-legacy` 2.x pass its
+   * `@modelcontextprotocol/server-legacy/auth` module. Default: `@modelcontextprotocol/sdk` 1.x's,
+   * loaded when first needed.
+   */
+  errors?: OAuthErrorClasses | undefined;
+}
+
+/**
+ * The OAuth error classes {@link PersistentOAuthServerProvider} throws (invalid code or refresh
+ * token, invalid scope, invalid access token), from the SDK line whose router serves it.
+ *
+ * @example
+ * ```ts
+ * import * as legacyAuth from '@modelcontextprotocol/server-legacy/auth';
+ * import type { OAuthErrorClasses } from 'oauth-kv/mcp';
+ * const errors: OAuthErrorClasses = legacyAuth;
+ * ```
+ */
+export interface OAuthErrorClasses {
+  /** `invalid_grant` (400). */
+  InvalidGrantError: new (
+    message: string,
+  ) => Error;
+  /** `invalid_scope` (400). */
+  InvalidScopeError: new (
+    message: string,
+  ) => Error;
+  /** `invalid_token` (401). */
+  InvalidTokenError: new (
+    message: string,
+  ) => Error;
 }
 
 /**
@@ -127,6 +160,7 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
   readonly #state: OAuthStateStore;
   readonly #approve: PersistentOAuthServerProviderOptions['approve'];
   readonly #resource: URL | undefined;
+  readonly #errors: OAuthErrorClasses | undefined;
   /**
    * Codes `challengeForAuthorizationCode` just read, for the `exchangeAuthorizationCode` the SDK
    * calls right after in the same request: the exchange then writes the grant in the same round
@@ -138,6 +172,7 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
     this.#state = options.state;
     this.#approve = options.approve;
     this.#resource = options.resource;
+    this.#errors = options.errors;
   }
 
   /**
@@ -228,7 +263,11 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
   async challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
     const record = await this.#state.getAuthorizationCode(code);
     if (record === undefined || record.client_id !== client.client_id) {
-      throw await sdkError('InvalidGrantError', 'Unknown, expired or already used authorization code');
+      throw await sdkError(
+        this.#errors,
+        'InvalidGrantError',
+        'Unknown, expired or already used authorization code',
+      );
     }
     const now = Date.now();
     for (const [key, entry] of this.#peeked) {
@@ -254,7 +293,7 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
       { client_id: client.client_id, redirect_uri: redirectUri, resource: resource?.href },
       { peeked: peeked !== undefined && peeked.until > Date.now() ? peeked.record : undefined },
     );
-    return unwrap(result);
+    return unwrap(result, this.#errors);
   }
 
   /** Rotates the refresh token exactly once and issues a new pair. */
@@ -269,16 +308,17 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
       scopes,
       resource: resource?.href,
     });
-    return unwrap(result);
+    return unwrap(result, this.#errors);
   }
 
   /** Checks a bearer token against the store (and its grant). */
   async verifyAccessToken(token: string): Promise<AuthInfo> {
     const info = await this.#state.verifyAccessToken(token);
-    if (info === undefined) throw await sdkError('InvalidTokenError', 'Invalid, expired or revoked token');
+    if (info === undefined)
+      throw await sdkError(this.#errors, 'InvalidTokenError', 'Invalid, expired or revoked token');
     const resource = info.resource === undefined ? undefined : new URL(info.resource);
     if (this.#resource !== undefined && (resource === undefined || !sameResource(resource, this.#resource))) {
-      throw await sdkError('InvalidTokenError', 'The token was not issued for this resource');
+      throw await sdkError(this.#errors, 'InvalidTokenError', 'The token was not issued for this resource');
     }
     const auth: AuthInfo = {
       token,
@@ -297,9 +337,10 @@ export class PersistentOAuthServerProvider implements OAuthServerProvider {
   }
 }
 
-async function unwrap(result: TokenResult): Promise<OAuthTokens> {
+async function unwrap(result: TokenResult, errors: OAuthErrorClasses | undefined): Promise<OAuthTokens> {
   if (result.ok) return result.tokens;
   throw await sdkError(
+    errors,
     result.error === 'invalid_scope' ? 'InvalidScopeError' : 'InvalidGrantError',
     result.reason,
   );
@@ -319,9 +360,11 @@ type SdkErrors = typeof import('@modelcontextprotocol/sdk/server/auth/errors.js'
 
 /** Builds one of the SDK's OAuth errors (loaded lazily), so its handlers answer 400/401, not 500. */
 async function sdkError(
+  given: OAuthErrorClasses | undefined,
   name: 'InvalidGrantError' | 'InvalidScopeError' | 'InvalidTokenError',
   message: string,
 ): Promise<Error> {
+  if (given !== undefined) return new given[name](message);
   const errors: SdkErrors =
     typeof __OAUTH_KV_CJS__ === 'boolean' && __OAUTH_KV_CJS__
       ? (require('@modelcontextprotocol/sdk/server/auth/errors.js') as SdkErrors)

@@ -2,6 +2,7 @@
  * The options, collection names and lifetimes of `OAuthStateStore`.
  * @module
  */
+import type { ClientMetadataDocuments } from './client-metadata.js';
 import { MCP_CLIENTS_COLLECTION } from './mcp-clients.js';
 import type { OAuthStateStore } from './mcp-state.js';
 import type { ProtectionOptions } from './protection.js';
@@ -117,6 +118,8 @@ export interface OAuthStateStoreOptions extends ProtectionOptions {
   lifetimes?: Partial<OAuthStateLifetimes> | undefined;
   /** Lifetime of a client registration in seconds (default: kept until deleted). */
   clientRegistrationTtl?: number | undefined;
+  /** Accept https-URL client ids (Client ID Metadata Documents) next to registered clients; see `docs/cimd.md`. */
+  clientMetadataDocuments?: ClientMetadataDocuments | undefined;
   /** Whether token responses include a refresh token (default `true`). */
   refreshTokens?: boolean | undefined;
   /**

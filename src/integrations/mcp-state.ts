@@ -106,6 +106,7 @@ export class OAuthStateStore {
       allowUnprotectedSecrets: options.allowUnprotectedSecrets,
       onRecordRefused: options.onRecordRefused,
       clock: this.#clock,
+      metadataDocuments: options.clientMetadataDocuments,
     });
   }
 

@@ -18,6 +18,12 @@
  * ```
  * @module
  */
+
+export {
+  advertiseClientIdMetadataDocuments,
+  ClientMetadataDocuments,
+  type ClientMetadataDocumentsOptions,
+} from './client-metadata.js';
 export {
   type CredentialScope,
   OAUTH_CLIENT_COLLECTIONS,
@@ -39,6 +45,7 @@ export {
   type Approval,
   type ApprovalContext,
   type AuthorizeResponse,
+  type OAuthErrorClasses,
   PersistentOAuthServerProvider,
   type PersistentOAuthServerProviderOptions,
 } from './mcp-provider.js';
@@ -60,3 +67,8 @@ export type {
   TokenResult,
 } from './oauth-records.js';
 export type { ProtectionOptions } from './protection.js';
+export {
+  CachedTokenVerifier,
+  type CachedTokenVerifierOptions,
+  type VerifiedToken,
+} from './token-verifier.js';

@@ -4,7 +4,7 @@
  */
 import { options as check } from '../backend/kit.js';
 import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../base-store.js';
-import type { KeysPage, StoreCapabilities } from '../contract.js';
+import { COUNTER_FIELD, type KeysPage, type StoreCapabilities } from '../contract.js';
 import { isExpired, type PreparedEntry, type StoredEntry } from '../entry.js';
 import { StoreSetupError } from '../errors.js';
 
@@ -60,6 +60,7 @@ export class MemoryStore extends BaseStore {
     destroyCollection: true,
     cull: true,
     atomic: true,
+    increment: true,
   };
   readonly #data = new Map<string, Map<string, Slot>>();
   readonly #maxEntries: number | undefined;
@@ -153,6 +154,26 @@ export class MemoryStore extends BaseStore {
     if (existing !== undefined && !isExpired(existing, this.now())) return false;
     this.#set(collection, key, entry);
     return true;
+  }
+
+  protected override async incrementEntry(
+    collection: string,
+    key: string,
+    by: number,
+    created: PreparedEntry,
+  ): Promise<number | undefined> {
+    // One synchronous read-modify-write: nothing else runs between the read and the write.
+    const slot = this.#data.get(collection)?.get(key);
+    if (slot === undefined || isExpired(slot, this.now())) {
+      this.#set(collection, key, created);
+      return by;
+    }
+    const value = JSON.parse(slot.json) as Record<string, unknown>;
+    const current = value[COUNTER_FIELD];
+    if (typeof current !== 'number') return undefined;
+    const count = current + by;
+    slot.json = JSON.stringify({ ...value, [COUNTER_FIELD]: count });
+    return count;
   }
 
   protected override async listKeys(

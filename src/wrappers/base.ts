@@ -42,7 +42,13 @@ export class WrapperStore implements AsyncKeyValue {
   }
 
   get capabilities(): StoreCapabilities {
-    return this.inner.capabilities;
+    const caps = this.inner.capabilities;
+    // Only a wrapper that implements `increment` itself forwards it: one that transforms keys or
+    // values (encryption, typed views) must not let an increment bypass it.
+    if (caps.increment !== true || typeof (this as { increment?: unknown }).increment === 'function') {
+      return caps;
+    }
+    return { ...caps, increment: false };
   }
 
   get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {

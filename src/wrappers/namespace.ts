@@ -152,6 +152,7 @@ export class NamespaceWrapper extends WrapperStore {
       destroyCollection: inner.keys,
       cull: inner.cull,
       atomic: inner.atomic,
+      increment: inner.increment === true,
     };
   }
 
@@ -216,6 +217,17 @@ export class NamespaceWrapper extends WrapperStore {
     const collection = this.#storedCollection(args.collection);
     const stored = this.#storedKey(args.collection, args.key);
     return this.inner.putIfAbsent(stored, value, { collection, ttl: args.ttl });
+  }
+
+  /** Forwards to the inner store's atomic `increment` under the namespaced name. */
+  async increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    const args = writeArgs(key, options);
+    const inner = this.inner;
+    if (inner.increment === undefined || inner.capabilities.increment !== true) {
+      throw new NotSupportedError('increment', inner.constructor.name);
+    }
+    const collection = this.#storedCollection(args.collection);
+    return inner.increment(this.#storedKey(args.collection, args.key), by, { collection, ttl: args.ttl });
   }
 
   override async keys(collection: string = DEFAULT_COLLECTION, options?: KeysOptions): Promise<KeysPage> {

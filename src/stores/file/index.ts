@@ -8,7 +8,7 @@ import { link, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { options as check, mapLimit } from '../../backend/kit.js';
 import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
-import type { KeysPage, StoreCapabilities } from '../../contract.js';
+import { COUNTER_FIELD, type KeysPage, type StoreCapabilities } from '../../contract.js';
 import { entryToDocumentJson, isExpired, type PreparedEntry, type StoredEntry } from '../../entry.js';
 import { DeserializationError, type OAuthKVError, StoreSetupError, StoreTimeoutError } from '../../errors.js';
 import { StoreDirectory } from './directory.js';
@@ -112,6 +112,7 @@ export class FileStore extends BaseStore {
     destroyCollection: true,
     cull: true,
     atomic: true,
+    increment: true,
   };
   readonly #directory: StoreDirectory;
   readonly #disk: Disk;
@@ -290,6 +291,45 @@ export class FileStore extends BaseStore {
     } catch (err) {
       throw this.#fail(err, 'write an entry');
     }
+  }
+
+  /**
+   * Read, add and replace under the per-key lock, so increments of one key never interleave across
+   * processes on this directory (a plain `put` of the same key is not locked and may be overtaken).
+   */
+  protected override async incrementEntry(
+    collection: string,
+    key: string,
+    by: number,
+    created: PreparedEntry,
+  ): Promise<number | undefined> {
+    const dir = await this.#directory.dir(collection).catch((err: unknown) => {
+      throw this.#fail(err, 'increment an entry');
+    });
+    const step = async (): Promise<number | undefined> => {
+      const current = await this.readEntry(collection, key);
+      if (current === undefined || isExpired(current, this.now())) {
+        await this.writeEntry(collection, key, created);
+        return by;
+      }
+      const count = current.value[COUNTER_FIELD];
+      if (typeof count !== 'number') return undefined;
+      const value = { ...current.value, [COUNTER_FIELD]: count + by };
+      const { expiresAt } = current;
+      const ttl = expiresAt === undefined ? undefined : (expiresAt - this.now()) / 1000;
+      const createdAt = current.createdAt ?? created.createdAt;
+      await this.writeEntry(collection, key, {
+        value,
+        json: JSON.stringify(value),
+        createdAt,
+        expiresAt,
+        ttl,
+      });
+      return count + by;
+    };
+    return this.#directory.inDirectory(dir, () =>
+      this.#locks.withKeyLock(dir, entryFileName(key), async () => true, step, undefined),
+    );
   }
 
   protected override async listKeys(

@@ -51,6 +51,7 @@ export class PostgresStore extends BaseStore {
     destroyCollection: true,
     cull: true,
     atomic: true,
+    increment: true,
   };
 
   readonly #db: PgConnection;
@@ -177,6 +178,27 @@ export class PostgresStore extends BaseStore {
       this.#nowIso(),
     ]);
     return rows.length > 0;
+  }
+
+  protected override async incrementEntry(
+    collection: string,
+    key: string,
+    by: number,
+    created: PreparedEntry,
+  ): Promise<number | undefined> {
+    checkWritable(collection, key, created);
+    const rows = (await this.#db.query('increment', [
+      collection,
+      key,
+      created.json,
+      created.ttl ?? null,
+      iso(created.createdAt),
+      created.expiresAt === undefined ? null : iso(created.expiresAt),
+      this.#nowIso(),
+      by,
+    ])) as { n: number | null }[];
+    const n = rows[0]?.n;
+    return n === null || n === undefined ? undefined : Number(n);
   }
 
   protected override async listKeys(

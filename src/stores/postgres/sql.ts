@@ -21,6 +21,7 @@ export interface Statements {
   delete: string;
   take: string;
   putIfAbsent: string;
+  increment: string;
   keys: string;
   collections: string;
   destroyCollection: string;
@@ -48,6 +49,11 @@ const UPSERT =
   'created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at';
 const COLUMNS = '(collection, key, value, ttl, created_at, expires_at)';
 
+/** `column = EXCLUDED.column` when the conflicting row has expired (at $7), `live` otherwise. */
+function EXPIRED_OR(column: string, live: string): string {
+  return `${column} = CASE WHEN t.expires_at IS NOT NULL AND t.expires_at <= $7::timestamptz THEN EXCLUDED.${column} ELSE ${live} END`;
+}
+
 /** The statements on table `t` (quoted, possibly schema-qualified). */
 export function statements(t: string): Statements {
   return {
@@ -63,6 +69,13 @@ export function statements(t: string): Statements {
     putIfAbsent:
       `INSERT INTO ${t} AS t ${COLUMNS} VALUES ($1, $2, $3::jsonb, $4::float8, $5::timestamptz, $6::timestamptz) ` +
       `${UPSERT} WHERE t.expires_at IS NOT NULL AND t.expires_at <= $7::timestamptz RETURNING 1 AS w`,
+    // One statement: create the counter, replace an expired row, or add to a live counter's count
+    // keeping its expiry; a live row that is not a counter is left as it is and answers n = NULL.
+    increment:
+      `INSERT INTO ${t} AS t ${COLUMNS} VALUES ($1, $2, $3::jsonb, $4::float8, $5::timestamptz, $6::timestamptz) ` +
+      `ON CONFLICT (collection, key) DO UPDATE SET ${EXPIRED_OR('value', "CASE WHEN jsonb_typeof(t.value->'count') = 'number' THEN jsonb_set(t.value, '{count}', to_jsonb((t.value->>'count')::numeric + $8::bigint)) ELSE t.value END")}, ` +
+      `${EXPIRED_OR('ttl', 't.ttl')}, ${EXPIRED_OR('created_at', 't.created_at')}, ${EXPIRED_OR('expires_at', 't.expires_at')} ` +
+      "RETURNING CASE WHEN jsonb_typeof(value->'count') = 'number' THEN (value->>'count')::float8 END AS n",
     keys:
       `SELECT key FROM ${t} WHERE collection = $1 AND ($2::text IS NULL OR key > $2::text) AND ${LIVE} ` +
       'ORDER BY key LIMIT $4::int',

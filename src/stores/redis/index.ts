@@ -61,6 +61,7 @@ export class RedisStore extends BaseStore {
     destroyCollection: true,
     cull: true,
     atomic: true,
+    increment: true,
   };
 
   readonly #conn: RedisConnection;
@@ -225,6 +226,25 @@ export class RedisStore extends BaseStore {
       if (swapped === 1) return true;
     }
     return false;
+  }
+
+  /** One script: read the document, add to `value.count`, write it back with its native expiry. */
+  protected override async incrementEntry(
+    collection: string,
+    key: string,
+    by: number,
+    created: PreparedEntry,
+  ): Promise<number | undefined> {
+    const client = await this.#conn.ready();
+    const doc = entryToDocumentJson(created, { key, collection });
+    const ms = created.ttl === undefined ? '' : px(created.ttl);
+    const n = await this.#conn.eval(
+      client,
+      SCRIPTS.increment,
+      [this.#names.key(collection, key)],
+      [doc, ms, by],
+    );
+    return typeof n === 'number' ? n : undefined;
   }
 
   protected override async listKeys(

@@ -50,12 +50,35 @@ if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2])
 else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`;
 
+/**
+ * Adds ARGV[3] to `value.count` of the document at KEYS[1], keeping the document's other members
+ * and its native expiry; writes ARGV[1] (with PX ARGV[2], or none when '') when nothing is stored.
+ * Returns the new count, or nil when the stored document is not a counter (left as it is).
+ */
+const INCREMENT = `local v = redis.call('GET', KEYS[1])
+if not v then
+  if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1])
+  else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+  return tonumber(ARGV[3])
+end
+local ok, d = pcall(cjson.decode, v)
+if not ok or type(d) ~= 'table' or type(d.value) ~= 'table' or type(d.value.count) ~= 'number' then
+  return false
+end
+local n = d.value.count + tonumber(ARGV[3])
+d.value.count = n
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > 0 then redis.call('SET', KEYS[1], cjson.encode(d), 'PX', pttl)
+else redis.call('SET', KEYS[1], cjson.encode(d)) end
+return n`;
+
 /** Every script of the store. */
 export const SCRIPTS = {
   delete: script(DELETE),
   putMany: script(PUT_MANY),
   take: script(TAKE),
   replace: script(REPLACE),
+  increment: script(INCREMENT),
 } as const;
 
 /**

@@ -1,0 +1,360 @@
+/**
+ * Client side for the MCP TypeScript SDK 2.x (`@modelcontextprotocol/client`): an
+ * `OAuthClientProvider` whose tokens and client registration are kept per authorization server
+ * (the SDK's `ctx.issuer`), with the PKCE verifier and discovery state of an authorization in
+ * progress, in any oauth-kv store.
+ * @module
+ */
+import type {
+  OAuthClientInformationContext,
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
+import type { AsyncKeyValue } from '../contract.js';
+import { StoreSetupError } from '../errors.js';
+import { deriveStoreSecrets } from '../secrets.js';
+import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
+
+/**
+ * Options of {@link McpClientStorage}.
+ *
+ * @example
+ * ```ts
+ * import type { McpClientStorageOptions } from 'oauth-kv/mcp-v2';
+ * const options: McpClientStorageOptions = { session: 'user-42', codeVerifierTtl: 300 };
+ * ```
+ */
+export interface McpClientStorageOptions {
+  /**
+   * Separates several logins to the same server kept in one store (one per user of a multi-user
+   * app). Default: one login per server URL.
+   */
+  session?: string | undefined;
+  /** Lifetime in seconds of the PKCE code verifier and discovery state of an authorization in progress (default 600). */
+  codeVerifierTtl?: number | undefined;
+  /** Collection names to use instead of `OAUTH_CLIENT_COLLECTIONS`. */
+  collections?: Partial<OAuthClientCollections> | undefined;
+  /**
+   * Accept a store stack without encryption (`withEncryption`). Tokens, client secrets and the
+   * PKCE verifier are then readable by whoever reads the store. Default `false`: such a store is
+   * refused with `StoreSetupError`. Only for development or a store nobody else can read.
+   */
+  allowUnprotectedSecrets?: boolean | undefined;
+}
+
+/**
+ * The persistent half of the 2.x SDK's `OAuthClientProvider` for one MCP server. Tokens and the
+ * client registration are kept for each authorization server the SDK names (`ctx.issuer`) and as
+ * the latest set (what the SDK reads without `ctx` for each request); the PKCE code verifier and
+ * the discovery state live only while an authorization is in progress (their lifetime, ended by
+ * saving tokens), so a server that moves to another authorization server is followed. The store
+ * stack must encrypt (`withEncryption`) unless `allowUnprotectedSecrets` is set.
+ *
+ * @example
+ * ```ts
+ * import { McpClientStorage } from 'oauth-kv/mcp-v2';
+ *
+ * const storage = new McpClientStorage(store, 'https://mcp.example.com/mcp');
+ * const tokens = await storage.tokens({ issuer: 'https://auth.example.com' }); // undefined before the first login
+ * ```
+ */
+export class McpClientStorage {
+  readonly #records: ClientRecords;
+
+  constructor(store: AsyncKeyValue, serverUrl: string | URL, options: McpClientStorageOptions = {}) {
+    const allow = options.allowUnprotectedSecrets;
+    if (allow !== undefined && typeof allow !== 'boolean') {
+      throw new StoreSetupError('allowUnprotectedSecrets must be a boolean');
+    }
+    if (allow !== true && deriveStoreSecrets(store, 'mcp-client') === undefined) {
+      throw new StoreSetupError(
+        'The MCP client storage keeps tokens and client secrets: wrap the store with withEncryption, or set allowUnprotectedSecrets',
+      );
+    }
+    this.#records = new ClientRecords(store, serverUrl, options);
+  }
+
+  /**
+   * The key all records of this server (and session) are stored under.
+   *
+   * @example
+   * ```ts
+   * console.log(storage.key); // "https://mcp.example.com/mcp"
+   * ```
+   */
+  get key(): string {
+    return this.#records.key;
+  }
+
+  /**
+   * The tokens saved for `ctx.issuer`, or without `ctx` the most recently saved tokens.
+   *
+   * @example
+   * ```ts
+   * const tokens = await storage.tokens({ issuer: 'https://auth.example.com' });
+   * ```
+   */
+  async tokens(ctx?: OAuthClientInformationContext): Promise<StoredOAuthTokens | undefined> {
+    return (await this.#records.read('tokens', ctx?.issuer)) as StoredOAuthTokens | undefined;
+  }
+
+  /**
+   * Saves tokens for `ctx.issuer` (or the tokens' own `issuer` stamp) and as the latest set; ends
+   * the authorization in progress (its discovery state is dropped).
+   *
+   * @example
+   * ```ts
+   * await storage.saveTokens(tokens, { issuer: 'https://auth.example.com' });
+   * ```
+   */
+  async saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
+    await this.#records.write('tokens', tokens, ctx?.issuer);
+  }
+
+  /**
+   * The client registration for `ctx.issuer`, or without `ctx` the latest one.
+   *
+   * @example
+   * ```ts
+   * const info = await storage.clientInformation({ issuer: 'https://auth.example.com' });
+   * ```
+   */
+  async clientInformation(
+    ctx?: OAuthClientInformationContext,
+  ): Promise<StoredOAuthClientInformation | undefined> {
+    return (await this.#records.read('clientInformation', ctx?.issuer)) as
+      | StoredOAuthClientInformation
+      | undefined;
+  }
+
+  /**
+   * Saves the client registration for `ctx.issuer` (or its `issuer` stamp) and as the latest one.
+   *
+   * @example
+   * ```ts
+   * await storage.saveClientInformation(info, { issuer: 'https://auth.example.com' });
+   * ```
+   */
+  async saveClientInformation(
+    info: StoredOAuthClientInformation,
+    ctx?: OAuthClientInformationContext,
+  ): Promise<void> {
+    await this.#records.write('clientInformation', info, ctx?.issuer);
+  }
+
+  /**
+   * The PKCE code verifier; throws when none is saved (expired, or never started).
+   *
+   * @example
+   * ```ts
+   * const verifier = await storage.codeVerifier();
+   * ```
+   */
+  codeVerifier(): Promise<string> {
+    return this.#records.codeVerifier();
+  }
+
+  /**
+   * Saves the PKCE code verifier of an authorization in progress, with a short lifetime.
+   *
+   * @example
+   * ```ts
+   * await storage.saveCodeVerifier(verifier);
+   * ```
+   */
+  saveCodeVerifier(codeVerifier: string): Promise<void> {
+    return this.#records.saveCodeVerifier(codeVerifier);
+  }
+
+  /**
+   * The discovery state of an authorization in progress, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * const state = await storage.discoveryState();
+   * ```
+   */
+  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+    return (await this.#records.discoveryState()) as OAuthDiscoveryState | undefined;
+  }
+
+  /**
+   * Saves the discovery state, with the code verifier's lifetime.
+   *
+   * @example
+   * ```ts
+   * await storage.saveDiscoveryState(state);
+   * ```
+   */
+  saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    return this.#records.saveDiscoveryState(state);
+  }
+
+  /**
+   * The resource URL the SDK saved after discovery (Cross-App Access reads it), or `undefined`.
+   *
+   * @example
+   * ```ts
+   * const resource = await storage.resourceUrl();
+   * ```
+   */
+  resourceUrl(): Promise<string | undefined> {
+    return this.#records.context('resource_url');
+  }
+
+  /**
+   * Saves the resource URL.
+   *
+   * @example
+   * ```ts
+   * await storage.saveResourceUrl('https://mcp.example.com/mcp');
+   * ```
+   */
+  saveResourceUrl(resourceUrl: string): Promise<void> {
+    return this.#records.saveContext('resource_url', resourceUrl);
+  }
+
+  /**
+   * The authorization server's issuer the SDK saved last (deprecated in the SDK, kept for
+   * providers that read it), or `undefined`.
+   *
+   * @example
+   * ```ts
+   * const issuer = await storage.authorizationServerUrl();
+   * ```
+   */
+  authorizationServerUrl(): Promise<string | undefined> {
+    return this.#records.context('authorization_server_url');
+  }
+
+  /**
+   * Saves the authorization server's issuer.
+   *
+   * @example
+   * ```ts
+   * await storage.saveAuthorizationServerUrl('https://auth.example.com');
+   * ```
+   */
+  saveAuthorizationServerUrl(url: string): Promise<void> {
+    return this.#records.saveContext('authorization_server_url', url);
+  }
+
+  /**
+   * Forgets what `scope` names: tokens and registrations of the latest set and of the
+   * authorization server last used (other servers' sets stay).
+   *
+   * @example
+   * ```ts
+   * await storage.invalidateCredentials('tokens'); // log out, keep the registration
+   * ```
+   */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#records.invalidate(scope);
+  }
+}
+
+/**
+ * Options of {@link McpOAuthClientProvider}.
+ *
+ * @example
+ * ```ts
+ * import type { McpOAuthClientProviderOptions } from 'oauth-kv/mcp-v2';
+ * const options: McpOAuthClientProviderOptions = {
+ *   store, serverUrl: 'https://mcp.example.com/mcp',
+ *   clientMetadata: { client_name: 'My agent', redirect_uris: ['http://127.0.0.1:8765/callback'] },
+ *   redirectUrl: 'http://127.0.0.1:8765/callback',
+ *   onRedirect: (url) => console.log(`Open ${url}`),
+ * };
+ * ```
+ */
+export interface McpOAuthClientProviderOptions extends McpClientStorageOptions {
+  /** Where the OAuth state lives (wrap it with `withEncryption`). */
+  store: AsyncKeyValue;
+  /** The MCP server URL: the key of everything stored. */
+  serverUrl: string | URL;
+  /** Metadata sent with Dynamic Client Registration (and published at `clientMetadataUrl`). */
+  clientMetadata: OAuthClientMetadata;
+  /** The redirect URI of the authorization; `undefined` for non-interactive grants. */
+  redirectUrl: string | URL | undefined;
+  /** Sends the user to the authorization page; then call the transport's `finishAuth(code)`. */
+  onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+  /** Makes the OAuth `state` parameter (verify it on your callback). Default: none sent. */
+  state?: (() => string | Promise<string>) | undefined;
+  /** Client ID Metadata Document URL (an https URL with a path), used where the server supports it. */
+  clientMetadataUrl?: string | undefined;
+}
+
+/**
+ * A complete 2.x `OAuthClientProvider` whose registrations, tokens (per authorization server),
+ * code verifier and discovery state persist in an oauth-kv store: restart the client, or run
+ * several processes on one store, and they reuse the login.
+ *
+ * @example
+ * ```ts
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+ * import { McpOAuthClientProvider } from 'oauth-kv/mcp-v2';
+ *
+ * const authProvider = new McpOAuthClientProvider({
+ *   store, serverUrl, redirectUrl, onRedirect: (url) => console.log(`Open ${url}`),
+ *   clientMetadata: { client_name: 'My agent', redirect_uris: [redirectUrl] },
+ * });
+ * const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider });
+ * ```
+ */
+export class McpOAuthClientProvider extends McpClientStorage implements OAuthClientProvider {
+  /** Client ID Metadata Document URL, when configured. */
+  readonly clientMetadataUrl?: string;
+  /** The OAuth `state` parameter source, when configured. */
+  readonly state?: () => string | Promise<string>;
+  readonly #metadata: OAuthClientMetadata;
+  readonly #redirectUrl: string | URL | undefined;
+  readonly #onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+
+  constructor(options: McpOAuthClientProviderOptions) {
+    super(options.store, options.serverUrl, options);
+    this.#metadata = options.clientMetadata;
+    this.#redirectUrl = options.redirectUrl;
+    this.#onRedirect = options.onRedirect;
+    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
+    if (options.state !== undefined) this.state = options.state;
+  }
+
+  /**
+   * The redirect URI given in the options.
+   *
+   * @example
+   * ```ts
+   * console.log(authProvider.redirectUrl);
+   * ```
+   */
+  get redirectUrl(): string | URL | undefined {
+    return this.#redirectUrl;
+  }
+
+  /**
+   * The client metadata given in the options.
+   *
+   * @example
+   * ```ts
+   * console.log(authProvider.clientMetadata.client_name);
+   * ```
+   */
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#metadata;
+  }
+
+  /**
+   * Hands the authorization URL to `onRedirect`.
+   *
+   * @example
+   * ```ts
+   * await authProvider.redirectToAuthorization(new URL('https://auth.example.com/authorize?...'));
+   * ```
+   */
+  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    await this.#onRedirect(authorizationUrl);
+  }
+}
