@@ -302,6 +302,22 @@ export abstract class BaseStore implements AsyncKeyValue {
     await this.closeStore();
   }
 
+  /**
+   * `close()`, for `await using store = new MemoryStore()`: the store closes when the block ends.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStore } from 'oauth-kv';
+   * {
+   *   await using store = new MemoryStore();
+   *   await store.put('k', { a: 1 });
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   // ---- internals -----------------------------------------------------------------------------
 
   /** Checks the store is open and returns the validated collection. */
