@@ -27,6 +27,17 @@ import {
   validateTtl,
 } from './validation.js';
 
+declare global {
+  interface SymbolConstructor {
+    /**
+     * The symbol `await using` calls (explicit resource management, ES2024). Declared here too, as
+     * `@types/node` does, so a consumer whose `lib` predates it (a Worker project without
+     * `@types/node`) still compiles the stores' `[Symbol.asyncDispose]()`.
+     */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /**
  * Default page size of `keys()`.
  *
