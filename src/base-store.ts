@@ -106,19 +106,39 @@ export interface BatchTiming {
  *
  * @example
  * ```ts
- * import { BaseStore, type PreparedEntry, type StoredEntry } from 'oauth-kv/backend';
+ * import { BaseStore, type PreparedEntry, type RemovedEntry, type StoredEntry } from 'oauth-kv/backend';
  *
+ * // Entries in one Map. Each primitive runs without an await, so take and putIfAbsent are atomic.
  * class MapStore extends BaseStore {
  *   readonly capabilities = { keys: false, collections: false, destroyCollection: false, cull: false, atomic: true };
- *   #data = new Map<string, { json: string; expiresAt?: number }>();
- *   protected async readEntry(c: string, k: string): Promise<StoredEntry | undefined> {
- *     const e = this.#data.get(JSON.stringify([c, k]));
+ *   readonly #data = new Map<string, { json: string; expiresAt: number | undefined }>();
+ *
+ *   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+ *     const e = this.#data.get(JSON.stringify([collection, key]));
  *     return e && { value: JSON.parse(e.json), expiresAt: e.expiresAt };
  *   }
- *   protected async writeEntry(c: string, k: string, e: PreparedEntry) {
- *     this.#data.set(JSON.stringify([c, k]), { json: e.json, expiresAt: e.expiresAt });
+ *   protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
+ *     this.#data.set(JSON.stringify([collection, key]), { json: entry.json, expiresAt: entry.expiresAt });
  *   }
- *   // ... removeEntry, takeEntry, writeEntryIfAbsent
+ *   protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     this.#data.delete(id);
+ *     return e && { expiresAt: e.expiresAt }; // expired or not: the base decides
+ *   }
+ *   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     this.#data.delete(id);
+ *     return e && { value: JSON.parse(e.json), expiresAt: e.expiresAt };
+ *   }
+ *   protected async writeEntryIfAbsent(collection: string, key: string, entry: PreparedEntry): Promise<boolean> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     if (e && (e.expiresAt === undefined || e.expiresAt > entry.createdAt)) return false; // live entry
+ *     this.#data.set(id, { json: entry.json, expiresAt: entry.expiresAt });
+ *     return true;
+ *   }
  * }
  * ```
  */

@@ -84,7 +84,11 @@ describe('stores', () => {
     ['FileStore', true, () => new FileStore({ directory: join(dir, 'file') })],
     ['KeyvStore', true, () => new KeyvStore(new Keyv())],
     ['PostgresStore', postgres.available, () => new PostgresStore({ url: postgres.url, schema })],
-    ['RedisStore', redis.available, () => new RedisStore({ url: redis.url, keyPrefix: `${uniqueName('oakv')}:` })],
+    [
+      'RedisStore',
+      redis.available,
+      () => new RedisStore({ url: redis.url, keyPrefix: `${uniqueName('oakv')}:` }),
+    ],
     ['FirestoreStore', firestore.available, () => new FirestoreStore({ projectId: project!.projectId })],
   ];
   for (const [name, available, make] of stores) {

@@ -76,7 +76,7 @@ export interface OAuthClientStorageOptions {
  * ```ts
  * import type { CredentialScope } from 'oauth-kv/mcp';
  * const scope: CredentialScope = 'tokens'; // forget tokens, keep the registration
- * await storage.invalidateCredentials(scope);
+ * await new OAuthClientStorage(store, serverUrl).invalidateCredentials(scope);
  * ```
  */
 export type CredentialScope = 'all' | 'client' | 'tokens' | 'verifier' | 'discovery';
@@ -290,7 +290,7 @@ export class OAuthClientStorage {
  *   store, serverUrl: 'https://mcp.example.com/mcp',
  *   clientMetadata: { client_name: 'My agent', redirect_uris: ['http://127.0.0.1:8765/callback'] },
  *   redirectUrl: 'http://127.0.0.1:8765/callback',
- *   onRedirect: (url) => open(url.href),
+ *   onRedirect: (url) => console.log(`Open ${url.href} in a browser`),
  * };
  * ```
  */

@@ -15,7 +15,7 @@ import { isPlainObject, parseJsonObject, serializeValue } from '../validation.js
  * @example
  * ```ts
  * import { ENCRYPTED_DATA_FIELD } from 'oauth-kv';
- * const raw = await innerStore.get('client-1', { collection: 'clients' });
+ * const raw = await inner.get('client-1', { collection: 'clients' });
  * const encrypted = raw !== undefined && ENCRYPTED_DATA_FIELD in raw;
  * ```
  */

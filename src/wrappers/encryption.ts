@@ -74,7 +74,8 @@ export interface EncryptionOptions {
  *
  * @example
  * ```ts
- * await reencrypt(store, { collection: 'mcp-oauth-proxy-clients', pageSize: 200 });
+ * const encrypted = withEncryption(store, { keys: [newKey, oldKey] });
+ * await reencrypt(encrypted, { collection: 'mcp-oauth-proxy-clients', pageSize: 200 });
  * ```
  */
 export interface ReencryptOptions {
@@ -364,7 +365,7 @@ export function withEncryption(store: AsyncKeyValue, options: EncryptionOptions)
  * ```ts
  * import { reencrypt, withEncryption } from 'oauth-kv';
  *
- * const store = withEncryption(redis, { keys: [newKey, oldKey] });
+ * const store = withEncryption(redisStore, { keys: [newKey, oldKey] });
  * for (const collection of ['mcp-oauth-proxy-clients', 'mcp-upstream-tokens']) {
  *   console.log(collection, await reencrypt(store, { collection }));
  * }
