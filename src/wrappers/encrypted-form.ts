@@ -167,33 +167,38 @@ function where(collection: string): string {
 
 /** The Fernet token of a stored value, or the value itself when plaintext is accepted. */
 function storedToken(policy: FormPolicy, raw: JsonObject, collection: string): string | Opened {
-  const at = where(collection);
   if (!Object.hasOwn(raw, ENCRYPTED_DATA_FIELD)) {
     if (policy.allowPlaintext) return { value: raw, current: false };
     throw new DecryptionError(
-      `A stored value ${at} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
+      `A stored value ${where(collection)} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
     );
   }
   const data = raw[ENCRYPTED_DATA_FIELD];
   const version = raw[ENCRYPTION_VERSION_FIELD];
   if (typeof data !== 'string') {
-    throw new DecryptionError(`A stored value ${at} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
+    );
   }
   if (version === undefined) {
-    throw new DecryptionError(`A stored value ${at} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`,
+    );
   }
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new DecryptionError(
-      `A stored value ${at} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
     );
   }
   if (version > ENCRYPTION_VERSION) {
     throw new DecryptionError(
-      `A stored value ${at} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
+      `A stored value ${where(collection)} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
     );
   }
   if (!STANDARD_BASE64.test(data)) {
-    throw new DecryptionError(`A stored value ${at} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`,
+    );
   }
   return bytesToLatin1(fromBase64(data));
 }
@@ -216,22 +221,23 @@ function readPlaintext(
   } catch (err) {
     throw cannotDecrypt(err, collection);
   }
-  const at = where(collection);
   const object = parseJsonObject(text);
   if (object === undefined) {
-    throw new DecryptionError(`A stored value ${at} decrypted to something that is not a JSON object`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} decrypted to something that is not a JSON object`,
+    );
   }
   if (isBound(object)) {
     if (object.collection !== collection || object.key !== key) {
       throw new DecryptionError(
-        `A stored value ${at} is bound to a different collection or key (was it copied?)`,
+        `A stored value ${where(collection)} is bound to a different collection or key (was it copied?)`,
       );
     }
     return { value: object.value, current: decrypted.keyIndex === 0 };
   }
   if (policy.bind && !policy.allowPlaintext) {
     throw new DecryptionError(
-      `A stored value ${at} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
+      `A stored value ${where(collection)} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
     );
   }
   return { value: object, current: decrypted.keyIndex === 0 && !policy.bind };
