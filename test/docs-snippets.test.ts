@@ -4,13 +4,18 @@
  * (test/helpers/packed.ts). Each block is its own module; the only names in scope that it does not
  * declare are those of test/docs/prelude.d.ts (listed in docs/README.md) and, for the API
  * reference's excerpts only, the exports of `oauth-kv` and of the subpath the entry documents.
- * Blocks meant to run (the quickstart, docs/mcp.md's flows) run in examples.test.ts and
- * mcp-docs.test.ts against the real services.
+ * Blocks meant to run run here too, as written, from the packed package: the README quickstart
+ * and the PostgreSQL guide's (against the real server); docs/mcp.md's flows run in
+ * mcp-docs.test.ts and docs/runtimes.md's Worker in runtimes.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import ts from 'typescript';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { generateFernetKey } from '../src/index.js';
+import { findBackend, uniqueName } from './harness/backends.js';
 import { type Packed, packed, repo, tsc } from './helpers/packed.js';
 
 interface Block {
@@ -110,6 +115,7 @@ function implicitImports(block: Block, exports: Map<string, string[]>): string {
   return `${lines.join(' ')}\n`;
 }
 
+const postgres = await findBackend('postgres');
 let pack: Packed;
 const all = blocks();
 beforeAll(async () => {
@@ -174,5 +180,46 @@ describe('code blocks in README.md and docs/', () => {
     const index = readFileSync(join(repo, 'docs/README.md'), 'utf8');
     const section = index.slice(index.indexOf('## About the code examples'));
     for (const name of names) expect(section, name).toContain(`\`${name}\``);
+  });
+});
+
+describe('blocks meant to run, run as written against the packed package', () => {
+  /** Runs the block that starts on `where`'s line as an ES module with tsx, in a fresh directory. */
+  function runBlock(where: string, env: Record<string, string>): string {
+    const block = all.find((b) => b.where === where);
+    if (!block) throw new Error(`no ts block starts at ${where}; known: ${all.map((b) => b.where).join(', ')}`);
+    const dir = join(pack.consumer, `run-${where.replace(/[^\w]/g, '-')}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'block.mts'), `${block.code}\n`);
+    return execFileSync(process.execPath, ['--import', 'tsx', 'block.mts'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  }
+
+  test('README.md: the quickstart (encrypted FileStore, single-use code)', () => {
+    runBlock(all.find((b) => b.where.startsWith('README.md:'))!.where, { OAUTH_KV_KEY: generateFernetKey() });
+  });
+
+  test.skipIf(!postgres.available)('docs/postgres.md: the first example, on the real server', async () => {
+    const schema = uniqueName('oakv_docs');
+    const admin = new pg.Pool({ connectionString: postgres.url });
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    try {
+      const url = new URL(postgres.url);
+      url.searchParams.set('options', `-c search_path=${schema}`); // the block's table lands in its own schema
+      runBlock(all.find((b) => b.where.startsWith('docs/postgres.md:'))!.where, {
+        DATABASE_URL: url.href,
+        OAUTH_KV_KEY: generateFernetKey(),
+      });
+      const rows = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".kv_store`);
+      expect(rows.rows[0].n).toBe(0); // put, then the single-use take removed it
+    } finally {
+      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 });

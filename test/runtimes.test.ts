@@ -208,7 +208,12 @@ export default {
 };
 `,
     );
-    bundle = join(scratch, 'worker.js');
+    bundle = await bundleWorker(entry, 'worker.js');
+  }, 60_000);
+
+  /** Bundles a Worker the way wrangler does: esbuild, workerd/worker/browser conditions, ESM. */
+  async function bundleWorker(entry: string, name: string): Promise<string> {
+    const outfile = join(scratch, name);
     const esbuild = (await import('esbuild')) as typeof import('esbuild');
     await esbuild.build({
       entryPoints: [entry],
@@ -219,12 +224,21 @@ export default {
       target: 'es2022',
       conditions: ['workerd', 'worker', 'browser'],
       mainFields: ['module', 'main'],
-      outfile: bundle,
+      outfile,
       logLevel: 'error',
     });
-  }, 60_000);
+    return outfile;
+  }
 
-  async function runWorker(compatibilityDate: string, flags: string[]) {
+  async function runWorker(
+    compatibilityDate: string,
+    flags: string[],
+    options: { module?: string; bindings?: Record<string, string> } = {},
+  ): Promise<{ runtime: Record<string, unknown>; results: CheckResult[] }> {
+    const module = options.module ?? 'worker.js';
+    const bindings = Object.entries(options.bindings ?? {})
+      .map(([name, text]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(text)})`)
+      .join(', ');
     const port = await freePort();
     const config = join(scratch, `workerd-${port}.capnp`);
     writeFileSync(
@@ -235,7 +249,8 @@ const config :Workerd.Config = (
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+  modules = [ (name = "${module}", esModule = embed "${module}") ],
+  bindings = [ ${bindings} ],
   compatibilityDate = "${compatibilityDate}",
   compatibilityFlags = [${flags.map((f) => JSON.stringify(f)).join(', ')}],
 );
@@ -278,4 +293,19 @@ const worker :Workerd.Worker = (
     expect(runtime).toEqual({ process: 'object', Buffer: 'function', supportsSync: true });
     expectAllPassed(results, coreCount);
   }, 120_000);
+
+  test("docs/runtimes.md's Worker runs as written, without nodejs_compat", async () => {
+    const doc = readFileSync(join(repo, 'docs/runtimes.md'), 'utf8');
+    const code = /## A Worker, without nodejs_compat\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(code).toBeDefined();
+    const entry = join(pack.consumer, 'worker-doc.ts');
+    writeFileSync(entry, code!);
+    await bundleWorker(entry, 'worker-doc.js');
+    const key = (await import('../src/index.js')).generateFernetKey();
+    const answer = (await runWorker('2025-06-01', [], {
+      module: 'worker-doc.js',
+      bindings: { OAUTH_KV_KEY: key },
+    })) as unknown;
+    expect(answer).toEqual({ first: { client_id: 'c1' } }); // the second take is undefined: not in the JSON
+  }, 60_000);
 });
