@@ -69,7 +69,7 @@ describe('the tarball', () => {
     );
     const report = JSON.parse(out) as { analysis: { problems: unknown[] } };
     expect(report.analysis.problems).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('installed from the tarball', () => {
@@ -187,7 +187,7 @@ describe('types for a consumer (strict, @types/node installed)', () => {
   for (const [name, options, files] of cases) {
     test(name, () => {
       expect(compile(join(pack.consumer, `types-${name.split(' ')[0]}`), options, files)).toBe('');
-    });
+    }, 120_000);
   }
 
   test('await using on a store compiles with lib esnext.disposable', () => {
@@ -209,7 +209,7 @@ export async function run(): Promise<void> {
       },
     );
     expect(result).toBe('');
-  });
+  }, 120_000);
 });
 
 describe('which type packages each subpath needs', () => {
@@ -230,7 +230,7 @@ export async function handler(): Promise<string> {
       },
     );
     expect(result).toBe('');
-  });
+  }, 120_000);
 
   test('oauth-kv/postgres needs @types/pg (pg ships no types): with it, it compiles', () => {
     const result = compile(
@@ -245,7 +245,7 @@ export { store };
     );
     expect(existsSync(join(pack.consumer, 'node_modules/@types/pg'))).toBe(true);
     expect(result).toBe('');
-  });
+  }, 120_000);
 
   test('without @types/pg, oauth-kv/postgres has the one error docs/postgres.md names (none with skipLibCheck)', () => {
     const source = {
@@ -260,7 +260,7 @@ export { store };
     expect(strict.split('\n')).toHaveLength(1);
     expect(compile(join(pack.noPgTypes, 'types-skip'), options, source)).toBe('');
     expect(readFileSync(join(repo, 'docs/postgres.md'), 'utf8')).toMatch(/npm install -D @types\/pg/);
-  });
+  }, 120_000);
 });
 
 describe('documentation links', () => {
