@@ -187,7 +187,8 @@ describe('blocks meant to run, run as written against the packed package', () =>
   /** Runs the block that starts on `where`'s line as an ES module with tsx, in a fresh directory. */
   function runBlock(where: string, env: Record<string, string>): string {
     const block = all.find((b) => b.where === where);
-    if (!block) throw new Error(`no ts block starts at ${where}; known: ${all.map((b) => b.where).join(', ')}`);
+    if (!block)
+      throw new Error(`no ts block starts at ${where}; known: ${all.map((b) => b.where).join(', ')}`);
     const dir = join(pack.consumer, `run-${where.replace(/[^\w]/g, '-')}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);

@@ -192,7 +192,6 @@ function freePort(): Promise<number> {
 }
 
 describe('workerd (Cloudflare Workers)', () => {
-  let bundle: string;
   beforeAll(async () => {
     const entry = join(pack.consumer, 'worker-entry.ts');
     writeFileSync(
@@ -208,7 +207,7 @@ export default {
 };
 `,
     );
-    bundle = await bundleWorker(entry, 'worker.js');
+    await bundleWorker(entry, 'worker.js'); // runWorker() serves worker.js by default
   }, 60_000);
 
   /** Bundles a Worker the way wrangler does: esbuild, workerd/worker/browser conditions, ESM. */
