@@ -101,7 +101,9 @@ function build(base: string, files: readonly string[]): Packed {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const [report] = JSON.parse(out.slice(out.indexOf('['))) as Array<{
+  // The prepack build's own output comes first on stdout; npm's JSON report is the array at the end.
+  const start = out.search(/^\[\s*\{/m);
+  const [report] = JSON.parse(out.slice(start)) as Array<{
     filename: string;
     files: { path: string }[];
   }>;
@@ -135,9 +137,12 @@ export async function packed(): Promise<Packed> {
   const result = join(base, 'result.json');
   for (let waited = 0; ; waited += 250) {
     if (existsSync(result)) {
-      const parsed = JSON.parse(readFileSync(result, 'utf8')) as Packed | { error: string };
-      if ('error' in parsed) throw new Error(`packing failed: ${parsed.error}`);
-      return parsed;
+      const parsed = JSON.parse(readFileSync(result, 'utf8')) as Packed | { error: string; pid: number };
+      if (!('error' in parsed)) return parsed;
+      // A failure is shared with the files of the same run, and retried by the next run.
+      if (alive(parsed.pid)) throw new Error(`packing failed: ${parsed.error}`);
+      rmSync(base, { recursive: true, force: true });
+      continue;
     }
     try {
       mkdirSync(base);
@@ -159,7 +164,10 @@ export async function packed(): Promise<Packed> {
       return built;
     } catch (err) {
       const detail = err as { message?: string; stderr?: Buffer | string };
-      writeFileSync(result, JSON.stringify({ error: `${detail.message ?? err}\n${detail.stderr ?? ''}` }));
+      writeFileSync(
+        result,
+        JSON.stringify({ error: `${detail.message ?? err}\n${detail.stderr ?? ''}`, pid: process.pid }),
+      );
       throw err;
     }
   }
