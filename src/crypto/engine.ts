@@ -10,6 +10,7 @@
  * @module
  */
 import type * as NodeCryptoModule from 'node:crypto';
+import { NotSupportedError } from '../errors.js';
 import { hkdfSha256 } from './sha256.js';
 
 type NodeCrypto = typeof NodeCryptoModule;
@@ -64,7 +65,9 @@ function webKeys(key: KeyMaterial): Promise<{ signing: CryptoKey; encryption: Cr
 }
 
 function requireSubtle(): SubtleCrypto {
-  if (subtle === undefined) throw new Error('This runtime has neither node:crypto nor WebCrypto');
+  if (subtle === undefined) {
+    throw new NotSupportedError('encryption', 'This runtime, which has neither node:crypto nor WebCrypto,');
+  }
   return subtle;
 }
 

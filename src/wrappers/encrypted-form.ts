@@ -203,9 +203,14 @@ function storedToken(policy: FormPolicy, raw: JsonObject, collection: string): s
   return bytesToLatin1(fromBase64(data));
 }
 
-function cannotDecrypt(err: unknown, collection: string): DecryptionError {
-  const reason = err instanceof DecryptionError ? err.message : 'the plaintext is not UTF-8';
-  return new DecryptionError(`Cannot decrypt a stored value ${where(collection)}: ${reason}`, { cause: err });
+/**
+ * The error for a value that does not decrypt (a `DecryptionError` from Fernet) or whose plaintext
+ * is not UTF-8 (`reason`); anything else (the runtime's crypto failing) is rethrown as it is.
+ */
+function cannotDecrypt(err: unknown, collection: string, reason?: string): unknown {
+  if (reason === undefined && !(err instanceof DecryptionError)) return err;
+  const why = reason ?? (err as DecryptionError).message;
+  return new DecryptionError(`Cannot decrypt a stored value ${where(collection)}: ${why}`, { cause: err });
 }
 
 /** Parses the decrypted plaintext and checks its binding. */
@@ -219,7 +224,7 @@ function readPlaintext(
   try {
     text = UTF8.decode(decrypted.data);
   } catch (err) {
-    throw cannotDecrypt(err, collection);
+    throw cannotDecrypt(err, collection, 'the plaintext is not UTF-8');
   }
   const object = parseJsonObject(text);
   if (object === undefined) {
