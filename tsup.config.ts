@@ -33,7 +33,11 @@ export default defineConfig({
   // Inline the Standard Schema types so the published .d.ts needs no extra package.
   dts: { resolve: ['@standard-schema/spec'] },
   clean: true,
-  sourcemap: true,
+  // No source maps: the output is not minified (readable, with the source's names and comments
+  // stripped only of types), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
+  sourcemap: false,
+  // Keep `node:` in imports: Deno and Workers (nodejs_compat) resolve built-ins by that prefix.
+  removeNodeProtocol: false,
   target: 'node20',
   platform: 'node',
   // Shared chunks keep one copy of the core (and of each error class) across subpaths in both formats.

@@ -28,6 +28,17 @@ import {
   validateTtl,
 } from './validation.js';
 
+declare global {
+  interface SymbolConstructor {
+    /**
+     * The symbol `await using` calls (explicit resource management, ES2024). Declared here too, as
+     * `@types/node` does, so a consumer whose `lib` predates it (a Worker project without
+     * `@types/node`) still compiles the stores' `[Symbol.asyncDispose]()`.
+     */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /**
  * Default page size of `keys()`.
  *
@@ -99,19 +110,39 @@ export interface BatchTiming {
  *
  * @example
  * ```ts
- * import { BaseStore, type PreparedEntry, type StoredEntry } from 'oauth-kv/backend';
+ * import { BaseStore, type PreparedEntry, type RemovedEntry, type StoredEntry } from 'oauth-kv/backend';
  *
+ * // Entries in one Map. Each primitive runs without an await, so take and putIfAbsent are atomic.
  * class MapStore extends BaseStore {
  *   readonly capabilities = { keys: false, collections: false, destroyCollection: false, cull: false, atomic: true };
- *   #data = new Map<string, { json: string; expiresAt?: number }>();
- *   protected async readEntry(c: string, k: string): Promise<StoredEntry | undefined> {
- *     const e = this.#data.get(JSON.stringify([c, k]));
+ *   readonly #data = new Map<string, { json: string; expiresAt: number | undefined }>();
+ *
+ *   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+ *     const e = this.#data.get(JSON.stringify([collection, key]));
  *     return e && { value: JSON.parse(e.json), expiresAt: e.expiresAt };
  *   }
- *   protected async writeEntry(c: string, k: string, e: PreparedEntry) {
- *     this.#data.set(JSON.stringify([c, k]), { json: e.json, expiresAt: e.expiresAt });
+ *   protected async writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
+ *     this.#data.set(JSON.stringify([collection, key]), { json: entry.json, expiresAt: entry.expiresAt });
  *   }
- *   // ... removeEntry, takeEntry, writeEntryIfAbsent
+ *   protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     this.#data.delete(id);
+ *     return e && { expiresAt: e.expiresAt }; // expired or not: the base decides
+ *   }
+ *   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     this.#data.delete(id);
+ *     return e && { value: JSON.parse(e.json), expiresAt: e.expiresAt };
+ *   }
+ *   protected async writeEntryIfAbsent(collection: string, key: string, entry: PreparedEntry): Promise<boolean> {
+ *     const id = JSON.stringify([collection, key]);
+ *     const e = this.#data.get(id);
+ *     if (e && (e.expiresAt === undefined || e.expiresAt > entry.createdAt)) return false; // live entry
+ *     this.#data.set(id, { json: entry.json, expiresAt: entry.expiresAt });
+ *     return true;
+ *   }
  * }
  * ```
  */
@@ -355,6 +386,22 @@ export abstract class BaseStore implements AsyncKeyValue {
     if (this.#closed) return;
     this.#closed = true;
     await this.closeStore();
+  }
+
+  /**
+   * `close()`, for `await using store = new MemoryStore()`: the store closes when the block ends.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStore } from 'oauth-kv';
+   * {
+   *   await using store = new MemoryStore();
+   *   await store.put('k', { a: 1 });
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---- internals -----------------------------------------------------------------------------

@@ -32,8 +32,13 @@ export interface StoredEntry {
  *
  * @example
  * ```ts
- * // Inside a backend's writeEntry primitive:
- * await fs.writeFile(path, entryToDocumentJson(entry, { key, collection }));
+ * import { writeFile } from 'node:fs/promises';
+ * import { entryToDocumentJson, type PreparedEntry } from 'oauth-kv/backend';
+ *
+ * // A backend's writeEntry primitive:
+ * async function writeEntry(collection: string, key: string, entry: PreparedEntry): Promise<void> {
+ *   await writeFile(`/data/${collection}/${key}.json`, entryToDocumentJson(entry, { key, collection }));
+ * }
  * ```
  */
 export interface PreparedEntry {
@@ -285,7 +290,8 @@ export function isUnreadableEntry(
  *
  * @example
  * ```ts
- * import { decodeEntryDocument, isUnreadableEntry } from 'oauth-kv/backend';
+ * import { decodeEntryDocument, type EntryDocument, isUnreadableEntry } from 'oauth-kv/backend';
+ * declare const docs: Array<EntryDocument | null>; // read from the backend
  * const entries = docs.map((doc) => (doc === null ? undefined : decodeEntryDocument(doc)));
  * const readable = entries.filter((e) => e !== undefined && !isUnreadableEntry(e));
  * ```
@@ -344,6 +350,7 @@ export function decodeEntryDocument(document: unknown): StoredEntry | Unreadable
  * @example
  * ```ts
  * import { decodeEntryValue } from 'oauth-kv/backend';
+ * declare const row: { value_text: string; expires_ms: number | null }; // a row the backend read
  * const entry = decodeEntryValue(row.value_text, { expiresAt: row.expires_ms ?? undefined });
  * ```
  */

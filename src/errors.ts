@@ -83,7 +83,7 @@ export class OAuthKVError extends Error {
  * ```ts
  * import { SerializationError } from 'oauth-kv';
  *
- * try { await store.put('k', { at: new Date() }); } catch (err) {
+ * try { await store.put('k', { at: Number.NaN }); } catch (err) {
  *   if (err instanceof SerializationError) console.log(err.path); // "$.at"
  * }
  * ```
@@ -253,9 +253,9 @@ export class StoreClosedError extends OAuthKVError {
  *
  * @example
  * ```ts
- * import { ReadOnlyError } from 'oauth-kv';
+ * import { ReadOnlyError, withReadOnly } from 'oauth-kv';
  *
- * await readOnlyStore.put('k', {}).catch((err) => err instanceof ReadOnlyError); // true
+ * await withReadOnly(store).put('k', {}).catch((err) => err instanceof ReadOnlyError); // true
  * ```
  */
 export class ReadOnlyError extends OAuthKVError {
@@ -287,8 +287,9 @@ export class NotSupportedError extends OAuthKVError {
  *
  * @example
  * ```ts
- * import { ValueTooLargeError } from 'oauth-kv';
+ * import { ValueTooLargeError, withSizeLimit } from 'oauth-kv';
  *
+ * const limited = withSizeLimit(store, { maxBytes: 64_000 });
  * await limited.put('k', { big: 'x'.repeat(1e6) }).catch((err) => err instanceof ValueTooLargeError);
  * ```
  */
@@ -313,9 +314,10 @@ export class ValueTooLargeError extends OAuthKVError {
  *
  * @example
  * ```ts
- * import { ValidationError } from 'oauth-kv';
+ * import { type TypedCollection, ValidationError } from 'oauth-kv';
  *
- * try { await clients.put('c1', { client_id: 42 }); } catch (err) {
+ * declare const clients: TypedCollection<{ client_id: string }>;
+ * try { await clients.put('c1', JSON.parse('{"client_id": 42}')); } catch (err) {
  *   if (err instanceof ValidationError) console.log(err.issues);
  * }
  * ```
@@ -337,7 +339,7 @@ export class ValidationError extends OAuthKVError {
  * ```ts
  * import { EncryptionError } from 'oauth-kv';
  *
- * await encrypted.put('k', {}).catch((err) => err instanceof EncryptionError);
+ * await store.put('k', {}).catch((err) => err instanceof EncryptionError);
  * ```
  */
 export class EncryptionError extends OAuthKVError {
@@ -354,7 +356,7 @@ export class EncryptionError extends OAuthKVError {
  * ```ts
  * import { DecryptionError } from 'oauth-kv';
  *
- * try { await encrypted.get('k'); } catch (err) {
+ * try { await store.get('k'); } catch (err) {
  *   if (err instanceof DecryptionError) console.error('cannot decrypt: rotate keys?');
  * }
  * ```
@@ -373,10 +375,13 @@ export class DecryptionError extends OAuthKVError {
  * @example
  * ```ts
  * import { RecordBindingError } from 'oauth-kv';
+ * import { OAuthStateStore } from 'oauth-kv/mcp';
  *
- * try { await binder.open('mcp-access-tokens', key, record); } catch (err) {
- *   if (err instanceof RecordBindingError) console.warn(err.code); // "RECORD_BINDING"
- * }
+ * const state = new OAuthStateStore(store, {
+ *   onRecordRefused: (err) => {
+ *     if (err instanceof RecordBindingError) console.warn(err.code); // "RECORD_BINDING": a record was moved
+ *   },
+ * });
  * ```
  */
 export class RecordBindingError extends OAuthKVError {

@@ -33,8 +33,11 @@ export async function loadPeer<T>(store: string, packageName: string, load: () =
  * @example
  * ```ts
  * import { Lazy } from 'oauth-kv/backend';
- * const client = new Lazy(async () => connect(url));
- * const c = await client.get(); // connects once
+ * const pool = new Lazy(async () => {
+ *   const { default: pg } = await import('pg');
+ *   return new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * });
+ * const p = await pool.get(); // connects once
  * ```
  */
 export class Lazy<T> {
@@ -77,6 +80,8 @@ export class Lazy<T> {
  * @example
  * ```ts
  * import { mapLimit } from 'oauth-kv/backend';
+ * import { stat } from 'node:fs/promises';
+ * const files = ['a.json', 'b.json', 'c.json'];
  * const sizes = await mapLimit(files, 8, async (f) => (await stat(f)).size);
  * ```
  */
@@ -123,6 +128,7 @@ export function sleep(ms: number): Promise<void> {
  * @example
  * ```ts
  * import { options } from 'oauth-kv/backend';
+ * declare const opts: { timeoutMs?: number }; // what the user passed
  * const timeout = options.positiveNumber('MyStore', 'timeoutMs', opts.timeoutMs, 5_000);
  * ```
  */

@@ -1,39 +1,33 @@
 /**
  * Fernet symmetric encryption (https://github.com/fernet/spec), compatible with Python's
- * `cryptography.fernet` (`Fernet` and `MultiFernet`). Zero dependencies: AES-128-CBC, HMAC-SHA256 and
- * constant-time comparison come from `node:crypto`, synchronously.
+ * `cryptography.fernet` (`Fernet` and `MultiFernet`). Zero dependencies and no Node built-in import:
+ * AES-128-CBC, HMAC-SHA256 and constant-time comparison come from `node:crypto` where the runtime has
+ * it (synchronous, the fast path) and from WebCrypto elsewhere (asynchronous: the `...Async` methods).
  * @module
  */
+import { DecryptionError, EncryptionError, NotSupportedError } from '../errors.js';
+import { utf8 } from './bytes.js';
+import { hkdf, hmacSync, hmacVerifyWeb, type KeyMaterial, macEqualSync, SYNC_CRYPTO } from './engine.js';
 import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  createSecretKey,
-  hkdfSync,
-  type KeyObject,
-  randomFillSync,
-  timingSafeEqual,
-} from 'node:crypto';
-import { inspect } from 'node:util';
-import { DecryptionError, EncryptionError, InvalidTTLError } from '../errors.js';
+  checkAge,
+  checkIv,
+  decodeToken,
+  freshIv,
+  MAC,
+  openSync,
+  openWeb,
+  parseKey,
+  sealSync,
+  sealWeb,
+  timestampOf,
+  toBytes,
+  tokenTimestamp,
+  unverified,
+} from './fernet-token.js';
 
-const VERSION = 0x80;
-/** version (1) + timestamp (8) + IV (16). */
-const HEADER = 25;
-const MAC = 32;
-const BLOCK = 16;
-/** The shortest valid token: header, one cipher block, HMAC. */
-const MIN_TOKEN = HEADER + BLOCK + MAC;
-/** Seconds a token's timestamp may lie in the future when a TTL is checked (as in Python and Go). */
-const MAX_CLOCK_SKEW = 60;
-const DERIVE_SALT = 'oauth-kv derived secret';
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-const KEY_TEXT = /^[A-Za-z0-9_\-+/]{43}=?$/;
-
-interface KeyMaterial {
-  readonly signing: KeyObject;
-  readonly encryption: KeyObject;
-}
+const DERIVE_SALT = utf8('oauth-kv derived secret');
+/** The symbol `util.inspect` (and so `console.log`) looks for, without importing `node:util`. */
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /**
  * A Fernet key: the 32-byte key as url-safe base64 text (what `generateFernetKey()` and Python's
@@ -107,6 +101,11 @@ export interface FernetDecrypted {
  * ({@link EncryptionError}, {@link DecryptionError}) and never contain key material or plaintext;
  * the keys are not visible to `console.log`, `util.inspect` or `JSON.stringify`.
  *
+ * Every method has an asynchronous twin (`encryptAsync`, `decryptAsync`, ...) that works on every
+ * runtime. The synchronous methods need `node:crypto` (Node, Bun, Deno, Cloudflare Workers with
+ * `nodejs_compat`; see {@link Fernet.supportsSync}); elsewhere they throw {@link NotSupportedError}.
+ * `deriveSecrets` is synchronous everywhere.
+ *
  * @example
  * ```ts
  * import { Fernet, generateFernetKey } from 'oauth-kv';
@@ -117,9 +116,23 @@ export interface FernetDecrypted {
  *
  * const rotated = new Fernet([generateFernetKey(), fernet]); // new key first, old still readable
  * rotated.decryptText(token); // "secret"
+ * await rotated.decryptTextAsync(token); // "secret", on any runtime
  * ```
  */
 export class Fernet {
+  /**
+   * `true` where the synchronous methods work: the runtime has `node:crypto` (Node, Bun, Deno,
+   * Workers with `nodejs_compat`). Where it is `false` (Workers without it, browsers), use the
+   * `...Async` methods; the encryption wrapper does so by itself.
+   *
+   * @example
+   * ```ts
+   * import { Fernet } from 'oauth-kv';
+   * const text = Fernet.supportsSync ? fernet.decryptText(token) : await fernet.decryptTextAsync(token);
+   * ```
+   */
+  static readonly supportsSync: boolean = SYNC_CRYPTO;
+
   readonly #keys: readonly KeyMaterial[];
 
   /**
@@ -153,6 +166,7 @@ export class Fernet {
    * Derives one 32-byte secret per key, newest first, with HKDF-SHA-256 over the whole key (salt
    * `"oauth-kv derived secret"`, info `purpose`). Secrets for different purposes are independent, and
    * none reveals the key. The OAuth layer uses them to hash bearer values under the encryption keys.
+   * Synchronous on every runtime.
    *
    * @example
    * ```ts
@@ -163,10 +177,13 @@ export class Fernet {
     if (typeof purpose !== 'string' || purpose.length === 0) {
       throw new EncryptionError('deriveSecrets needs a non-empty purpose string');
     }
+    const info = utf8(purpose);
     return this.#keys.map((key) => {
-      const ikm = Buffer.concat([key.signing.export(), key.encryption.export()]);
+      const ikm = new Uint8Array(32);
+      ikm.set(key.signing);
+      ikm.set(key.encryption, 16);
       try {
-        return new Uint8Array(hkdfSync('sha256', ikm, DERIVE_SALT, purpose, 32));
+        return hkdf(ikm, DERIVE_SALT, info, 32);
       } finally {
         ikm.fill(0);
       }
@@ -175,7 +192,8 @@ export class Fernet {
 
   /**
    * Encrypts bytes or a string (as UTF-8) with the first key and returns the token (url-safe
-   * base64 with padding).
+   * base64 with padding). Needs `node:crypto` ({@link Fernet.supportsSync}); see
+   * {@link Fernet.encryptAsync}.
    *
    * @example
    * ```ts
@@ -183,15 +201,31 @@ export class Fernet {
    * ```
    */
   encrypt(data: Uint8Array | string, options: FernetEncryptOptions = {}): string {
+    requireSync('encrypt');
     const plaintext = toBytes(data);
     const iv = options.iv === undefined ? freshIv() : checkIv(options.iv);
-    const timestamp = Math.floor(toMillis(options.now, EncryptionError) / 1000);
-    return seal(this.#keys[0]!, plaintext, iv, timestamp);
+    return sealSync(this.#keys[0]!, plaintext, iv, timestampOf(options.now));
+  }
+
+  /**
+   * {@link Fernet.encrypt} on any runtime: WebCrypto where `node:crypto` is absent.
+   *
+   * @example
+   * ```ts
+   * const token = await fernet.encryptAsync('hello');
+   * ```
+   */
+  async encryptAsync(data: Uint8Array | string, options: FernetEncryptOptions = {}): Promise<string> {
+    if (SYNC_CRYPTO) return this.encrypt(data, options);
+    const plaintext = toBytes(data);
+    const iv = options.iv === undefined ? freshIv() : checkIv(options.iv);
+    return sealWeb(this.#keys[0]!, plaintext, iv, timestampOf(options.now));
   }
 
   /**
    * Verifies and decrypts a token; returns the plaintext bytes. Throws {@link DecryptionError} for a
-   * malformed, tampered or expired token, or one no key verifies.
+   * malformed, tampered or expired token, or one no key verifies. Needs `node:crypto`; see
+   * {@link Fernet.decryptAsync}.
    *
    * @example
    * ```ts
@@ -203,6 +237,18 @@ export class Fernet {
   }
 
   /**
+   * {@link Fernet.decrypt} on any runtime.
+   *
+   * @example
+   * ```ts
+   * const bytes = await fernet.decryptAsync(token, { ttl: 60 });
+   * ```
+   */
+  async decryptAsync(token: string | Uint8Array, options: FernetDecryptOptions = {}): Promise<Uint8Array> {
+    return (await this.decryptWithInfoAsync(token, options)).data;
+  }
+
+  /**
    * {@link Fernet.decrypt} and UTF-8 decoding; invalid UTF-8 is a {@link DecryptionError}.
    *
    * @example
@@ -211,12 +257,19 @@ export class Fernet {
    * ```
    */
   decryptText(token: string | Uint8Array, options: FernetDecryptOptions = {}): string {
-    const data = this.decrypt(token, options);
-    try {
-      return UTF8.decode(data);
-    } catch {
-      throw new DecryptionError('The decrypted Fernet data is not valid UTF-8 text');
-    }
+    return decodeText(this.decrypt(token, options));
+  }
+
+  /**
+   * {@link Fernet.decryptText} on any runtime.
+   *
+   * @example
+   * ```ts
+   * const text = await fernet.decryptTextAsync(token);
+   * ```
+   */
+  async decryptTextAsync(token: string | Uint8Array, options: FernetDecryptOptions = {}): Promise<string> {
+    return decodeText(await this.decryptAsync(token, options));
   }
 
   /**
@@ -229,18 +282,32 @@ export class Fernet {
    * ```
    */
   decryptWithInfo(token: string | Uint8Array, options: FernetDecryptOptions = {}): FernetDecrypted {
+    requireSync('decryptWithInfo');
     const bytes = decodeToken(token);
-    const keyIndex = this.#verify(bytes);
-    const timestamp = Number(bytes.readBigUInt64BE(1));
-    if (options.ttl !== undefined) {
-      checkTtl(options.ttl);
-      const now = Math.floor(toMillis(options.now, DecryptionError) / 1000);
-      if (timestamp + options.ttl < now) throw new DecryptionError('The Fernet token has expired (ttl)');
-      if (timestamp > now + MAX_CLOCK_SKEW) {
-        throw new DecryptionError('The Fernet token is stamped too far in the future (clock skew)');
-      }
-    }
-    return { data: open(this.#keys[keyIndex]!, bytes), keyIndex, timestamp };
+    const keyIndex = this.#verifySync(bytes);
+    const timestamp = tokenTimestamp(bytes);
+    checkAge(timestamp, options.ttl, options.now);
+    return { data: openSync(this.#keys[keyIndex]!, bytes), keyIndex, timestamp };
+  }
+
+  /**
+   * {@link Fernet.decryptWithInfo} on any runtime.
+   *
+   * @example
+   * ```ts
+   * const { data, keyIndex } = await fernet.decryptWithInfoAsync(token);
+   * ```
+   */
+  async decryptWithInfoAsync(
+    token: string | Uint8Array,
+    options: FernetDecryptOptions = {},
+  ): Promise<FernetDecrypted> {
+    if (SYNC_CRYPTO) return this.decryptWithInfo(token, options);
+    const bytes = decodeToken(token);
+    const keyIndex = await this.#verifyWeb(bytes);
+    const timestamp = tokenTimestamp(bytes);
+    checkAge(timestamp, options.ttl, options.now);
+    return { data: await openWeb(this.#keys[keyIndex]!, bytes), keyIndex, timestamp };
   }
 
   /**
@@ -252,9 +319,25 @@ export class Fernet {
    * ```
    */
   extractTimestamp(token: string | Uint8Array): number {
+    requireSync('extractTimestamp');
     const bytes = decodeToken(token);
-    this.#verify(bytes);
-    return Number(bytes.readBigUInt64BE(1));
+    this.#verifySync(bytes);
+    return tokenTimestamp(bytes);
+  }
+
+  /**
+   * {@link Fernet.extractTimestamp} on any runtime.
+   *
+   * @example
+   * ```ts
+   * const written = new Date((await fernet.extractTimestampAsync(token)) * 1000);
+   * ```
+   */
+  async extractTimestampAsync(token: string | Uint8Array): Promise<number> {
+    if (SYNC_CRYPTO) return this.extractTimestamp(token);
+    const bytes = decodeToken(token);
+    await this.#verifyWeb(bytes);
+    return tokenTimestamp(bytes);
   }
 
   /**
@@ -268,7 +351,21 @@ export class Fernet {
    */
   rotate(token: string | Uint8Array): string {
     const { data, timestamp } = this.decryptWithInfo(token);
-    return seal(this.#keys[0]!, data, freshIv(), timestamp);
+    return sealSync(this.#keys[0]!, data, freshIv(), timestamp);
+  }
+
+  /**
+   * {@link Fernet.rotate} on any runtime.
+   *
+   * @example
+   * ```ts
+   * const fresh = await new Fernet([newKey, oldKey]).rotateAsync(oldToken);
+   * ```
+   */
+  async rotateAsync(token: string | Uint8Array): Promise<string> {
+    if (SYNC_CRYPTO) return this.rotate(token);
+    const { data, timestamp } = await this.decryptWithInfoAsync(token);
+    return sealWeb(this.#keys[0]!, data, freshIv(), timestamp);
   }
 
   /** Keeps key material out of `JSON.stringify`. */
@@ -276,141 +373,44 @@ export class Fernet {
     return `[Fernet: ${this.#keys.length} key${this.#keys.length === 1 ? '' : 's'}]`;
   }
 
-  /** Keeps key material out of `console.log` and `util.inspect`. */
-  [inspect.custom](): string {
+  /** Keeps key material out of `console.log` and `util.inspect` (Node's `util.inspect.custom`). */
+  [INSPECT](): string {
     return this.toJSON();
   }
 
   /** Returns the index of the key whose HMAC matches, or throws. */
-  #verify(bytes: Buffer): number {
+  #verifySync(bytes: Uint8Array): number {
     const signed = bytes.subarray(0, bytes.length - MAC);
     const mac = bytes.subarray(bytes.length - MAC);
     for (let i = 0; i < this.#keys.length; i++) {
-      const expected = createHmac('sha256', this.#keys[i]!.signing).update(signed).digest();
-      if (timingSafeEqual(expected, mac)) return i;
+      if (macEqualSync(hmacSync(this.#keys[i]!, signed), mac)) return i;
     }
-    throw new DecryptionError(
-      this.#keys.length === 1
-        ? 'The Fernet token does not verify: wrong key, or the token was altered'
-        : `The Fernet token does not verify under any of the ${this.#keys.length} keys: wrong keys, or the token was altered`,
-    );
+    throw unverified(this.#keys.length);
+  }
+
+  async #verifyWeb(bytes: Uint8Array): Promise<number> {
+    const signed = bytes.subarray(0, bytes.length - MAC);
+    const mac = bytes.subarray(bytes.length - MAC);
+    for (let i = 0; i < this.#keys.length; i++) {
+      if (await hmacVerifyWeb(this.#keys[i]!, signed, mac)) return i;
+    }
+    throw unverified(this.#keys.length);
   }
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const ENCODER = new TextEncoder();
 
-/**
- * IVs come from a pool of CSPRNG bytes filled 4 KiB at a time: one `randomFillSync` per 256 tokens
- * instead of one per token (each call into the system RNG costs about as much as the AES itself).
- * Every byte is handed out once.
- */
-const IV_POOL = Buffer.alloc(4096);
-let ivOffset = IV_POOL.length;
-
-function freshIv(): Buffer {
-  if (ivOffset + 16 > IV_POOL.length) {
-    randomFillSync(IV_POOL);
-    ivOffset = 0;
-  }
-  const iv = Buffer.from(IV_POOL.subarray(ivOffset, ivOffset + 16));
-  ivOffset += 16;
-  return iv;
-}
-
-function parseKey(key: unknown): KeyMaterial {
-  let raw: Buffer | undefined;
-  if (typeof key === 'string') {
-    if (KEY_TEXT.test(key)) raw = Buffer.from(key, 'base64');
-  } else if (key instanceof Uint8Array) {
-    raw = Buffer.from(key);
-  }
-  if (raw === undefined || raw.length !== 32) {
-    throw new EncryptionError(
-      'A Fernet key must be 32 bytes given as url-safe base64 (44 characters, as generateFernetKey() returns) or as a Uint8Array',
-    );
-  }
-  const keys = {
-    signing: createSecretKey(raw.subarray(0, 16)),
-    encryption: createSecretKey(raw.subarray(16)),
-  };
-  raw.fill(0);
-  return keys;
-}
-
-function toBytes(data: unknown): Uint8Array {
-  if (typeof data === 'string') return ENCODER.encode(data);
-  if (data instanceof Uint8Array) return data;
-  throw new EncryptionError('Fernet encrypts a string or a Uint8Array');
-}
-
-function checkIv(iv: unknown): Uint8Array {
-  if (!(iv instanceof Uint8Array) || iv.length !== 16) {
-    throw new EncryptionError('A Fernet IV must be a Uint8Array of 16 bytes');
-  }
-  return iv;
-}
-
-function checkTtl(ttl: unknown): asserts ttl is number {
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
-    throw new InvalidTTLError('A Fernet ttl must be a finite number of seconds, 0 or more');
-  }
-}
-
-function toMillis(now: unknown, ErrorType: typeof EncryptionError | typeof DecryptionError): number {
-  if (now === undefined) return Date.now();
-  const ms = now instanceof Date ? now.getTime() : now;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-    throw new ErrorType('The Fernet "now" option must be a valid Date or epoch milliseconds');
-  }
-  return ms;
-}
-
-function seal(key: KeyMaterial, plaintext: Uint8Array, iv: Uint8Array, timestamp: number): string {
-  const cipher = createCipheriv('aes-128-cbc', key.encryption, iv);
-  const head = cipher.update(plaintext);
-  const tail = cipher.final();
-  const length = HEADER + head.length + tail.length + MAC;
-  const out = Buffer.allocUnsafe(length);
-  out[0] = VERSION;
-  out.writeBigUInt64BE(BigInt(timestamp), 1);
-  out.set(iv, 9);
-  out.set(head, HEADER);
-  out.set(tail, HEADER + head.length);
-  const mac = createHmac('sha256', key.signing)
-    .update(out.subarray(0, length - MAC))
-    .digest();
-  out.set(mac, length - MAC);
-  const text = out.toString('base64url');
-  return text.length % 4 === 0 ? text : text + '='.repeat(4 - (text.length % 4));
-}
-
-function open(key: KeyMaterial, bytes: Buffer): Uint8Array {
-  const decipher = createDecipheriv('aes-128-cbc', key.encryption, bytes.subarray(9, HEADER));
+function decodeText(data: Uint8Array): string {
   try {
-    const head = decipher.update(bytes.subarray(HEADER, bytes.length - MAC));
-    const tail = decipher.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    return UTF8.decode(data);
   } catch {
-    throw new DecryptionError('The Fernet token has invalid padding');
+    throw new DecryptionError('The decrypted Fernet data is not valid UTF-8 text');
   }
 }
 
-/** Strict url-safe base64 decoding and structural checks, before any key is used. */
-function decodeToken(token: unknown): Buffer {
-  let text: string;
-  if (typeof token === 'string') text = token;
-  else if (token instanceof Uint8Array) text = Buffer.from(token).toString('latin1');
-  else throw new DecryptionError('A Fernet token must be a string or a Uint8Array');
-  if (text.length % 4 !== 0 || !BASE64URL.test(text)) {
-    throw new DecryptionError('The Fernet token is not valid url-safe base64 with padding');
-  }
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length < HEADER + MAC) throw new DecryptionError('The Fernet token is too short');
-  if (bytes[0] !== VERSION) throw new DecryptionError('The Fernet token has an unknown version byte');
-  if ((bytes.length - HEADER - MAC) % BLOCK !== 0) {
-    throw new DecryptionError('The Fernet token ciphertext is not a whole number of AES blocks');
-  }
-  if (bytes.length < MIN_TOKEN) throw new DecryptionError('The Fernet token is too short (no ciphertext)');
-  return bytes;
+function requireSync(method: string): void {
+  if (SYNC_CRYPTO) return;
+  const err = new NotSupportedError(method, 'Fernet on a runtime without node:crypto');
+  err.message += `; use ${method}Async(), which works on every runtime`;
+  throw err;
 }

@@ -1,10 +1,12 @@
 /**
  * Fernet key generation and derivation, compatible with py-key-value (`source_material` + `salt`)
- * and FastMCP (its OAuth proxy's storage key).
+ * and FastMCP (its OAuth proxy's storage key). `node:crypto` where the runtime has it, WebCrypto and
+ * plain-JavaScript HKDF elsewhere (src/crypto/engine.ts).
  * @module
  */
-import { hkdfSync, pbkdf2, randomBytes } from 'node:crypto';
 import { EncryptionError } from '../errors.js';
+import { toBase64Url, utf8 } from './bytes.js';
+import { fillRandom, hkdf as hkdfSha256, pbkdf2 } from './engine.js';
 
 /**
  * PBKDF2 iterations py-key-value uses for `source_material` + `salt` (and {@link deriveFernetKey}).
@@ -40,14 +42,16 @@ export const FASTMCP_STORAGE_SALT = 'fastmcp-storage-encryption-key';
  * ```
  */
 export function generateFernetKey(): string {
-  return toKeyText(randomBytes(32));
+  const bytes = new Uint8Array(32);
+  fillRandom(bytes);
+  return toKeyText(bytes);
 }
 
 /**
  * Derives a Fernet key from a passphrase the way py-key-value does for
  * `FernetEncryptionWrapper(source_material=..., salt=...)`: PBKDF2-HMAC-SHA256, 1,200,000
- * iterations, 32 bytes, salt = UTF-8 of `salt`. Runs on the libuv thread pool (about a second of
- * CPU): derive once at startup, not per request.
+ * iterations, 32 bytes, salt = UTF-8 of `salt`. Runs on the libuv thread pool where `node:crypto`
+ * exists, on WebCrypto elsewhere (about a second of CPU): derive once at startup, not per request.
  *
  * @example
  * ```ts
@@ -83,6 +87,7 @@ export type FastMcpKeySource = string | Uint8Array | { readonly upstreamClientSe
 const FASTMCP_PBKDF2_ITERATIONS = 1_000_000;
 /** The salt FastMCP uses for its JWT signing key (PBKDF2 of a string, HKDF of the upstream secret). */
 const FASTMCP_JWT_SALT = 'fastmcp-jwt-signing-key';
+const FERNET_INFO = utf8('Fernet');
 
 /**
  * The Fernet key a Python FastMCP (2.13 and later) OAuth proxy derives from its JWT signing key,
@@ -107,12 +112,10 @@ const FASTMCP_JWT_SALT = 'fastmcp-jwt-signing-key';
  * ```
  */
 export async function deriveFastMcpStorageKey(source: FastMcpKeySource): Promise<string> {
-  let signingKey: Buffer;
+  let signingKey: Uint8Array;
   if (typeof source === 'string') {
     checkText(source, 'jwtSigningKey');
-    signingKey = Buffer.from(
-      toKeyText(await pbkdf2Async(source, FASTMCP_JWT_SALT, FASTMCP_PBKDF2_ITERATIONS)),
-    );
+    signingKey = utf8(toKeyText(await pbkdf2Async(source, FASTMCP_JWT_SALT, FASTMCP_PBKDF2_ITERATIONS)));
   } else if (source instanceof Uint8Array) {
     if (source.length === 0) throw new EncryptionError('jwtSigningKey must not be empty');
     try {
@@ -120,12 +123,10 @@ export async function deriveFastMcpStorageKey(source: FastMcpKeySource): Promise
     } catch {
       throw new EncryptionError('jwtSigningKey bytes are not UTF-8 (FastMCP decodes them as UTF-8)');
     }
-    signingKey = Buffer.from(source);
+    signingKey = new Uint8Array(source); // a copy: hkdf() wipes it
   } else if (typeof source === 'object' && source !== null && 'upstreamClientSecret' in source) {
     checkText(source.upstreamClientSecret, 'upstreamClientSecret');
-    signingKey = Buffer.from(
-      toKeyText(hkdf(Buffer.from(source.upstreamClientSecret, 'utf8'), FASTMCP_JWT_SALT)),
-    );
+    signingKey = utf8(toKeyText(hkdf(utf8(source.upstreamClientSecret), FASTMCP_JWT_SALT)));
   } else {
     throw new EncryptionError(
       'deriveFastMcpStorageKey takes a string, a Uint8Array or { upstreamClientSecret }',
@@ -135,25 +136,22 @@ export async function deriveFastMcpStorageKey(source: FastMcpKeySource): Promise
 }
 
 /** HKDF-SHA256, info `"Fernet"`, 32 bytes (FastMCP's high-entropy derivation); wipes `material`. */
-function hkdf(material: Buffer, salt: string): Buffer {
-  const out = Buffer.from(
-    hkdfSync('sha256', material, Buffer.from(salt, 'utf8'), Buffer.from('Fernet', 'utf8'), 32),
-  );
+function hkdf(material: Uint8Array, salt: string): Uint8Array {
+  const out = hkdfSha256(material, utf8(salt), FERNET_INFO, 32);
   material.fill(0);
   return out;
 }
 
-function pbkdf2Async(secret: string, salt: string, iterations: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    pbkdf2(Buffer.from(secret, 'utf8'), Buffer.from(salt, 'utf8'), iterations, 32, 'sha256', (err, key) => {
-      if (err) reject(new EncryptionError('Key derivation failed', { cause: err }));
-      else resolve(key);
-    });
-  });
+async function pbkdf2Async(secret: string, salt: string, iterations: number): Promise<Uint8Array> {
+  try {
+    return await pbkdf2(utf8(secret), utf8(salt), iterations);
+  } catch (err) {
+    throw new EncryptionError('Key derivation failed', { cause: err });
+  }
 }
 
-function toKeyText(bytes: Buffer): string {
-  const text = `${bytes.toString('base64url')}=`;
+function toKeyText(bytes: Uint8Array): string {
+  const text = toBase64Url(bytes);
   bytes.fill(0);
   return text;
 }

@@ -198,7 +198,7 @@ export class OAuthClientStorage {
  *   store, serverUrl: 'https://mcp.example.com/mcp',
  *   clientMetadata: { client_name: 'My agent', redirect_uris: ['http://127.0.0.1:8765/callback'] },
  *   redirectUrl: 'http://127.0.0.1:8765/callback',
- *   onRedirect: (url) => open(url.href),
+ *   onRedirect: (url) => console.log(`Open ${url.href} in a browser`),
  * };
  * ```
  */

@@ -28,7 +28,7 @@ import { openSealed, SecretSealer } from './sealing.js';
  * @example
  * ```ts
  * import { MCP_CLIENTS_COLLECTION } from 'oauth-kv/mcp';
- * await store.get(clientId, { collection: MCP_CLIENTS_COLLECTION });
+ * await store.get(client_id, { collection: MCP_CLIENTS_COLLECTION });
  * ```
  */
 export const MCP_CLIENTS_COLLECTION = 'mcp-oauth-proxy-clients';
@@ -74,8 +74,11 @@ export interface OAuthClientsStoreOptions
  *
  * @example
  * ```ts
- * import { ClientExistsError } from 'oauth-kv/mcp';
- * await clients.registerClient({ ...info, client_id: 'taken' }).catch((err) => err instanceof ClientExistsError);
+ * import { ClientExistsError, OAuthClientsStore } from 'oauth-kv/mcp';
+ * const clients = new OAuthClientsStore(store);
+ * const info = { client_id: 'taken', redirect_uris: ['https://app.example.com/callback'] };
+ * await clients.registerClient(info);
+ * await clients.registerClient(info).catch((err) => err instanceof ClientExistsError); // true
  * ```
  */
 export class ClientExistsError extends ValidationError {

@@ -37,6 +37,12 @@ export type Approval = { subject?: string | undefined; extra?: JsonObject | unde
  *
  * @example
  * ```ts
+ * import type { AuthorizationParams } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+ * import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
+ *
+ * declare const provider: PersistentOAuthServerProvider;
+ * declare const client: OAuthClientInformationFull;
+ * declare const params: AuthorizationParams;
  * // In tests, a plain object will do:
  * await provider.authorize(client, params, { redirect: (url) => console.log(url) });
  * ```
@@ -52,11 +58,20 @@ export interface AuthorizeResponse {
  *
  * @example
  * ```ts
- * approve: async (client, params, { request, redirect, defer }) => {
- *   const user = await sessionUser(request);
- *   if (user) return { subject: user.id };
- *   redirect(`/login?txn=${await defer()}`); // finish later with completeAuthorization
- * }
+ * import type { IncomingMessage } from 'node:http';
+ * import { PersistentOAuthServerProvider } from 'oauth-kv/mcp';
+ *
+ * declare function sessionUser(request: IncomingMessage | undefined): Promise<{ id: string } | undefined>; // yours
+ *
+ * const provider = new PersistentOAuthServerProvider({
+ *   state,
+ *   approve: async (client, params, { request, redirect, defer }) => {
+ *     const user = await sessionUser(request);
+ *     if (user) return { subject: user.id };
+ *     redirect(`/login?txn=${await defer()}`); // finish later with completeAuthorization
+ *     return undefined;
+ *   },
+ * });
  * ```
  */
 export interface ApprovalContext {
@@ -81,6 +96,9 @@ export interface ApprovalContext {
  *
  * @example
  * ```ts
+ * import type { IncomingMessage } from 'node:http';
+ *
+ * declare function userOf(request: IncomingMessage | undefined): Promise<string>; // your session lookup
  * new PersistentOAuthServerProvider({ state, approve: async (client, params, { request }) => ({ subject: await userOf(request) }) });
  * ```
  */

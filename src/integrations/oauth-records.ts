@@ -38,7 +38,7 @@ export interface PendingTransaction {
  * @example
  * ```ts
  * const code = await state.createAuthorizationCode({
- *   client_id: client.client_id, redirect_uri, code_challenge, scopes: ['mcp'], subject: 'user-42',
+ *   client_id, redirect_uri, code_challenge, scopes: ['mcp'], subject: 'user-42',
  * });
  * ```
  */
@@ -101,7 +101,8 @@ export interface AccessTokenInfo {
  *
  * @example
  * ```ts
- * const grant = await state.getGrant(info.grant_id);
+ * const info = await state.verifyAccessToken(token);
+ * const grant = info && (await state.getGrant(info.grant_id));
  * ```
  */
 export interface GrantRecord {
@@ -123,9 +124,11 @@ export interface GrantRecord {
  *
  * @example
  * ```ts
+ * import { InvalidGrantError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+ *
  * const result = await state.exchangeAuthorizationCode(code, { client_id });
  * if (!result.ok) throw new InvalidGrantError(result.reason);
- * return result.tokens;
+ * console.log(result.tokens.access_token);
  * ```
  */
 export type TokenResult =

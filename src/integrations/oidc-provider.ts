@@ -80,8 +80,9 @@ export interface OidcAdapter {
  *
  * @example
  * ```ts
+ * import Provider from 'oidc-provider';
  * const Adapter: OidcAdapterConstructor = createOidcAdapter(store);
- * new Provider(issuer, { adapter: Adapter });
+ * new Provider('https://id.example.com', { adapter: Adapter });
  * ```
  */
 export type OidcAdapterConstructor = new (name: string) => OidcAdapter;
@@ -130,8 +131,10 @@ export interface OidcAdapterOptions extends ProtectionOptions {
  *
  * @example
  * ```ts
- * import { OidcAlreadyConsumedError } from 'oauth-kv/oidc-provider';
+ * import Provider from 'oidc-provider';
+ * import { createOidcAdapter, OidcAlreadyConsumedError } from 'oauth-kv/oidc-provider';
  *
+ * const provider = new Provider('https://id.example.com', { adapter: createOidcAdapter(store) });
  * provider.on('grant.error', (ctx, err) => {
  *   if (err instanceof OidcAlreadyConsumedError) console.warn('concurrent redemption refused');
  * });

@@ -100,6 +100,10 @@ export class WrapperStore implements AsyncKeyValue {
   close(): Promise<void> {
     return this.inner.close();
   }
+  /** `close()` (this wrapper's, so what it closes too), for `await using store = withX(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
   /** Secrets derived from key material below this wrapper (see `DERIVE_SECRETS`). */
   [DERIVE_SECRETS](purpose: string): Uint8Array[] | undefined {
     return deriveStoreSecrets(this.inner, purpose);

@@ -12,7 +12,7 @@ import { StoreSetupError } from '../errors.js';
  *
  * @example
  * ```ts
- * const logging: Layer = (inner) => new LoggingStore(inner);
+ * const tenant: Layer = (inner) => withNamespace(inner, { prefix: 'tenant-a' });
  * ```
  */
 export type Layer<R extends AsyncKeyValue = AsyncKeyValue> = (inner: AsyncKeyValue) => R;

@@ -4,7 +4,8 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import type { Fernet } from '../crypto/fernet.js';
+import { bytesToLatin1, fromBase64, latin1ToBytes, toBase64 } from '../crypto/bytes.js';
+import type { Fernet, FernetDecrypted } from '../crypto/fernet.js';
 import { DecryptionError } from '../errors.js';
 import { isPlainObject, parseJsonObject, serializeValue } from '../validation.js';
 
@@ -14,7 +15,7 @@ import { isPlainObject, parseJsonObject, serializeValue } from '../validation.js
  * @example
  * ```ts
  * import { ENCRYPTED_DATA_FIELD } from 'oauth-kv';
- * const raw = await innerStore.get('client-1', { collection: 'clients' });
+ * const raw = await inner.get('client-1', { collection: 'clients' });
  * const encrypted = raw !== undefined && ENCRYPTED_DATA_FIELD in raw;
  * ```
  */
@@ -90,7 +91,7 @@ export interface Opened {
 /**
  * Encrypts a value into the stored form. The value is validated and serialized in one pass
  * (`SerializationError` with the path, before anything is written); with `policy.bind` the
- * plaintext names its collection and key.
+ * plaintext names its collection and key. Synchronous: needs `node:crypto` (`Fernet.supportsSync`).
  */
 export function sealValue(
   policy: FormPolicy,
@@ -98,13 +99,29 @@ export function sealValue(
   key: string,
   value: unknown,
 ): EncryptedValue {
+  return storedForm(policy.fernet.encrypt(plaintextOf(policy, collection, key, value)));
+}
+
+/** {@link sealValue} on any runtime (WebCrypto where `node:crypto` is absent). */
+export async function sealValueAsync(
+  policy: FormPolicy,
+  collection: string,
+  key: string,
+  value: unknown,
+): Promise<EncryptedValue> {
+  return storedForm(await policy.fernet.encryptAsync(plaintextOf(policy, collection, key, value)));
+}
+
+function plaintextOf(policy: FormPolicy, collection: string, key: string, value: unknown): string {
   const json = serializeValue(value);
-  const plaintext = policy.bind
+  return policy.bind
     ? `{"${BOUND_MARKER_FIELD}":1,"collection":${JSON.stringify(collection)},"key":${JSON.stringify(key)},"value":${json}}`
     : json;
-  const token = policy.fernet.encrypt(plaintext);
+}
+
+function storedForm(token: string): EncryptedValue {
   return {
-    [ENCRYPTED_DATA_FIELD]: Buffer.from(token, 'latin1').toString('base64'),
+    [ENCRYPTED_DATA_FIELD]: toBase64(latin1ToBytes(token)),
     [ENCRYPTION_VERSION_FIELD]: ENCRYPTION_VERSION,
   };
 }
@@ -112,66 +129,123 @@ export function sealValue(
 /**
  * Opens a stored value: checks the stored form, decrypts it, and checks its binding. Throws
  * `DecryptionError` for anything it cannot trust; never a value, key or key material in messages.
+ * Synchronous: needs `node:crypto` (`Fernet.supportsSync`).
  */
 export function openValue(policy: FormPolicy, raw: JsonObject, collection: string, key: string): Opened {
-  const where = `in collection ${JSON.stringify(collection)}`;
+  const token = storedToken(policy, raw, collection);
+  if (typeof token !== 'string') return token;
+  let decrypted: FernetDecrypted;
+  try {
+    decrypted = policy.fernet.decryptWithInfo(token);
+  } catch (err) {
+    throw cannotDecrypt(err, collection);
+  }
+  return readPlaintext(policy, decrypted, collection, key);
+}
+
+/** {@link openValue} on any runtime (WebCrypto where `node:crypto` is absent). */
+export async function openValueAsync(
+  policy: FormPolicy,
+  raw: JsonObject,
+  collection: string,
+  key: string,
+): Promise<Opened> {
+  const token = storedToken(policy, raw, collection);
+  if (typeof token !== 'string') return token;
+  let decrypted: FernetDecrypted;
+  try {
+    decrypted = await policy.fernet.decryptWithInfoAsync(token);
+  } catch (err) {
+    throw cannotDecrypt(err, collection);
+  }
+  return readPlaintext(policy, decrypted, collection, key);
+}
+
+function where(collection: string): string {
+  return `in collection ${JSON.stringify(collection)}`;
+}
+
+/** The Fernet token of a stored value, or the value itself when plaintext is accepted. */
+function storedToken(policy: FormPolicy, raw: JsonObject, collection: string): string | Opened {
   if (!Object.hasOwn(raw, ENCRYPTED_DATA_FIELD)) {
     if (policy.allowPlaintext) return { value: raw, current: false };
     throw new DecryptionError(
-      `A stored value ${where} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
+      `A stored value ${where(collection)} is not encrypted; set allowPlaintext while migrating an unencrypted store`,
     );
   }
   const data = raw[ENCRYPTED_DATA_FIELD];
   const version = raw[ENCRYPTION_VERSION_FIELD];
   if (typeof data !== 'string') {
     throw new DecryptionError(
-      `A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTED_DATA_FIELD} is not a string`,
     );
   }
   if (version === undefined) {
-    throw new DecryptionError(`A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTION_VERSION_FIELD} is missing`,
+    );
   }
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new DecryptionError(
-      `A stored value ${where} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTION_VERSION_FIELD} is not a positive integer`,
     );
   }
   if (version > ENCRYPTION_VERSION) {
     throw new DecryptionError(
-      `A stored value ${where} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
+      `A stored value ${where(collection)} uses encryption version ${version}, newer than the ${ENCRYPTION_VERSION} this release reads; upgrade oauth-kv`,
     );
   }
   if (!STANDARD_BASE64.test(data)) {
-    throw new DecryptionError(`A stored value ${where} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} is corrupted: ${ENCRYPTED_DATA_FIELD} is not base64`,
+    );
   }
+  return bytesToLatin1(fromBase64(data));
+}
+
+/**
+ * The error for a value that does not decrypt (a `DecryptionError` from Fernet) or whose plaintext
+ * is not UTF-8 (`reason`); anything else (the runtime's crypto failing) is rethrown as it is.
+ */
+function cannotDecrypt(err: unknown, collection: string, reason?: string): unknown {
+  if (reason === undefined && !(err instanceof DecryptionError)) return err;
+  const why = reason ?? (err as DecryptionError).message;
+  return new DecryptionError(`Cannot decrypt a stored value ${where(collection)}: ${why}`, { cause: err });
+}
+
+/** Parses the decrypted plaintext and checks its binding. */
+function readPlaintext(
+  policy: FormPolicy,
+  decrypted: FernetDecrypted,
+  collection: string,
+  key: string,
+): Opened {
   let text: string;
-  let keyIndex: number;
   try {
-    const opened = policy.fernet.decryptWithInfo(Buffer.from(data, 'base64').toString('latin1'));
-    keyIndex = opened.keyIndex;
-    text = UTF8.decode(opened.data);
+    text = UTF8.decode(decrypted.data);
   } catch (err) {
-    const reason = err instanceof DecryptionError ? err.message : 'the plaintext is not UTF-8';
-    throw new DecryptionError(`Cannot decrypt a stored value ${where}: ${reason}`, { cause: err });
+    throw cannotDecrypt(err, collection, 'the plaintext is not UTF-8');
   }
   const object = parseJsonObject(text);
   if (object === undefined) {
-    throw new DecryptionError(`A stored value ${where} decrypted to something that is not a JSON object`);
+    throw new DecryptionError(
+      `A stored value ${where(collection)} decrypted to something that is not a JSON object`,
+    );
   }
   if (isBound(object)) {
     if (object.collection !== collection || object.key !== key) {
       throw new DecryptionError(
-        `A stored value ${where} is bound to a different collection or key (was it copied?)`,
+        `A stored value ${where(collection)} is bound to a different collection or key (was it copied?)`,
       );
     }
-    return { value: object.value, current: keyIndex === 0 };
+    return { value: object.value, current: decrypted.keyIndex === 0 };
   }
   if (policy.bind && !policy.allowPlaintext) {
     throw new DecryptionError(
-      `A stored value ${where} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
+      `A stored value ${where(collection)} is not bound to its key; set allowPlaintext while migrating to bindToKey`,
     );
   }
-  return { value: object, current: keyIndex === 0 && !policy.bind };
+  return { value: object, current: decrypted.keyIndex === 0 && !policy.bind };
 }
 
 interface Bound {

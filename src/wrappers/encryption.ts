@@ -10,7 +10,21 @@ import { DERIVE_SECRETS } from '../secrets.js';
 import { isPlainObject, validateCollectionOptions } from '../validation.js';
 import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
 import { WrapperStore } from './base.js';
-import { type EncryptedValue, type FormPolicy, type Opened, openValue, sealValue } from './encrypted-form.js';
+import {
+  type EncryptedValue,
+  type FormPolicy,
+  type Opened,
+  openValue,
+  openValueAsync,
+  sealValue,
+  sealValueAsync,
+} from './encrypted-form.js';
+
+/**
+ * Where `node:crypto` exists, values are sealed and opened synchronously (the fast path); elsewhere
+ * (Workers without `nodejs_compat`, browsers) through WebCrypto, asynchronously.
+ */
+const SYNC = Fernet.supportsSync;
 
 /**
  * Options of {@link EncryptionWrapper} and {@link withEncryption}.
@@ -60,7 +74,8 @@ export interface EncryptionOptions {
  *
  * @example
  * ```ts
- * await reencrypt(store, { collection: 'mcp-oauth-proxy-clients', pageSize: 200 });
+ * const encrypted = withEncryption(store, { keys: [newKey, oldKey] });
+ * await reencrypt(encrypted, { collection: 'mcp-oauth-proxy-clients', pageSize: 200 });
  * ```
  */
 export interface ReencryptOptions {
@@ -89,7 +104,8 @@ let runReencrypt: (wrapper: EncryptionWrapper, options: ReencryptOptions) => Pro
  * the Fernet token, which encrypts the value's compact JSON). Reads (`get`, `getMany`, `ttl`,
  * `ttlMany`, `take`) decrypt; writes (`put`, `putMany`, `putIfAbsent`) encrypt; names, TTLs,
  * `delete`, `keys`, `collections`, `destroyCollection` and `cull` pass through (names and expiry
- * stay in clear). Errors never contain values, keys or key material.
+ * stay in clear). Errors never contain values, keys or key material. Works on every runtime: with
+ * `node:crypto` where it exists, with WebCrypto elsewhere.
  *
  * @example
  * ```ts
@@ -132,7 +148,8 @@ export class EncryptionWrapper extends WrapperStore {
 
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
     const { key: k, collection } = keyArgs(key, options);
-    return this.#read(await this.inner.get(k, { collection }), collection, k);
+    const raw = await this.inner.get(k, { collection });
+    return SYNC ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
   }
 
   override async getMany(
@@ -143,38 +160,53 @@ export class EncryptionWrapper extends WrapperStore {
     const raws = await this.inner.getMany(list, { collection });
     // A value whose plaintext cannot be read (Python's NaN, an integer a double cannot hold) fails its
     // own position, as in every store; tampering and wrong keys still fail the call.
-    return raws.map((raw, i) => unlessUnreadable(() => this.#read(raw, collection, list[i]!), undefined));
+    if (SYNC)
+      return raws.map((raw, i) => unlessUnreadable(() => this.#read(raw, collection, list[i]!), undefined));
+    return Promise.all(
+      raws.map((raw, i) =>
+        unlessUnreadableAsync(() => this.#readAsync(raw, collection, list[i]!), undefined),
+      ),
+    );
   }
 
   override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
     const { key: k, collection } = keyArgs(key, options);
-    return this.#readTtl(await this.inner.ttl(k, { collection }), collection, k);
+    const result = await this.inner.ttl(k, { collection });
+    return SYNC ? this.#readTtl(result, collection, k) : this.#readTtlAsync(result, collection, k);
   }
 
   override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
     const { keys: list, collection } = manyArgs(keys, options);
     const results = await this.inner.ttlMany(list, { collection });
-    return results.map((result, i) =>
-      unlessUnreadable(() => this.#readTtl(result, collection, list[i]!), {
-        value: undefined,
-        ttl: undefined,
-      }),
+    const missing: TtlResult = { value: undefined, ttl: undefined };
+    if (SYNC) {
+      return results.map((result, i) =>
+        unlessUnreadable(() => this.#readTtl(result, collection, list[i]!), { ...missing }),
+      );
+    }
+    return Promise.all(
+      results.map((result, i) =>
+        unlessUnreadableAsync(() => this.#readTtlAsync(result, collection, list[i]!), { ...missing }),
+      ),
     );
   }
 
   override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
     const { key: k, collection } = keyArgs(key, options);
-    return this.#read(await this.inner.take(k, { collection }), collection, k);
+    const raw = await this.inner.take(k, { collection });
+    return SYNC ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
     const { key: k, collection, ttl } = writeArgs(key, options);
-    await this.inner.put(k, this.#seal(collection, k, value), { collection, ttl });
+    const sealed = SYNC ? this.#seal(collection, k, value) : await this.#sealAsync(collection, k, value);
+    await this.inner.put(k, sealed, { collection, ttl });
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
     const { key: k, collection, ttl } = writeArgs(key, options);
-    return this.inner.putIfAbsent(k, this.#seal(collection, k, value), { collection, ttl });
+    const sealed = SYNC ? this.#seal(collection, k, value) : await this.#sealAsync(collection, k, value);
+    return this.inner.putIfAbsent(k, sealed, { collection, ttl });
   }
 
   override async putMany(
@@ -182,7 +214,11 @@ export class EncryptionWrapper extends WrapperStore {
     options?: PutOptions,
   ): Promise<void> {
     const { entries: pairs, collection, ttl } = batchArgs(entries, options);
-    const sealed = pairs.map(([key, value]) => [key, this.#seal(collection, key, value)] as const);
+    const sealed = SYNC
+      ? pairs.map(([key, value]) => [key, this.#seal(collection, key, value)] as const)
+      : await Promise.all(
+          pairs.map(async ([key, value]) => [key, await this.#sealAsync(collection, key, value)] as const),
+        );
     await this.inner.putMany(sealed, { collection, ttl });
   }
 
@@ -210,7 +246,7 @@ export class EncryptionWrapper extends WrapperStore {
         const key = keys[i]!;
         const raw = raws[i]!;
         if (raw.value === undefined) continue;
-        const opened = this.#tryOpen(raw.value, collection, key);
+        const opened = await this.#tryOpenAsync(raw.value, collection, key);
         if (opened === undefined || opened.current) continue;
         const deadline = raw.ttl === undefined ? undefined : readAt + raw.ttl * 1000;
         if (await this.#rewrite(collection, key, raw.value, opened.value, deadline, mode)) rewritten++;
@@ -233,7 +269,7 @@ export class EncryptionWrapper extends WrapperStore {
     const ttl = remaining(deadline);
     if (ttl === null) return false; // expired meanwhile
     if (mode === 'overwrite') {
-      await this.inner.put(key, this.#seal(collection, key, value), { collection, ttl });
+      await this.inner.put(key, await this.#sealAsync(collection, key, value), { collection, ttl });
       return true;
     }
     const taken = await this.inner.take(key, { collection });
@@ -245,7 +281,10 @@ export class EncryptionWrapper extends WrapperStore {
       return false;
     }
     if (later === null) return false;
-    await this.inner.putIfAbsent(key, this.#seal(collection, key, value), { collection, ttl: later });
+    await this.inner.putIfAbsent(key, await this.#sealAsync(collection, key, value), {
+      collection,
+      ttl: later,
+    });
     return true;
   }
 
@@ -253,8 +292,20 @@ export class EncryptionWrapper extends WrapperStore {
     return sealValue(this.#policy, collection, key, value);
   }
 
+  #sealAsync(collection: string, key: string, value: unknown): Promise<EncryptedValue> {
+    return sealValueAsync(this.#policy, collection, key, value);
+  }
+
   #read(raw: JsonObject | undefined, collection: string, key: string): JsonObject | undefined {
     return raw === undefined ? undefined : this.#tryOpen(raw, collection, key)?.value;
+  }
+
+  async #readAsync(
+    raw: JsonObject | undefined,
+    collection: string,
+    key: string,
+  ): Promise<JsonObject | undefined> {
+    return raw === undefined ? undefined : (await this.#tryOpenAsync(raw, collection, key))?.value;
   }
 
   #readTtl(result: TtlResult, collection: string, key: string): TtlResult {
@@ -262,10 +313,24 @@ export class EncryptionWrapper extends WrapperStore {
     return value === undefined ? { value: undefined, ttl: undefined } : { value, ttl: result.ttl };
   }
 
+  async #readTtlAsync(result: TtlResult, collection: string, key: string): Promise<TtlResult> {
+    const value = await this.#readAsync(result.value, collection, key);
+    return value === undefined ? { value: undefined, ttl: undefined } : { value, ttl: result.ttl };
+  }
+
   /** `openValue` under the read policy: `undefined` for an unreadable value in 'undefined' mode. */
   #tryOpen(raw: JsonObject, collection: string, key: string): Opened | undefined {
     try {
       return openValue(this.#policy, raw, collection, key);
+    } catch (err) {
+      if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
+      throw err;
+    }
+  }
+
+  async #tryOpenAsync(raw: JsonObject, collection: string, key: string): Promise<Opened | undefined> {
+    try {
+      return await openValueAsync(this.#policy, raw, collection, key);
     } catch (err) {
       if (!this.#throwOnError && err instanceof DecryptionError) return undefined;
       throw err;
@@ -300,7 +365,7 @@ export function withEncryption(store: AsyncKeyValue, options: EncryptionOptions)
  * ```ts
  * import { reencrypt, withEncryption } from 'oauth-kv';
  *
- * const store = withEncryption(redis, { keys: [newKey, oldKey] });
+ * const store = withEncryption(redisStore, { keys: [newKey, oldKey] });
  * for (const collection of ['mcp-oauth-proxy-clients', 'mcp-upstream-tokens']) {
  *   console.log(collection, await reencrypt(store, { collection }));
  * }
@@ -318,6 +383,16 @@ function remaining(deadline: number | undefined): number | undefined | null {
   if (deadline === undefined) return undefined;
   const left = (deadline - Date.now()) / 1000;
   return left > 0 ? left : null;
+}
+
+/** `read()`, or `fallback` when it rejects with a `DeserializationError` (an unreadable plaintext). */
+async function unlessUnreadableAsync<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof DeserializationError) return fallback;
+    throw err;
+  }
 }
 
 /** `read()`, or `fallback` when it throws a `DeserializationError` (an unreadable plaintext). */

@@ -13,7 +13,7 @@ import { isRetryableError } from './retry.js';
  *
  * @example
  * ```ts
- * const onFallback = (info: FallbackInfo) => metrics.increment(`kv.fallback.${info.operation}`);
+ * const onFallback = (info: FallbackInfo) => console.warn(`fallback store used for ${info.operation}`);
  * ```
  */
 export interface FallbackInfo {
@@ -122,7 +122,7 @@ const READS: ReadonlySet<StoreOperation> = new Set<StoreOperation>([
  * ```ts
  * import { withFallback } from 'oauth-kv';
  *
- * const store = withFallback(postgresStore, readReplicaStore, { writes: false });
+ * const store = withFallback(postgresStore, replicaStore, { writes: false });
  * ```
  */
 export function withFallback(

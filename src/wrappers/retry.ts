@@ -61,7 +61,7 @@ export interface RetryOptions {
  * @example
  * ```ts
  * import { isRetryableError } from 'oauth-kv';
- * try { await store.get('k'); } catch (err) { if (isRetryableError(err)) scheduleRetry(); }
+ * try { await store.get('k'); } catch (err) { if (isRetryableError(err)) console.warn('transient: try again later'); }
  * ```
  */
 export function isRetryableError(error: unknown): boolean {

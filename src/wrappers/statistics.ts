@@ -11,6 +11,7 @@ import { InterceptingWrapper, type StoreCall, type StoreOperation } from './base
  *
  * @example
  * ```ts
+ * const stats = withStatistics(store).statistics();
  * const { calls, hits, misses, errors } = stats.collections.codes?.take ?? {};
  * ```
  */
@@ -36,7 +37,7 @@ export interface OperationStatistics {
  *
  * @example
  * ```ts
- * const snap: StatisticsSnapshot = stats.statistics();
+ * const snap: StatisticsSnapshot = withStatistics(store).statistics();
  * console.log(snap.totals.get?.hits, snap.collections.clients?.get?.misses);
  * ```
  */

@@ -31,6 +31,7 @@ export interface TypedCollectionOptions {
  *
  * @example
  * ```ts
+ * declare const codes: TypedCollection<{ client_id: string }>;
  * await codes.put('code-1', { client_id: 'c' }, { ttl: 300 });
  * ```
  */
@@ -44,6 +45,7 @@ export interface TypedPutOptions {
  *
  * @example
  * ```ts
+ * declare const codes: TypedCollection<{ client_id: string }>;
  * const { value, ttl }: TypedTtlResult<{ client_id: string }> = await codes.ttl('code-1');
  * ```
  */

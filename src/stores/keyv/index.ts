@@ -47,6 +47,7 @@ export { KeyvAdapter, type KeyvAdapterOptions, type KeyvAdapterOpts, toKeyv } fr
  *
  * @example
  * ```ts
+ * import KeyvRedis from '@keyv/redis';
  * const store = new KeyvStore(new KeyvRedis('redis://localhost:6379'), { namespace: 'oauth' });
  * ```
  */
