@@ -7,6 +7,7 @@ import { loadPeer } from './backend/kit.js';
 import type { AsyncKeyValue } from './contract.js';
 import type { FernetKey } from './crypto/fernet.js';
 import { StoreSetupError } from './errors.js';
+import { MemoryStore } from './stores/memory.js';
 import { parseStoreUrl, type StoreSpec } from './url/parse.js';
 import { type EncryptionOptions, type EncryptionWrapper, withEncryption } from './wrappers/encryption.js';
 
@@ -138,18 +139,17 @@ function keysFrom(
 async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promise<AsyncKeyValue> {
   switch (spec.kind) {
     case 'memory': {
-      const { MemoryStore } = await import('./stores/memory.js');
       return new MemoryStore(extra);
     }
     case 'file': {
-      const { FileStore } = await import('./stores/file/index.js');
+      const { FileStore } = await loadEntry<typeof import('./stores/file/index.js')>('file');
       return new FileStore({ ...extra, directory: spec.directory });
     }
     case 'redis':
     case 'redis-sentinel':
     case 'redis-cluster': {
-      await loadPeer('RedisStore', 'ioredis', () => import('ioredis'));
-      const { RedisStore } = await import('./stores/redis/index.js');
+      await loadDriver('RedisStore', 'ioredis');
+      const { RedisStore } = await loadEntry<typeof import('./stores/redis/index.js')>('redis');
       const prefix = spec.keyPrefix === undefined ? {} : { keyPrefix: spec.keyPrefix };
       if (spec.kind === 'redis') return new RedisStore({ ...extra, ...prefix, url: spec.url });
       if (spec.kind === 'redis-cluster')
@@ -171,8 +171,8 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       return new RedisStore({ ...extra, ...prefix, redisOptions });
     }
     case 'postgres': {
-      await loadPeer('PostgresStore', 'pg', () => import('pg'));
-      const { PostgresStore } = await import('./stores/postgres/index.js');
+      await loadDriver('PostgresStore', 'pg');
+      const { PostgresStore } = await loadEntry<typeof import('./stores/postgres/index.js')>('postgres');
       return new PostgresStore({
         ...extra,
         url: spec.url,
@@ -180,8 +180,8 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       });
     }
     case 'firestore': {
-      await loadPeer('FirestoreStore', '@google-cloud/firestore', () => import('@google-cloud/firestore'));
-      const { FirestoreStore } = await import('./stores/firestore/index.js');
+      await loadDriver('FirestoreStore', '@google-cloud/firestore');
+      const { FirestoreStore } = await loadEntry<typeof import('./stores/firestore/index.js')>('firestore');
       return new FirestoreStore({
         ...extra,
         projectId: spec.projectId,
@@ -193,4 +193,41 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
 
 function defined(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+// ---- loading a backend on demand ----------------------------------------------------------------
+// The root entry (which holds createStore) must bundle for runtimes without Node built-ins or the
+// drivers (Workers): a bundler resolves every import it can read, dynamic ones included, so the
+// backend entries and drivers are loaded through specifiers it cannot read, only when their scheme
+// is used. Each build loads its own format (the CommonJS build requires the .cjs entry), so error
+// classes stay shared with what the caller imported.
+
+declare const __OAUTH_KV_CJS__: boolean | undefined;
+
+/** Where each backend's entry is, from the source tree (tests) and from the built package. */
+const ENTRIES = {
+  file: ['./stores/file/index.js', 'file'],
+  redis: ['./stores/redis/index.js', 'redis'],
+  postgres: ['./stores/postgres/index.js', 'postgres'],
+  firestore: ['./stores/firestore/index.js', 'firestore'],
+} as const;
+
+function loadEntry<T>(name: keyof typeof ENTRIES): Promise<T> {
+  const [source, built] = ENTRIES[name];
+  if (typeof __OAUTH_KV_CJS__ !== 'boolean') return opaqueImport(source) as Promise<T>;
+  if (__OAUTH_KV_CJS__) return Promise.resolve(opaqueRequire(`./${built}.cjs`) as T);
+  return opaqueImport(`./${built}.js`) as Promise<T>;
+}
+
+/** Loads a driver package once to turn "not installed" into a StoreSetupError naming it. */
+async function loadDriver(store: string, packageName: string): Promise<void> {
+  await loadPeer(store, packageName, () => opaqueImport(packageName));
+}
+
+function opaqueImport(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
+function opaqueRequire(specifier: string): unknown {
+  return require(specifier);
 }

@@ -398,7 +398,9 @@ export class RecordBindingError extends OAuthKVError {
  * @example
  * ```ts
  * import { RemoteFetchError } from 'oauth-kv';
+ * import type { CachedTokenVerifier } from 'oauth-kv/mcp';
  *
+ * declare const verifier: CachedTokenVerifier;
  * try { await verifier.verifyAccessToken(token); } catch (err) {
  *   if (err instanceof RemoteFetchError) console.warn(err.reason); // "timeout"
  * }

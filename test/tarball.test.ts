@@ -43,10 +43,10 @@ describe('the tarball', () => {
     expect(pack.files.filter((f) => /^(src|test|examples|bench|scripts)\//.test(f))).toEqual([]);
   });
 
-  test('stays small: under 450 kB packed', () => {
+  test('stays small: under 600 kB packed (517 kB with the CLI, telemetry, SDK 2.x, CIMD and better-auth entries)', () => {
     const size = statSync(pack.tarball).size;
     console.log(`tarball: ${(size / 1024).toFixed(1)} kB packed, ${pack.files.length} files`);
-    expect(size).toBeLessThan(450 * 1024);
+    expect(size).toBeLessThan(600 * 1024);
   });
 
   test('names its repository, homepage and issue tracker', () => {
@@ -107,7 +107,13 @@ describe('installed from the tarball', () => {
         expect(spec!.startsWith('./'), `${file} imports ${spec}`).toBe(true);
         visit(spec!.slice(2));
       }
-      expect(code).not.toMatch(/(?<![.#\w])(?:import|require)\s*\(/);
+      // A literal dynamic import or require is one a bundler resolves: only the package's own
+      // files may be named that way. createStore loads backends and drivers on demand through
+      // specifiers a bundler cannot read (a variable), which the workerd test proves bundle and run.
+      const literal = /(?<![.#\w])(?:import|require)\s*\(\s*(?:\/\*[^*]*\*\/\s*)?(['"`])([^'"`]*)\1/g;
+      for (const [, , spec] of code.matchAll(literal)) {
+        expect(spec!.startsWith('./'), `${file} loads ${spec} dynamically`).toBe(true);
+      }
     };
     visit('index.js');
     expect(seen.size).toBeGreaterThan(1);

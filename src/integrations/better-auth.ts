@@ -31,7 +31,8 @@ import { BEARER_HASH_PURPOSE, BearerHasher, type BearerSecret } from './bearer-h
  *
  * @example
  * ```ts
- * const options: BetterAuthStorageOptions = { collection: 'auth', counters: plainRedis };
+ * import type { BetterAuthStorageOptions } from 'oauth-kv/better-auth';
+ * const options: BetterAuthStorageOptions = { collection: 'auth', counters: redisStore };
  * ```
  */
 export interface BetterAuthStorageOptions {
@@ -96,9 +97,10 @@ export interface BetterAuthSecondaryStorage {
  * import { betterAuth } from 'better-auth';
  * import { betterAuthStorage } from 'oauth-kv/better-auth';
  *
+ * declare const database: Parameters<typeof betterAuth>[0]['database'];
  * const auth = betterAuth({
  *   database,
- *   secondaryStorage: betterAuthStorage(encryptedStore, { counters: plainStore }),
+ *   secondaryStorage: betterAuthStorage(store, { counters: redisStore }), // store: encrypted, over redisStore
  *   rateLimit: { enabled: true, storage: 'secondary-storage' },
  * });
  * ```

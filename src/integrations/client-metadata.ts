@@ -298,8 +298,9 @@ function validRedirect(uri: string): boolean {
  * @example
  * ```ts
  * import { createOAuthMetadata, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
- * import { advertiseClientIdMetadataDocuments } from 'oauth-kv/mcp';
+ * import { advertiseClientIdMetadataDocuments, PersistentOAuthServerProvider } from 'oauth-kv/mcp';
  *
+ * declare const provider: PersistentOAuthServerProvider;
  * const metadata = advertiseClientIdMetadataDocuments(createOAuthMetadata({ provider, issuerUrl }));
  * app.get('/.well-known/oauth-authorization-server', (_req, res) => res.json(metadata));
  * app.use(mcpAuthRouter({ provider, issuerUrl }));

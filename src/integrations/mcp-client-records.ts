@@ -18,6 +18,7 @@ import { dropUndefined } from './mcp-json.js';
  *
  * @example
  * ```ts
+ * import { OAuthClientStorage } from 'oauth-kv/mcp';
  * new OAuthClientStorage(store, serverUrl, { collections: { tokens: 'my-app-tokens' } });
  * ```
  */
@@ -56,9 +57,9 @@ export const OAUTH_CLIENT_COLLECTIONS: Readonly<OAuthClientCollections> = Object
  *
  * @example
  * ```ts
- * import type { CredentialScope } from 'oauth-kv/mcp';
+ * import { type CredentialScope, OAuthClientStorage } from 'oauth-kv/mcp';
  * const scope: CredentialScope = 'tokens'; // forget tokens, keep the registration
- * await storage.invalidateCredentials(scope);
+ * await new OAuthClientStorage(store, serverUrl).invalidateCredentials(scope);
  * ```
  */
 export type CredentialScope = 'all' | 'client' | 'tokens' | 'verifier' | 'discovery';

@@ -68,8 +68,11 @@ export interface McpLoginOptions {
  *
  * @example
  * ```ts
- * import type { LoginTransport } from 'oauth-kv/mcp';
- * const transport: LoginTransport = new StreamableHTTPClientTransport(url, { authProvider });
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+ * import { createMcpLogin, type LoginTransport } from 'oauth-kv/mcp';
+ *
+ * declare const login: Awaited<ReturnType<typeof createMcpLogin>>;
+ * const transport: LoginTransport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: login.provider });
  * ```
  */
 export interface LoginTransport {

@@ -17,6 +17,9 @@ import { remoteRequest } from './remote-fetch.js';
  *
  * @example
  * ```ts
+ * import { OAuthError, OAuthErrorCode } from '@modelcontextprotocol/server';
+ * import type { CachedTokenVerifierOptions } from 'oauth-kv/mcp';
+ *
  * const options: CachedTokenVerifierOptions = {
  *   store, introspectionEndpoint: 'https://auth.example.com/token/introspection',
  *   clientId: 'mcp-server', clientSecret: process.env.INTROSPECTION_SECRET!,
@@ -62,6 +65,8 @@ export interface CachedTokenVerifierOptions {
  *
  * @example
  * ```ts
+ * import type { CachedTokenVerifier, VerifiedToken } from 'oauth-kv/mcp';
+ * declare const verifier: CachedTokenVerifier;
  * const info: VerifiedToken = await verifier.verifyAccessToken(token);
  * console.log(info.clientId, info.scopes, info.expiresAt);
  * ```

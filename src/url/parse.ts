@@ -4,8 +4,8 @@
  * message names the problem and never quotes the URL (it may hold a password).
  * @module
  */
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type * as NodePath from 'node:path';
+import type * as NodeUrl from 'node:url';
 import { StoreSetupError } from '../errors.js';
 import { parseRedisUrl } from '../stores/redis/options.js';
 
@@ -61,7 +61,7 @@ const bad = (message: string) => new StoreSetupError(message);
 /**
  * Parses a store URL. `cwd` resolves relative `file:` paths (default `process.cwd()`).
  */
-export function parseStoreUrl(text: unknown, cwd: string = process.cwd()): StoreSpec {
+export function parseStoreUrl(text: unknown, cwd?: string): StoreSpec {
   if (typeof text !== 'string' || text.trim().length === 0) {
     throw bad('The store URL is empty: give one such as redis://host:6379 or file:./data');
   }
@@ -122,18 +122,35 @@ export function redactStoreUrl(text: string): string {
 
 // ---- schemes ---------------------------------------------------------------------------------
 
-function filePath(input: string, rest: string, cwd: string): string {
+function filePath(input: string, rest: string, cwd: string | undefined): string {
   if (rest.length === 0) throw bad('A file: URL needs a directory: file:./data or file:///var/lib/oauth');
+  // node:path and node:url through getBuiltinModule, never an import: the root entry (which holds
+  // createStore) must load on runtimes without Node built-ins; file: URLs only work where they exist.
+  const path = builtin<typeof NodePath>('node:path');
+  const url = builtin<typeof NodeUrl>('node:url');
+  if (path === undefined || url === undefined) {
+    throw bad('file: URLs need a runtime with node:path and node:url (Node 20.16+, Bun, Deno)');
+  }
   if (rest.startsWith('//')) {
     try {
-      return fileURLToPath(new URL(input));
+      return url.fileURLToPath(new URL(input));
     } catch {
       throw bad(
         'A file:// URL must be file:///absolute/path (no host); use file:relative/path for a relative one',
       );
     }
   }
-  return isAbsolute(rest) ? resolve(rest) : resolve(cwd, rest);
+  return path.isAbsolute(rest) ? path.resolve(rest) : path.resolve(cwd ?? currentDirectory(), rest);
+}
+
+function builtin<T>(id: string): T | undefined {
+  return (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.(id) as T | undefined;
+}
+
+function currentDirectory(): string {
+  return (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.() ?? '.';
 }
 
 function redisUrl(input: string): StoreSpec {

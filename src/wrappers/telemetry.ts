@@ -181,7 +181,7 @@ export class TelemetryWrapper extends InterceptingWrapper {
  * import { compose, withEncryption } from 'oauth-kv';
  * import { withTelemetry } from 'oauth-kv/telemetry';
  *
- * const store = compose((s) => withTelemetry(s), (s) => withEncryption(s, { keys }), redisStore);
+ * const stack = compose((s) => withTelemetry(s), (s) => withEncryption(s, { keys: [key] }), redisStore);
  * ```
  */
 export function withTelemetry(store: AsyncKeyValue, options: TelemetryOptions = {}): TelemetryWrapper {
