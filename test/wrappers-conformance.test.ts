@@ -70,6 +70,7 @@ for (const mode of ['collection', 'key', 'single'] as const) {
     },
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
 
@@ -103,6 +104,7 @@ describeConformance('FallbackWrapper (primary down, everything on the secondary)
     createStore: () => withCache(new Unclosable(backing), { cache: new Unclosable(cache) }),
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
 
@@ -135,5 +137,6 @@ describeConformance('SizeLimitWrapper', {
       ),
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
