@@ -254,6 +254,53 @@ export const CONFORMANCE_CLAUSES = {
  */
 export type ClauseId = keyof typeof CONFORMANCE_CLAUSES;
 
+/**
+ * The clauses of the OAuth certification, by id (for `skip` and `only`).
+ *
+ * @example
+ * ```ts
+ * import { OAUTH_CONFORMANCE_CLAUSES } from 'oauth-kv/conformance/core';
+ * console.log(Object.keys(OAUTH_CONFORMANCE_CLAUSES));
+ * ```
+ */
+export const OAUTH_CONFORMANCE_CLAUSES = {
+  'oauth.atomic': {
+    summary: 'the store announces atomic take/putIfAbsent (OAuthStateStore refuses it otherwise)',
+    quotes: ['do not keep single-use authorization codes in them'],
+  },
+  'oauth.code-once': {
+    summary: 'an authorization code is redeemed exactly once by concurrent exchanges on two instances',
+    quotes: [],
+  },
+  'oauth.refresh-once': {
+    summary: 'a refresh token rotates exactly once under concurrent refreshes on two instances',
+    quotes: [],
+  },
+  'oauth.revocation': {
+    summary: 'revoking a token or a grant on one instance is seen at once on the other',
+    quotes: [],
+  },
+  'oauth.code-expiry': {
+    summary: 'an authorization code is valid until its TTL and gone after it, on every instance',
+    quotes: [],
+  },
+  'oauth.moved-refused': {
+    summary:
+      'with encryption, an OAuth record moved to another key or collection is refused (RecordBindingError)',
+    quotes: ['`RecordBindingError` | `RECORD_BINDING`'],
+  },
+} as const;
+
+/**
+ * The id of a clause of {@link OAUTH_CONFORMANCE_CLAUSES}.
+ *
+ * @example
+ * ```ts
+ * const id: OAuthClauseId = 'oauth.code-once';
+ * ```
+ */
+export type OAuthClauseId = keyof typeof OAUTH_CONFORMANCE_CLAUSES;
+
 /** Throws a clear error for ids that name no clause (a typo in `skip` or `only`). */
 export function checkClauseIds(ids: Iterable<string>, option: string, known: readonly string[]): void {
   for (const id of ids) {

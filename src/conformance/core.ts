@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { type OAuthConformanceOptions, registerOAuthConformance } from './oauth.js';
 import type { ConformanceOptions } from './options.js';
 import type { ConformanceRunner } from './runner.js';
 import { registerConformance } from './suite.js';
@@ -57,4 +58,34 @@ export function describeConformance(
     );
   }
   registerConformance(options.runner, name, options);
+}
+
+/**
+ * Registers the OAuth certification on the given test runner: with the real `OAuthStateStore` on
+ * two instances of the store, an authorization code is redeemed exactly once and a refresh token
+ * rotated exactly once by racing replicas, revocation is seen at once everywhere, codes expire on
+ * time, and (with encryption) records moved to another key or collection are refused.
+ *
+ * @example
+ * ```ts
+ * import * as nodeTest from 'node:test';
+ * import { describeOAuthConformance, nodeTestRunner } from 'oauth-kv/conformance/core';
+ * import { RedisStore } from 'oauth-kv/redis';
+ *
+ * describeOAuthConformance('RedisStore', {
+ *   runner: nodeTestRunner(nodeTest),
+ *   createStore: () => new RedisStore({ url: process.env.REDIS_URL }),
+ * });
+ * ```
+ */
+export function describeOAuthConformance(
+  name: string,
+  options: OAuthConformanceOptions & { runner: ConformanceRunner },
+): void {
+  if (options?.runner === undefined) {
+    throw new TypeError(
+      "oauth-kv/conformance/core needs options.runner (nodeTestRunner, jestLikeRunner, vitestRunner); under vitest, import from 'oauth-kv/conformance'",
+    );
+  }
+  registerOAuthConformance(options.runner, name, options);
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import * as vitest from 'vitest';
+import { type OAuthConformanceOptions, registerOAuthConformance } from './oauth.js';
 import type { ConformanceOptions } from './options.js';
 import { type ConformanceRunner, vitestRunner } from './runner.js';
 import { registerConformance } from './suite.js';
@@ -42,4 +43,27 @@ export function describeConformance(
   options: ConformanceOptions & { runner?: ConformanceRunner | undefined },
 ): void {
   registerConformance(options?.runner ?? vitestRunner(vitest), name, options);
+}
+
+/**
+ * Registers the OAuth certification as a vitest `describe` block: with the real `OAuthStateStore`
+ * on two instances of the store, an authorization code is redeemed exactly once and a refresh token
+ * rotated exactly once by racing replicas, revocation is seen at once everywhere, codes expire on
+ * time, and (with encryption) records moved to another key or collection are refused.
+ *
+ * @example
+ * ```ts
+ * import { describeOAuthConformance } from 'oauth-kv/conformance';
+ * import { PostgresStore } from 'oauth-kv/postgres';
+ *
+ * describeOAuthConformance('PostgresStore', {
+ *   createStore: () => new PostgresStore({ url: process.env.DATABASE_URL }),
+ * });
+ * ```
+ */
+export function describeOAuthConformance(
+  name: string,
+  options: OAuthConformanceOptions & { runner?: ConformanceRunner | undefined },
+): void {
+  registerOAuthConformance(options?.runner ?? vitestRunner(vitest), name, options);
 }
