@@ -4,13 +4,22 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { equal, fail, ok, rejection, rejects } from './assert.js';
+import { describeError, equal, fail, ok, rejection, rejects } from './assert.js';
 import type { SuiteContext } from './context.js';
 
 /** Rejects with `code`, an `Error` that is not retryable (a retry would never succeed). */
-export async function refused(promise: Promise<unknown>, code: string, what: string): Promise<Error> {
+export async function refused(
+  promise: Promise<unknown>,
+  code: string,
+  what: string,
+  names?: 'key' | 'collection',
+): Promise<Error> {
   const err = await rejects(promise, code, what);
   ok(err instanceof Error, `${what}: the refusal must be an Error (got ${typeof err})`);
+  ok(typeof err.message === 'string' && err.message.trim() !== '', `${what}: the refusal has no message`);
+  if (names !== undefined && !err.message.toLowerCase().includes(names)) {
+    fail(`${what}: the message must say it is the ${names} that is wrong, got: ${err.message}`);
+  }
   if ((err as { retryable?: unknown }).retryable === true) {
     fail(`${what}: ${code} is not retryable (a retry cannot succeed), but err.retryable is true`);
   }
@@ -29,6 +38,7 @@ const BAD_NAMES: Array<[string, unknown]> = [
 class Point {
   x = 1;
 }
+class List extends Array<number> {}
 
 function badValues(): Array<[string, unknown, string]> {
   const cyclic: Record<string, unknown> = { a: 1 };
@@ -64,6 +74,8 @@ function badValues(): Array<[string, unknown, string]> {
     ['a lone surrogate in a member name', { ok: { 'a\uD800': 1 } }, '$.ok["a\\ud800"]'],
     ['an array with a named member (JSON drops it)', { list: named }, '$.list'],
     ['nesting 100,000 levels deep', deep, '$'],
+    ['a symbol-keyed member (JSON drops it)', { ok: { [Symbol('s')]: 1 } }, '$.ok'],
+    ['an array subclass', { list: List.from([1]) }, '$.list'],
   ];
 }
 
@@ -145,7 +157,14 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
             ['ttlMany', () => s.ttlMany(['k'], { collection: c })],
           ];
           for (const [op, run] of ops) {
-            await refused(run(), 'INVALID_KEY', `${op} in a collection that is ${label}`);
+            await refused(run(), 'INVALID_KEY', `${op} in a collection that is ${label}`, 'collection');
+          }
+          for (const [op, cap, run] of [
+            ['keys', 'keys', () => s.keys(c)],
+            ['destroyCollection', 'destroyCollection', () => s.destroyCollection(c)],
+          ] as const) {
+            if (s.capabilities[cap])
+              await refused(run(), 'INVALID_KEY', `${op}() of a collection that is ${label}`);
           }
           equal(
             await s.get('k'),
@@ -218,6 +237,49 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
         equal(await s.get('new', { collection }), undefined, 'an entry a refused write would create');
       });
     }
+
+    test(
+      ['value.refused', 'value.nothing-written', 'names.valid'],
+      'putMany of something other than [key, value] pairs, and bulk reads of something other than a list of keys, are refused',
+      async () => {
+        const s = await make();
+        const collection = fresh();
+        await s.put('k', { original: true }, { collection });
+        const entries: Array<[string, unknown]> = [
+          ['a string', 'k'],
+          ['a pair without a value', [['new', { a: 1 }], ['k']]],
+          [
+            'a triple',
+            [
+              ['new', { a: 1 }],
+              ['k', { a: 2 }, 'extra'],
+            ],
+          ],
+          ['an object', { k: { a: 1 } }],
+        ];
+        for (const [label, e] of entries) {
+          await refused(s.putMany(e as never, { collection }), 'SERIALIZATION_ERROR', `putMany of ${label}`);
+        }
+        equal(
+          await s.getMany(['k', 'new'], { collection }),
+          [{ original: true }, undefined],
+          'after the refused putMany calls',
+        );
+        for (const [op, run] of [
+          ['getMany', () => s.getMany('k' as never, { collection })],
+          ['ttlMany', () => s.ttlMany('k' as never, { collection })],
+          ['deleteMany', () => s.deleteMany('k' as never, { collection })],
+        ] as const) {
+          const err = await rejection(run(), `${op} of a string instead of a list of keys`);
+          const code = (err as { code?: unknown }).code;
+          ok(
+            code === 'INVALID_KEY' || code === 'VALIDATION_ERROR',
+            `${op}('k') rejected with ${describeError(err)}`,
+          );
+        }
+        equal(await s.get('k', { collection }), { original: true }, "deleteMany('k') must not delete k");
+      },
+    );
 
     test(['errors.messages'], 'error messages never contain the value', async () => {
       const s = await make();

@@ -3,7 +3,7 @@
  * @module
  */
 import { DEFAULT_COLLECTION } from '../contract.js';
-import { equal } from './assert.js';
+import { equal, ok } from './assert.js';
 import type { SuiteContext } from './context.js';
 
 /** Registers this section (inside the suite's `describe`). */
@@ -25,8 +25,19 @@ export function describeBasic({ test, describe, make, fresh, freshKey }: SuiteCo
           redirect_uris: ['https://a.example/cb'],
           nested: { n: 1.5, ok: true, none: null, deep: [[{ x: -3e-7 }], 'Grüße 😀'] },
         };
+        // A member named __proto__ is an ordinary member in JSON (JSON.parse makes it an own member).
+        const own = { enumerable: true, writable: true, configurable: true };
+        Object.defineProperty(value, '__proto__', { ...own, value: { polluted: true } });
+        Object.defineProperty(value, 'constructor', { ...own, value: 'c' });
         await s.put('k', value, { collection });
-        equal(await s.get('k', { collection }), value, 'get after put');
+        const got = await s.get('k', { collection });
+        equal(got, value, 'get after put');
+        ok(got !== undefined && Object.hasOwn(got, '__proto__'), 'a member named __proto__ was lost');
+        equal(
+          (got as Record<string, unknown>).polluted,
+          undefined,
+          'a member named __proto__ became the prototype',
+        );
         await s.put('k', { replaced: null }, { collection });
         equal(await s.get('k', { collection }), { replaced: null }, 'get after a second put of the same key');
       },
@@ -77,21 +88,25 @@ export function describeBasic({ test, describe, make, fresh, freshKey }: SuiteCo
       equal(await s.deleteMany([key]), 1, 'deleteMany without collection');
       equal(await s.putIfAbsent(key, { c: 3 }, {}), true, 'putIfAbsent with {} as options');
       equal(await s.delete(key, {}), true, 'delete with {} as options');
+      await s.putMany([[key, { d: 4 }]]);
+      equal(
+        await s.ttlMany([key]),
+        [{ value: { d: 4 }, ttl: undefined }],
+        'putMany and ttlMany without collection',
+      );
     });
 
     test(['op.ttl'], 'ttl() of an entry without expiry and of a missing key', async () => {
       const s = await make();
       const collection = fresh();
       await s.put('k', { a: 1 }, { collection });
-      equal(
-        await s.ttl('k', { collection }),
-        { value: { a: 1 }, ttl: undefined },
-        'ttl of an entry without TTL',
-      );
-      equal(
-        await s.ttl('missing', { collection }),
-        { value: undefined, ttl: undefined },
-        'ttl of a missing key',
+      const result = await s.ttl('k', { collection });
+      equal(result, { value: { a: 1 }, ttl: undefined }, 'ttl of an entry without TTL');
+      const missing = await s.ttl('missing', { collection });
+      equal(missing, { value: undefined, ttl: undefined }, 'ttl of a missing key');
+      ok(
+        Object.hasOwn(missing, 'value') && Object.hasOwn(missing, 'ttl') && Object.hasOwn(result, 'ttl'),
+        'ttl() must return both members, value and ttl, undefined when absent',
       );
     });
   });

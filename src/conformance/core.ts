@@ -22,7 +22,14 @@ import type { ConformanceOptions } from './options.js';
 import type { ConformanceRunner } from './runner.js';
 import { registerConformance } from './suite.js';
 
-export { type Clause, type ClauseId, CONFORMANCE_CLAUSES } from './clauses.js';
+export {
+  type Clause,
+  type ClauseId,
+  CONFORMANCE_CLAUSES,
+  OAUTH_CONFORMANCE_CLAUSES,
+  type OAuthClauseId,
+} from './clauses.js';
+export type { OAuthConformanceOptions } from './oauth.js';
 export type { ConformanceOptions } from './options.js';
 export {
   type ConformanceRunner,

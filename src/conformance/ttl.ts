@@ -193,12 +193,9 @@ export function describeTtl({ test, describe, make, fresh, slackMs, shared }: Su
         const culled = await s.cull();
         ok(Number.isInteger(culled) && culled >= 0, `cull() must return a count, got ${String(culled)}`);
         if (!shared) {
-          // One instance, one backing: the three expired entries are all there is to cull.
-          equal(
-            culled,
-            3,
-            'cull() after three entries expired (a store whose backend expires entries itself may opt out)',
-          );
+          // One instance, one backing: at most the three entries that expired are there to cull
+          // (fewer when the backend or a timer removed some already), and nothing right after.
+          between(culled, 0, 3, 'cull() after three entries expired on a store nobody else writes to');
           equal(await s.cull(), 0, 'a second cull() right after the first');
         }
         equal(

@@ -1,0 +1,45 @@
+/**
+ * The list of every test the suites register, with the clauses each checks, without running them:
+ * for the clause table of docs/conformance.md and the suite's own tests. Not part of the package's
+ * entry points.
+ * @module
+ */
+import { MemoryStore } from '../stores/memory.js';
+import { registerOAuthConformance } from './oauth.js';
+import type { ConformanceRunner } from './runner.js';
+import { registerConformance } from './suite.js';
+
+/** One registered test. */
+export interface CatalogEntry {
+  suite: 'store' | 'oauth';
+  /** The describe blocks around the test, outermost first (without the suite's own block). */
+  path: string[];
+  name: string;
+  clauses: readonly string[];
+}
+
+/** Every test of both suites (a persistent, shared store, so every test is registered). */
+export function catalogTests(): CatalogEntry[] {
+  const entries: CatalogEntry[] = [];
+  for (const suite of ['store', 'oauth'] as const) {
+    const path: string[] = [];
+    const runner: ConformanceRunner = {
+      describe: (name, body) => {
+        path.push(name);
+        body();
+        path.pop();
+      },
+      test: () => undefined,
+      skip: () => undefined,
+      afterEach: () => undefined,
+      beforeAll: () => undefined,
+      afterAll: () => undefined,
+    };
+    const observe = (clauses: readonly string[], name: string) =>
+      entries.push({ suite, path: path.slice(1), name, clauses });
+    const createStore = () => new MemoryStore();
+    if (suite === 'store') registerConformance(runner, 'catalog', { createStore, persistent: true }, observe);
+    else registerOAuthConformance(runner, 'catalog', { createStore }, observe);
+  }
+  return entries;
+}
