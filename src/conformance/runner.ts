@@ -98,15 +98,19 @@ export function vitestRunner(vitest: VitestApi): ConformanceRunner {
  */
 export interface NodeTestApi {
   describe: (name: string, body: () => void) => unknown;
-  test: (
-    name: string,
-    options: { timeout?: number; skip?: string | boolean },
-    body: (t: { skip: (message?: string) => void }) => unknown,
-  ) => unknown;
+  /** `test(name, options, body)`; typed loosely because `node:test` declares it with overloads. */
+  test: (...args: never[]) => unknown;
   afterEach: (hook: Hook) => unknown;
   before: (hook: Hook, options?: { timeout?: number }) => unknown;
   after: (hook: Hook, options?: { timeout?: number }) => unknown;
 }
+
+/** The overload of `node:test`'s `test` the adapter calls. */
+type NodeTestFn = (
+  name: string,
+  options: { timeout?: number; skip?: string | boolean },
+  body: (t: { skip: (message?: string) => void }) => unknown,
+) => unknown;
 
 /** Thrown by `skip()` under runners whose own skip does not end the test. */
 class Skipped extends Error {}
@@ -124,10 +128,11 @@ class Skipped extends Error {}
  * ```
  */
 export function nodeTestRunner(nodeTest: NodeTestApi): ConformanceRunner {
+  const test = nodeTest.test as unknown as NodeTestFn;
   return {
     describe: (name, body) => void nodeTest.describe(name, body),
     test: (name, body, timeoutMs) =>
-      void nodeTest.test(name, { timeout: timeoutMs }, async (t) => {
+      void test(name, { timeout: timeoutMs }, async (t) => {
         try {
           await body({
             skip: (reason) => {
@@ -139,7 +144,7 @@ export function nodeTestRunner(nodeTest: NodeTestApi): ConformanceRunner {
           if (!(err instanceof Skipped)) throw err;
         }
       }),
-    skip: (name, reason) => void nodeTest.test(name, { skip: reason }, () => undefined),
+    skip: (name, reason) => void test(name, { skip: reason }, () => undefined),
     afterEach: (hook) => void nodeTest.afterEach(hook),
     beforeAll: (hook, timeoutMs) => void nodeTest.before(hook, { timeout: timeoutMs }),
     afterAll: (hook, timeoutMs) => void nodeTest.after(hook, { timeout: timeoutMs }),
