@@ -16,6 +16,7 @@ export const entries: Record<string, string> = {
   fastmcp: 'src/integrations/fastmcp.ts',
   'oidc-provider': 'src/integrations/oidc-provider.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
+  'conformance/core': 'src/conformance/core.ts', // ESM only, like the vitest route; no test runner
 };
 
 export default defineConfig({

@@ -5,6 +5,7 @@
  * @module
  */
 import { MemoryStore } from '../stores/memory.js';
+import { CONFORMANCE_CLAUSES, OAUTH_CONFORMANCE_CLAUSES } from './clauses.js';
 import { registerOAuthConformance } from './oauth.js';
 import type { ConformanceRunner } from './runner.js';
 import { registerConformance } from './suite.js';
@@ -42,4 +43,27 @@ export function catalogTests(): CatalogEntry[] {
     else registerOAuthConformance(runner, 'catalog', { createStore }, observe);
   }
   return entries;
+}
+
+/** The clause table of docs/conformance.md: each clause, what it requires, and the tests that check it. */
+export function clauseTable(): string {
+  const tests = catalogTests();
+  const rows = (
+    clauses: Record<string, { summary: string; elsewhere?: readonly string[] }>,
+    suite: CatalogEntry['suite'],
+  ) =>
+    Object.entries(clauses).map(([id, clause]) => {
+      const names = tests.filter((t) => t.suite === suite && t.clauses.includes(id)).map((t) => t.name);
+      const where =
+        names.length > 0
+          ? names.join('<br>')
+          : (clause.elsewhere ?? []).map((e) => `(project) ${e}`).join('<br>');
+      return `| \`${id}\` | ${clause.summary} | ${where.replace(/\|/g, '\\|') || '**none**'} |`;
+    });
+  return [
+    '| clause | requires | checked by |',
+    '|---|---|---|',
+    ...rows(CONFORMANCE_CLAUSES, 'store'),
+    ...rows(OAUTH_CONFORMANCE_CLAUSES, 'oauth'),
+  ].join('\n');
 }

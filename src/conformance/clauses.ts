@@ -6,7 +6,15 @@
  * @module
  */
 
-/** One clause: what it says, and where docs/contract.md says it. */
+/**
+ * One clause: what it says, and where docs/contract.md says it.
+ *
+ * @example
+ * ```ts
+ * import { CONFORMANCE_CLAUSES, type Clause } from 'oauth-kv/conformance/core';
+ * const clause: Clause = CONFORMANCE_CLAUSES['ttl.expiry'];
+ * ```
+ */
 export interface Clause {
   /** What the clause requires, in one line. */
   readonly summary: string;
@@ -25,7 +33,7 @@ export interface Clause {
  * @example
  * ```ts
  * import { CONFORMANCE_CLAUSES } from 'oauth-kv/conformance/core';
- * console.log(CONFORMANCE_CLAUSES['ttl.subsecond'].summary);
+ * console.log(CONFORMANCE_CLAUSES['ttl.subsecond'].summary); // what the clause requires
  * ```
  */
 export const CONFORMANCE_CLAUSES = {

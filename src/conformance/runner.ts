@@ -5,7 +5,16 @@
  * @module
  */
 
-/** What a test body receives: `skip(reason)` ends the test as skipped, with its reason shown. */
+/**
+ * What a test body receives: `skip(reason)` ends the test as skipped, with its reason shown.
+ *
+ * @example
+ * ```ts
+ * const body = async (ctx: ConformanceTestContext) => {
+ *   if (!store.capabilities.atomic) ctx.skip('the store announces capabilities.atomic = false');
+ * };
+ * ```
+ */
 export interface ConformanceTestContext {
   /** Ends the test now and reports it as skipped, with `reason` in the output. */
   skip(reason: string): never;
