@@ -44,9 +44,13 @@ function badValues(): Array<[string, unknown, string]> {
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
   const sparse: unknown[] = [1];
-  sparse[2] = 3;
+  sparse[111] = 3; // holes at 1..110: the index 111 is a number of three digits
   const named: unknown[] & { extra?: number } = [1, 2];
   named.extra = 3;
+  const digitLast: unknown[] & { x1?: number } = [1];
+  digitLast.x1 = 2;
+  const digitFirst: unknown[] & { '1x'?: number } = [1];
+  digitFirst['1x'] = 2;
   let deep: Record<string, unknown> = {};
   for (let i = 0; i < 100_000; i++) deep = { d: deep };
   return [
@@ -73,6 +77,9 @@ function badValues(): Array<[string, unknown, string]> {
     ['a lone surrogate in a string', { s: 'x\uDC00' }, '$.s'],
     ['a lone surrogate in a member name', { ok: { 'a\uD800': 1 } }, '$.ok["a\\ud800"]'],
     ['an array with a named member (JSON drops it)', { list: named }, '$.list'],
+    ['an array with a member named x1', { list: digitLast }, '$.list'],
+    ['an array with a member named 1x', { list: digitFirst }, '$.list'],
+    ['NaN under a member name that is not an identifier', { '1a': { 'b-c': Number.NaN } }, '$["1a"]["b-c"]'],
     ['nesting 100,000 levels deep', deep, '$'],
     ['a symbol-keyed member (JSON drops it)', { ok: { [Symbol('s')]: 1 } }, '$.ok'],
     ['an array subclass', { list: List.from([1]) }, '$.list'],
@@ -126,7 +133,7 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
             ],
           ];
           for (const [op, run] of ops)
-            await refused(run(), 'INVALID_KEY', `${op} with a key that is ${label}`);
+            await refused(run(), 'INVALID_KEY', `${op} with a key that is ${label}`, 'key');
           equal(await s.get('ok', { collection }), undefined, 'putMany with one bad key wrote the good one');
           equal(
             await s.get('there', { collection }),
@@ -204,6 +211,10 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
           for (const [op, run] of ops) {
             const err = await refused(run(), 'SERIALIZATION_ERROR', `${op} of a value with ${label}`);
             equal((err as { path?: unknown }).path, path, `the path of the SerializationError of ${op}`);
+            ok(
+              err.message.replace(path, '').replace(/[\s()]|\bat\b/g, '').length > 0,
+              `the SerializationError of ${op} must say what is wrong, not only where: ${err.message}`,
+            );
           }
           equal(
             await s.get('k', { collection }),
@@ -258,7 +269,20 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
           ['an object', { k: { a: 1 } }],
         ];
         for (const [label, e] of entries) {
-          await refused(s.putMany(e as never, { collection }), 'SERIALIZATION_ERROR', `putMany of ${label}`);
+          const err = await refused(
+            s.putMany(e as never, { collection }),
+            'SERIALIZATION_ERROR',
+            `putMany of ${label}`,
+          );
+          const where = (err as { path?: unknown }).path;
+          ok(
+            typeof where === 'string' && where !== '',
+            `the SerializationError of putMany of ${label} has no path`,
+          );
+          ok(
+            err.message.replace(String(where), '').replace(/[\s()]|\bat\b/g, '').length > 0,
+            `the SerializationError of putMany of ${label} must say what is wrong: ${err.message}`,
+          );
         }
         equal(
           await s.getMany(['k', 'new'], { collection }),
@@ -272,6 +296,7 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
         ] as const) {
           const err = await rejection(run(), `${op} of a string instead of a list of keys`);
           const code = (err as { code?: unknown }).code;
+          ok((err as Error).message?.trim(), `${op}('k') was refused without a message`);
           ok(
             code === 'INVALID_KEY' || code === 'VALIDATION_ERROR',
             `${op}('k') rejected with ${describeError(err)}`,

@@ -29,6 +29,9 @@ export function describeBasic({ test, describe, make, fresh, freshKey }: SuiteCo
         const own = { enumerable: true, writable: true, configurable: true };
         Object.defineProperty(value, '__proto__', { ...own, value: { polluted: true } });
         Object.defineProperty(value, 'constructor', { ...own, value: 'c' });
+        // Non-enumerable members, symbol-keyed or not, are not part of the JSON: ignored, not refused.
+        Object.defineProperty(value, Symbol('hidden'), { value: 1, enumerable: false });
+        Object.defineProperty(value, 'hidden', { value: 1, enumerable: false });
         await s.put('k', value, { collection });
         const got = await s.get('k', { collection });
         equal(got, value, 'get after put');

@@ -13,8 +13,6 @@ import { registerConformance } from './suite.js';
 /** One registered test. */
 export interface CatalogEntry {
   suite: 'store' | 'oauth';
-  /** The describe blocks around the test, outermost first (without the suite's own block). */
-  path: string[];
   name: string;
   clauses: readonly string[];
 }
@@ -23,21 +21,15 @@ export interface CatalogEntry {
 export function catalogTests(): CatalogEntry[] {
   const entries: CatalogEntry[] = [];
   for (const suite of ['store', 'oauth'] as const) {
-    const path: string[] = [];
     const runner: ConformanceRunner = {
-      describe: (name, body) => {
-        path.push(name);
-        body();
-        path.pop();
-      },
+      describe: (_name, body) => body(),
       test: () => undefined,
       skip: () => undefined,
       afterEach: () => undefined,
       beforeAll: () => undefined,
       afterAll: () => undefined,
     };
-    const observe = (clauses: readonly string[], name: string) =>
-      entries.push({ suite, path: path.slice(1), name, clauses });
+    const observe = (clauses: readonly string[], name: string) => entries.push({ suite, name, clauses });
     const createStore = () => new MemoryStore();
     if (suite === 'store') registerConformance(runner, 'catalog', { createStore, persistent: true }, observe);
     else registerOAuthConformance(runner, 'catalog', { createStore }, observe);

@@ -45,6 +45,7 @@ export function describeClose({ test, describe, make, fresh }: SuiteContext): vo
         ) {
           fail(`${op} after close() should reject with STORE_CLOSED, got ${describeError(err)}`);
         }
+        ok((err as Error).message?.trim(), `${op} after close() was refused without a message`);
       }
     });
 

@@ -97,20 +97,39 @@ export function createSuiteContext<Id extends string = ClauseId>(
     await options.cleanup?.();
   }, 300_000);
 
+  // Registrations inside describe() are held until the group is complete, so a group left empty by
+  // `only` or by the store's options is not registered at all (runners refuse empty groups).
+  const groups: Array<Array<() => void>> = [];
+  const register = (fn: () => void) => {
+    const group = groups[groups.length - 1];
+    if (group) group.push(fn);
+    else fn();
+  };
+
   return {
     test: (clauses, name, body, timeoutMs = timeout) => {
       if (only && !clauses.some((id) => only.has(id))) return;
       observe?.(clauses, name);
       const optedOut = clauses.find((id) => skip.has(id));
-      if (optedOut !== undefined) runner.skip(name, `${optedOut}: ${String(skip.get(optedOut))}`);
-      else runner.test(name, body, timeoutMs);
+      if (optedOut !== undefined)
+        register(() => runner.skip(name, `${optedOut}: ${String(skip.get(optedOut))}`));
+      else register(() => runner.test(name, body, timeoutMs));
     },
     skipped: (clauses, name, reason) => {
       if (only && !clauses.some((id) => only.has(id))) return;
       observe?.(clauses, name);
-      runner.skip(name, reason);
+      register(() => runner.skip(name, reason));
     },
-    describe: (name, body) => runner.describe(name, body),
+    describe: (name, body) => {
+      const group: Array<() => void> = [];
+      groups.push(group);
+      try {
+        body();
+      } finally {
+        groups.pop();
+      }
+      if (group.length > 0) register(() => runner.describe(name, () => group.forEach((fn) => fn())));
+    },
     make: async () => {
       const store = new RecordingStore(await options.createStore(), written);
       open.push(store);

@@ -7,6 +7,16 @@ import { sleep } from '../backend/kit.js';
 import { equal, ok, rejects } from './assert.js';
 import { allKeys, expiryHint, type SuiteContext } from './context.js';
 
+/** `promise` rejects with NotSupportedError whose message names the operation. */
+export async function notSupported(promise: Promise<unknown>, operation: string): Promise<void> {
+  const err = await rejects(
+    promise,
+    'NOT_SUPPORTED',
+    `${operation}() on a store without capabilities.${operation}`,
+  );
+  ok(err.message.includes(operation), `the NotSupportedError of ${operation}() must name it: ${err.message}`);
+}
+
 /** Registers this section (inside the suite's `describe`). */
 export function describeOptional({ test, describe, make, fresh, slackMs }: SuiteContext): void {
   describe('optional capabilities', () => {
@@ -17,7 +27,7 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         const s = await make();
         const collection = fresh();
         if (!s.capabilities.keys) {
-          await rejects(s.keys(collection), 'NOT_SUPPORTED', 'keys() on a store without capabilities.keys');
+          await notSupported(s.keys(collection), 'keys');
           return;
         }
         const written = Array.from({ length: 25 }, (_, i) => `key-${i}`);
@@ -79,11 +89,7 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         const one = fresh();
         const two = fresh();
         if (!s.capabilities.collections) {
-          await rejects(
-            s.collections(),
-            'NOT_SUPPORTED',
-            'collections() on a store without capabilities.collections',
-          );
+          await notSupported(s.collections(), 'collections');
           return;
         }
         await s.put('k', { a: 1 }, { collection: one });
@@ -101,9 +107,14 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
       async (ctx) => {
         const s = await make();
         if (!s.capabilities.collections) ctx.skip('the store does not announce capabilities.collections');
-        const [deleted, taken, many, expired, kept] = ['del', 'take', 'many', 'exp', 'kept'].map((l) =>
-          fresh(l),
-        ) as [string, string, string, string, string];
+        const [deleted, taken, many, expired, kept, mixed] = [
+          'del',
+          'take',
+          'many',
+          'exp',
+          'kept',
+          'mixed',
+        ].map((l) => fresh(l)) as [string, string, string, string, string, string];
         await s.put('k', { a: 1 }, { collection: deleted });
         await s.put('k', { a: 1 }, { collection: taken });
         await s.putMany(
@@ -116,10 +127,20 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         await s.put('k', { a: 1 }, { collection: expired, ttl: 0.3 });
         await s.put('k', { a: 1 }, { collection: kept });
         await s.put('j', { a: 1 }, { collection: kept, ttl: 0.3 });
+        await s.put('k', { a: 1 }, { collection: mixed });
+        await s.put('j', { a: 1 }, { collection: mixed, ttl: 0.3 });
         await s.delete('k', { collection: deleted });
         await s.take('k', { collection: taken });
         await s.deleteMany(['k', 'j'], { collection: many });
         await sleep(300 + slackMs);
+        if (s.capabilities.destroyCollection) {
+          // Before collections(), which may sweep expired entries away first.
+          equal(
+            await s.destroyCollection(mixed),
+            true,
+            'destroyCollection of a collection with a live and an expired entry',
+          );
+        }
         const listed = await s.collections();
         for (const [how, c] of [
           ['deleted', deleted],
@@ -133,6 +154,7 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
           `collections() still lists a collection whose last entry expired${expiryHint(slackMs)}`,
         );
         ok(listed.includes(kept), 'collections() lost a collection that still holds a live entry');
+        ok(!listed.includes(mixed), 'collections() lists a destroyed collection');
       },
     );
 
@@ -144,11 +166,7 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         const doomed = fresh();
         const kept = fresh();
         if (!s.capabilities.destroyCollection) {
-          await rejects(
-            s.destroyCollection(doomed),
-            'NOT_SUPPORTED',
-            'destroyCollection() without the capability',
-          );
+          await notSupported(s.destroyCollection(doomed), 'destroyCollection');
           return;
         }
         await s.putMany(

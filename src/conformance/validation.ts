@@ -5,7 +5,7 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { equal, rejects } from './assert.js';
+import { equal, ok, rejects } from './assert.js';
 import { allKeys, type SuiteContext } from './context.js';
 
 const BAD_OPTIONS: Array<[string, unknown]> = [
@@ -66,6 +66,7 @@ export function describeValidation({ test, describe, make, fresh }: SuiteContext
           ];
           for (const [op, run] of ops) {
             const err = await rejects(run(), 'VALIDATION_ERROR', `${op} with options that are ${label}`);
+            ok(err.message.trim() !== '', `${op} with options that are ${label}: the refusal has no message`);
             equal(
               (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
               'options',
@@ -107,6 +108,7 @@ export function describeValidation({ test, describe, make, fresh }: SuiteContext
             'VALIDATION_ERROR',
             what,
           );
+          ok(err.message.trim() !== '', `${what}: the refusal has no message`);
           equal(
             (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
             path,

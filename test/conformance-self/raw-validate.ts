@@ -78,7 +78,9 @@ export function snapshot(value: unknown): { copy: Record<string, unknown>; json:
       }
       out = list;
     } else if (plain(v)) {
-      if (Object.getOwnPropertySymbols(v).length > 0) refuse('symbol members', path);
+      if (Object.getOwnPropertySymbols(v).some((k) => Object.prototype.propertyIsEnumerable.call(v, k))) {
+        refuse('symbol members', path);
+      }
       const obj: Record<string, unknown> = {};
       for (const name of Object.keys(v)) {
         const at = { up: path, part: name };
