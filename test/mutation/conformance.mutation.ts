@@ -1,11 +1,10 @@
 // The test set of `npm run mutation` (stryker.config.json): only the conformance suite, run on the
 // code that is mutated (src/base-store.ts, src/stores/memory.ts, src/validation.ts): MemoryStore as
-// it comes; MemoryStore without its sweep timer and bounded to exactly the largest collection the
-// suite writes (1,100 entries, so the bound is reached and never passed); the smallest BaseStore
+// it comes; the smallest BaseStore
 // (the five primitives, no optional capability, every default of the base in use); and a TTL
-// policy wrapper, whose option checks live in src/validation.ts.
+// policy wrapper, whose option checks live in src/validation.ts; and the OAuth certification.
 import { BaseStore, type RemovedEntry } from '../../src/base-store.js';
-import { describeConformance } from '../../src/conformance/index.js';
+import { describeConformance, describeOAuthConformance } from '../../src/conformance/index.js';
 import type { StoreCapabilities } from '../../src/contract.js';
 import type { PreparedEntry, StoredEntry } from '../../src/entry.js';
 import { MemoryStore } from '../../src/stores/memory.js';
@@ -21,6 +20,12 @@ class MapStore extends BaseStore {
     atomic: true,
   };
   readonly #data = new Map<string, { json: string; expiresAt: number | undefined }>();
+  #ended = false;
+  /** Like pg's Pool.end(), ending twice is an error: the base must call it once. */
+  protected override async closeStore(): Promise<void> {
+    if (this.#ended) throw new Error('closed twice');
+    this.#ended = true;
+  }
   #slot(collection: string, key: string) {
     return JSON.stringify([collection, key]);
   }
@@ -55,10 +60,7 @@ class MapStore extends BaseStore {
 }
 
 describeConformance('MemoryStore', { createStore: () => new MemoryStore() });
-describeConformance('MemoryStore bounded, without a sweep timer', {
-  createStore: () => new MemoryStore({ sweepIntervalMs: 0, maxEntriesPerCollection: 1100 }),
-  modelRuns: 5,
-});
+describeOAuthConformance('MemoryStore', { createStore: () => new MemoryStore(), sharedBacking: false });
 describeConformance('the smallest BaseStore', { createStore: () => new MapStore(), modelRuns: 5 });
 describeConformance('withTtlPolicy(MemoryStore)', {
   createStore: () => withTtlPolicy(new MemoryStore(), { minTtl: 0.1 }),
