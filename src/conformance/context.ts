@@ -128,7 +128,13 @@ export function createSuiteContext<Id extends string = ClauseId>(
       } finally {
         groups.pop();
       }
-      if (group.length > 0) register(() => runner.describe(name, () => group.forEach((fn) => fn())));
+      if (group.length > 0) {
+        register(() =>
+          runner.describe(name, () => {
+            for (const fn of group) fn();
+          }),
+        );
+      }
     },
     make: async () => {
       const store = new RecordingStore(await options.createStore(), written);
