@@ -177,6 +177,9 @@ export async function allKeys(store: AsyncKeyValue, collection: string, limit = 
   do {
     const page = await store.keys(collection, { limit, cursor });
     keys.push(...page.keys);
+    if (page.cursor !== undefined && page.cursor === cursor) {
+      fail('keys() answered a page with the cursor it was given: the cursor is ignored, paging never ends');
+    }
     cursor = page.cursor;
     if (++guard > 10_000) fail('keys() never returned a final page (cursor never undefined)');
   } while (cursor !== undefined);

@@ -4,6 +4,7 @@
  * @module
  */
 import { sleep } from '../backend/kit.js';
+import type { KeysPage } from '../contract.js';
 import { equal, ok, rejects } from './assert.js';
 import { allKeys, expiryHint, type SuiteContext } from './context.js';
 
@@ -40,7 +41,11 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         let cursor: string | undefined;
         let pages = 0;
         do {
-          const page = await s.keys(collection, { limit: 10, cursor });
+          const page: KeysPage = await s.keys(collection, { limit: 10, cursor });
+          ok(
+            page.cursor === undefined || page.cursor !== cursor,
+            'keys() answered the cursor it was given: paging never ends',
+          );
           ok(page.keys.length <= 10, `a keys() page with limit 10 held ${page.keys.length} keys`);
           seen.push(...page.keys);
           cursor = page.cursor;
