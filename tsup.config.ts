@@ -19,6 +19,7 @@ export const entries: Record<string, string> = {
   telemetry: 'src/wrappers/telemetry.ts',
   'better-auth': 'src/integrations/better-auth.ts',
   conformance: 'src/conformance/index.ts', // ESM only: vitest cannot be require()d
+  'conformance/core': 'src/conformance/core.ts', // ESM only, like the vitest route; no test runner
 };
 
 /**

@@ -134,6 +134,21 @@ describe('code blocks in README.md and docs/', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     copyFileSync(join(repo, 'test/docs/prelude.d.ts'), join(dir, 'prelude.d.ts'));
+    // docs/conformance.md's examples import the reader's own store and the test runner's globals;
+    // bun:test and @jest/globals are not installed here, so their shape is declared.
+    writeFileSync(
+      join(dir, 'my-store.ts'),
+      "import { MemoryStore } from 'oauth-kv';\nexport class MyStore extends MemoryStore {\n  constructor(_options?: { url?: string | undefined }) {\n    super();\n  }\n}\n",
+    );
+    const jestLike = `  export const describe: (name: string, body: () => void) => void;
+  export const test: ((name: string, body: () => unknown, timeout?: number) => void) & { skip: (name: string, body: () => unknown) => void };
+  export const afterEach: (hook: () => unknown) => void;
+  export const beforeAll: (hook: () => unknown, timeout?: number) => void;
+  export const afterAll: (hook: () => unknown, timeout?: number) => void;`;
+    writeFileSync(
+      join(dir, 'runners.d.ts'),
+      `declare module 'bun:test' {\n${jestLike}\n}\ndeclare module '@jest/globals' {\n${jestLike}\n}\n`,
+    );
     const exports = apiExports();
     const files = new Map<string, Block>();
     all.forEach((block, i) => {

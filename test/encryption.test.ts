@@ -61,6 +61,7 @@ describeConformance('withEncryption(shared MemoryStore), two instances', {
   persistent: true,
   sharedBacking: true,
   modelRuns: 5,
+  skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
 });
 
 /** Decrypts a stored form by hand, the way Python's py-key-value does. */

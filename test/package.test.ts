@@ -101,12 +101,20 @@ describe('importing never loads a driver it does not use', () => {
     );
   });
 
+  test('oauth-kv/conformance/core loads no test runner (fast-check only)', () => {
+    const loaded = packagesLoadedBy('./src/conformance/core.ts');
+    expect(loaded).toContain('fast-check');
+    expect(loaded.filter((p) => p === 'vitest' || p.startsWith('@vitest/') || DRIVERS.includes(p))).toEqual(
+      [],
+    );
+  });
+
   test('the root entry loads no third-party package at all', () => {
     expect(packagesLoadedBy('./src/index.ts')).toEqual([]);
   });
 
   for (const [name, source] of Object.entries(entries)) {
-    if (name === 'index' || name === 'conformance') continue;
+    if (name === 'index' || name.startsWith('conformance')) continue;
     test(`oauth-kv/${name} loads no database driver (and nothing of the CLI) on import`, () => {
       const loaded = packagesLoadedBy(`./${source}`);
       expect(loaded.filter((p) => DRIVERS.includes(p) && !allowedAtImport(name, p))).toEqual([]);

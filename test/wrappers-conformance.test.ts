@@ -74,6 +74,7 @@ for (const mode of ['collection', 'key', 'single'] as const) {
     },
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
 
@@ -107,6 +108,7 @@ describeConformance('FallbackWrapper (primary down, everything on the secondary)
     createStore: () => withCache(new Unclosable(backing), { cache: new Unclosable(cache) }),
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
 
@@ -139,5 +141,6 @@ describeConformance('SizeLimitWrapper', {
       ),
     persistent: true,
     sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }

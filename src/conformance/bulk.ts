@@ -1,46 +1,63 @@
 /**
  * The bulk operations: getMany, putMany, deleteMany and ttlMany, in key order, with duplicates and
- * missing keys.
+ * missing keys, and calls larger than a backend's internal batch.
  * @module
  */
-import { describe, expect, test } from 'vitest';
 import type { JsonObject } from '../contract.js';
-import type { SuiteContext } from './context.js';
+import { between, equal, ok } from './assert.js';
+import { allKeys, type SuiteContext } from './context.js';
 
 /** Registers this section (inside the suite's `describe`). */
-export function describeBulk({ make, fresh }: SuiteContext): void {
+export function describeBulk({ test, describe, make, fresh, bulkSize, timeout }: SuiteContext): void {
   describe('bulk operations', () => {
-    test('getMany returns values in key order, with duplicates and undefined for missing keys', async () => {
-      const s = await make();
-      const collection = fresh();
-      await s.put('a', { v: 'a' }, { collection });
-      await s.put('b', { v: 'b' }, { collection });
-      const got = await s.getMany(['b', 'missing', 'a', 'b'], { collection });
-      expect(got).toEqual([{ v: 'b' }, undefined, { v: 'a' }, { v: 'b' }]);
-      (got[0] as JsonObject).v = 'mutated';
-      expect(got[3]).toEqual({ v: 'b' });
-      expect(await s.getMany([], { collection })).toEqual([]);
-    });
+    test(
+      ['op.getMany', 'value.copies'],
+      'getMany returns values in key order, with duplicates and undefined for missing keys',
+      async () => {
+        const s = await make();
+        const collection = fresh();
+        await s.put('a', { v: 'a' }, { collection });
+        await s.put('b', { v: 'b' }, { collection });
+        const got = await s.getMany(['b', 'missing', 'a', 'b'], { collection });
+        equal(got, [{ v: 'b' }, undefined, { v: 'a' }, { v: 'b' }], 'getMany([b, missing, a, b])');
+        (got[0] as JsonObject).v = 'mutated';
+        equal(
+          got[3],
+          { v: 'b' },
+          'a duplicate position must be its own object (mutating the first changed it)',
+        );
+        equal(await s.getMany([], { collection }), [], 'getMany([])');
+      },
+    );
 
-    test('putMany writes every entry, a later duplicate wins, and an empty batch is a no-op', async () => {
-      const s = await make();
-      const collection = fresh();
-      await s.putMany(
-        [
-          ['a', { n: 1 }],
-          ['b', { n: 2 }],
-          ['a', { n: 3 }],
-        ],
-        { collection },
-      );
-      expect(await s.getMany(['a', 'b'], { collection })).toEqual([{ n: 3 }, { n: 2 }]);
-      await s.putMany([], { collection });
-      expect(await s.getMany(['a', 'b'], { collection })).toEqual([{ n: 3 }, { n: 2 }]);
-    });
+    test(
+      ['op.putMany'],
+      'putMany writes every entry, a later duplicate wins, and an empty batch is a no-op',
+      async () => {
+        const s = await make();
+        const collection = fresh();
+        await s.putMany(
+          [
+            ['a', { n: 1 }],
+            ['b', { n: 2 }],
+            ['a', { n: 3 }],
+          ],
+          { collection },
+        );
+        equal(
+          await s.getMany(['a', 'b'], { collection }),
+          [{ n: 3 }, { n: 2 }],
+          'after putMany with a duplicate',
+        );
+        await s.putMany([], { collection });
+        equal(await s.getMany(['a', 'b'], { collection }), [{ n: 3 }, { n: 2 }], 'after putMany([])');
+      },
+    );
 
-    test('putMany applies one TTL to the batch', async () => {
+    test(['op.putMany', 'op.ttlMany'], 'putMany applies one TTL to the batch', async () => {
       const s = await make();
       const collection = fresh();
+      await s.put('b', { n: 0 }, { collection });
       await s.putMany(
         [
           ['a', { n: 1 }],
@@ -48,38 +65,98 @@ export function describeBulk({ make, fresh }: SuiteContext): void {
         ],
         { collection, ttl: 120 },
       );
-      for (const r of await s.ttlMany(['a', 'b'], { collection })) {
-        expect(r.ttl).toBeGreaterThan(100);
-        expect(r.ttl).toBeLessThanOrEqual(120);
+      for (const [i, r] of (await s.ttlMany(['a', 'b'], { collection })).entries()) {
+        between(r.ttl, 100, 120, `remaining TTL of entry ${i} of a putMany with ttl 120`);
       }
-    });
-
-    test('deleteMany counts each existing entry once and ignores missing keys', async () => {
-      const s = await make();
-      const collection = fresh();
-      await s.putMany(
-        [
-          ['a', { n: 1 }],
-          ['b', { n: 2 }],
-          ['c', { n: 3 }],
-        ],
-        { collection },
+      await s.putMany([['a', { n: 3 }]], { collection });
+      equal(
+        await s.ttl('a', { collection }),
+        { value: { n: 3 }, ttl: undefined },
+        'putMany without TTL clears it',
       );
-      expect(await s.deleteMany(['a', 'a', 'missing', 'b'], { collection })).toBe(2);
-      expect(await s.getMany(['a', 'b', 'c'], { collection })).toEqual([undefined, undefined, { n: 3 }]);
-      expect(await s.deleteMany([], { collection })).toBe(0);
     });
 
-    test('ttlMany returns results in key order', async () => {
+    test(
+      ['op.deleteMany'],
+      'deleteMany counts each existing entry once and ignores missing keys',
+      async () => {
+        const s = await make();
+        const collection = fresh();
+        await s.putMany(
+          [
+            ['a', { n: 1 }],
+            ['b', { n: 2 }],
+            ['c', { n: 3 }],
+          ],
+          { collection },
+        );
+        equal(
+          await s.deleteMany(['a', 'a', 'missing', 'b'], { collection }),
+          2,
+          'deleteMany([a, a, missing, b])',
+        );
+        equal(
+          await s.getMany(['a', 'b', 'c'], { collection }),
+          [undefined, undefined, { n: 3 }],
+          'getMany after deleteMany',
+        );
+        equal(await s.deleteMany([], { collection }), 0, 'deleteMany([])');
+        equal(await s.deleteMany(['a', 'b'], { collection }), 0, 'deleteMany of keys already deleted');
+      },
+    );
+
+    test(['op.ttlMany'], 'ttlMany returns results in key order', async () => {
       const s = await make();
       const collection = fresh();
       await s.put('a', { n: 1 }, { collection, ttl: 300 });
       await s.put('b', { n: 2 }, { collection });
-      const [a, missing, b] = await s.ttlMany(['a', 'missing', 'b'], { collection });
-      expect(a?.value).toEqual({ n: 1 });
-      expect(a?.ttl).toBeGreaterThan(250);
-      expect(missing).toEqual({ value: undefined, ttl: undefined });
-      expect(b).toEqual({ value: { n: 2 }, ttl: undefined });
+      const [a, missing, b, again] = await s.ttlMany(['a', 'missing', 'b', 'a'], { collection });
+      equal(a?.value, { n: 1 }, 'ttlMany value of a');
+      between(a?.ttl, 250, 300, 'ttlMany remaining TTL of a');
+      equal(missing, { value: undefined, ttl: undefined }, 'ttlMany of a missing key');
+      equal(b, { value: { n: 2 }, ttl: undefined }, 'ttlMany of an entry without TTL');
+      equal(again?.value, { n: 1 }, 'ttlMany of a duplicate key');
+      equal(await s.ttlMany([], { collection }), [], 'ttlMany([])');
     });
+
+    test(
+      ['op.bulk-size'],
+      `bulk calls of ${bulkSize} keys (above a backend's batch size) keep order, TTLs and counts`,
+      async () => {
+        const s = await make();
+        const collection = fresh();
+        const keys = Array.from({ length: bulkSize }, (_, i) => `bulk-${String(i).padStart(5, '0')}`);
+        await s.putMany(
+          keys.map((k, i) => [k, { i }] as const),
+          { collection, ttl: 600 },
+        );
+        const asked = [...keys].reverse();
+        asked.splice(7, 0, 'missing');
+        const got = await s.getMany(asked, { collection });
+        const want = asked.map((k) => (k === 'missing' ? undefined : { i: Number(k.slice(5)) }));
+        equal(got, want, `getMany of ${asked.length} keys, reversed, one missing`);
+        const ttls = await s.ttlMany(keys, { collection });
+        ok(ttls.length === keys.length, `ttlMany of ${keys.length} keys returned ${ttls.length} results`);
+        for (const [i, r] of ttls.entries()) {
+          if (!(r.value?.i === i && typeof r.ttl === 'number' && r.ttl > 500 && r.ttl <= 600)) {
+            equal(r, { value: { i }, ttl: '500..600' }, `ttlMany position ${i} of ${keys.length}`);
+          }
+        }
+        if (s.capabilities.keys) {
+          const listed = await allKeys(s, collection, 500);
+          equal(listed.sort(), keys, `keys() of a collection of ${keys.length} entries, pages of 500`);
+        }
+        equal(
+          await s.deleteMany([...keys, ...keys.slice(0, 10)], { collection }),
+          keys.length,
+          'deleteMany count',
+        );
+        ok(
+          (await s.getMany(keys, { collection })).every((v) => v === undefined),
+          'an entry survived deleteMany',
+        );
+      },
+      Math.max(timeout, 60_000),
+    );
   });
 }

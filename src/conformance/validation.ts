@@ -4,78 +4,119 @@
  * shape. Nothing is written in any case.
  * @module
  */
-import { describe, expect, test } from 'vitest';
 import type { JsonObject } from '../contract.js';
-import type { SuiteContext } from './context.js';
+import { equal, ok, rejects } from './assert.js';
+import { allKeys, type SuiteContext } from './context.js';
+
+const BAD_OPTIONS: Array<[string, unknown]> = [
+  ['a number (a TTL meant as options)', 300],
+  ['a string (a collection meant as options)', 'clients'],
+  ['null', null],
+  ['an array', [{ collection: 'c' }]],
+];
 
 /** Registers the tests (inside the suite's `describe`). */
-export function describeValidation({ make, fresh }: SuiteContext): void {
+export function describeValidation({ test, describe, make, fresh }: SuiteContext): void {
   describe('values read once, and option arguments of the wrong shape', () => {
-    test('every member is read once: what is stored is what was validated', async () => {
+    test(['value.read-once'], 'every member is read once: what is stored is what was validated', async () => {
       const s = await make();
       const collection = fresh();
-      let reads = 0;
-      // Valid on the first read, dropped by JSON on any later one.
-      const value = {
-        get token() {
-          reads++;
-          return reads === 1 ? 'first' : undefined;
-        },
-      };
-      await s.put('k', value as unknown as JsonObject, { collection });
-      expect(reads).toBe(1);
-      expect(await s.get('k', { collection })).toEqual({ token: 'first' });
+      for (const [op, write] of [
+        ['put', (v: JsonObject) => s.put('put', v, { collection })],
+        ['putIfAbsent', (v: JsonObject) => s.putIfAbsent('pia', v, { collection })],
+        ['putMany', (v: JsonObject) => s.putMany([['many', v]], { collection })],
+      ] as const) {
+        let reads = 0;
+        // Valid on the first read, dropped by JSON on any later one.
+        const value = {
+          get token() {
+            reads++;
+            return reads === 1 ? 'first' : undefined;
+          },
+        };
+        await write(value as unknown as JsonObject);
+        equal(reads, 1, `${op} read the member more than once`);
+      }
+      equal(
+        await s.getMany(['put', 'pia', 'many'], { collection }),
+        [{ token: 'first' }, { token: 'first' }, { token: 'first' }],
+        'what put, putIfAbsent and putMany stored',
+      );
     });
 
-    const badOptions: Array<[string, unknown]> = [
-      ['a number (a TTL meant as options)', 300],
-      ['a string (a collection meant as options)', 'clients'],
-      ['null', null],
-      ['an array', [{ collection: 'c' }]],
-    ];
-    test.each(badOptions)(
-      'options that are %s → ValidationError from every operation, nothing written',
-      async (_label, options) => {
+    for (const [label, options] of BAD_OPTIONS) {
+      test(
+        ['options.shape'],
+        `options that are ${label} → ValidationError from every operation, nothing written`,
+        async () => {
+          const s = await make();
+          const key = fresh('key');
+          const o = options as { collection: string; ttl: number };
+          const ops: Array<[string, () => Promise<unknown>]> = [
+            ['put', () => s.put(key, { a: 1 }, o)],
+            ['putIfAbsent', () => s.putIfAbsent(key, { a: 1 }, o)],
+            ['putMany', () => s.putMany([[key, { a: 1 }]], o)],
+            ['get', () => s.get(key, o)],
+            ['getMany', () => s.getMany([key], o)],
+            ['ttl', () => s.ttl(key, o)],
+            ['ttlMany', () => s.ttlMany([key], o)],
+            ['delete', () => s.delete(key, o)],
+            ['deleteMany', () => s.deleteMany([key], o)],
+            ['take', () => s.take(key, o)],
+          ];
+          for (const [op, run] of ops) {
+            const err = await rejects(run(), 'VALIDATION_ERROR', `${op} with options that are ${label}`);
+            ok(err.message.trim() !== '', `${op} with options that are ${label}: the refusal has no message`);
+            equal(
+              (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
+              'options',
+              `issues[0].path of ${op}`,
+            );
+          }
+          equal(await s.get(key), undefined, 'an entry written to the default collection');
+          equal(
+            await s.get(key, { collection: 'clients' }),
+            undefined,
+            "an entry written to collection 'clients'",
+          );
+        },
+      );
+    }
+
+    test(
+      ['keys.options'],
+      'keys() options of the wrong shape → ValidationError naming the option',
+      async (ctx) => {
         const s = await make();
-        const key = fresh('key');
-        const o = options as { collection: string; ttl: number };
-        const ops: Array<() => Promise<unknown>> = [
-          () => s.put(key, { a: 1 }, o),
-          () => s.putIfAbsent(key, { a: 1 }, o),
-          () => s.putMany([[key, { a: 1 }]], o),
-          () => s.get(key, o),
-          () => s.getMany([key], o),
-          () => s.ttl(key, o),
-          () => s.ttlMany([key], o),
-          () => s.delete(key, o),
-          () => s.deleteMany([key], o),
-          () => s.take(key, o),
+        if (!s.capabilities.keys) ctx.skip('the store does not announce capabilities.keys');
+        const collection = fresh();
+        await s.put('k', { a: 1 }, { collection });
+        const cases: Array<[unknown, string]> = [
+          [{ limit: 0 }, 'options.limit'],
+          [{ limit: -1 }, 'options.limit'],
+          [{ limit: 1.5 }, 'options.limit'],
+          [{ limit: '10' }, 'options.limit'],
+          [{ limit: Number.NaN }, 'options.limit'],
+          [{ cursor: 5 }, 'options.cursor'],
+          [5, 'options'],
+          [null, 'options'],
         ];
-        for (const op of ops) await expect(op()).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
-        expect(await s.get(key)).toBeUndefined();
-        expect(await s.get(key, { collection: 'clients' })).toBeUndefined();
+        for (const [options, path] of cases) {
+          const what = `keys(collection, ${JSON.stringify(options)})`;
+          const err = await rejects(
+            s.keys(collection, options as { limit: number }),
+            'VALIDATION_ERROR',
+            what,
+          );
+          ok(err.message.trim() !== '', `${what}: the refusal has no message`);
+          equal(
+            (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
+            path,
+            `issues[0].path of ${what}`,
+          );
+        }
+        equal(await allKeys(s, collection, 1), ['k'], 'keys() in pages of 1');
       },
     );
-
-    test('keys() options of the wrong shape → ValidationError naming the option', async () => {
-      const s = await make();
-      if (!s.capabilities.keys) return;
-      const collection = fresh();
-      await s.put('k', { a: 1 }, { collection });
-      const cases: Array<[unknown, string]> = [
-        [{ limit: 0 }, 'options.limit'],
-        [{ limit: 1.5 }, 'options.limit'],
-        [{ limit: '10' }, 'options.limit'],
-        [{ cursor: 5 }, 'options.cursor'],
-        [5, 'options'],
-      ];
-      for (const [options, path] of cases) {
-        const err = await s.keys(collection, options as { limit: number }).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(err).toMatchObject({ code: 'VALIDATION_ERROR', issues: [{ path }] });
-      }
-    });
   });
 }

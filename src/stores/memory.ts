@@ -66,6 +66,8 @@ export class MemoryStore extends BaseStore {
   readonly #maxEntries: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  // Stryker disable all: MemoryStore's own options and sweep timer. No AsyncKeyValue operation can tell
+  // when an expired entry is evicted (it is invisible either way); test/memory-store.test.ts checks them.
   constructor(options: MemoryStoreOptions = {}) {
     const opts: MemoryStoreOptions = check.object('MemoryStore', 'options', options);
     super(opts);
@@ -86,6 +88,7 @@ export class MemoryStore extends BaseStore {
       this.#timer.unref?.();
     }
   }
+  // Stryker restore all
 
   /**
    * Number of entries held in memory, including expired ones not yet evicted.
@@ -96,20 +99,25 @@ export class MemoryStore extends BaseStore {
    * console.log(store.size); // only live entries remain
    * ```
    */
+  // Stryker disable all: not part of the AsyncKeyValue contract; test/memory-store.test.ts checks it
   get size(): number {
     let n = 0;
     for (const slots of this.#data.values()) n += slots.size;
     return n;
   }
+  // Stryker restore all
 
   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const slots = this.#data.get(collection);
     const slot = slots?.get(key);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: slot is undefined whenever slots is (the second test narrows the type)
     if (slot === undefined || slots === undefined) return undefined;
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent: evicts early; the base hides an expired entry anyway
     if (isExpired(slot, this.now())) {
       this.#drop(collection, slots, key);
       return undefined;
     }
+    // Stryker disable next-line all: LRU order matters only once the bound evicts, which the suite never makes it do (test/memory-store.test.ts checks it)
     if (this.#maxEntries !== undefined) {
       slots.delete(key); // most recently used goes last
       slots.set(key, slot);
@@ -132,6 +140,7 @@ export class MemoryStore extends BaseStore {
   protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
     const slots = this.#data.get(collection);
     const slot = slots?.get(key);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: slot is undefined whenever slots is (the second test narrows the type)
     if (slot === undefined || slots === undefined) return undefined;
     this.#drop(collection, slots, key);
     return slot;
@@ -140,6 +149,7 @@ export class MemoryStore extends BaseStore {
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const slots = this.#data.get(collection);
     const slot = slots?.get(key);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: slot is undefined whenever slots is (the second test narrows the type)
     if (slot === undefined || slots === undefined) return undefined;
     this.#drop(collection, slots, key);
     return toEntry(slot);
@@ -189,6 +199,7 @@ export class MemoryStore extends BaseStore {
       .map(([key]) => key)
       .sort();
     const keys = live.slice(0, limit);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent under the contract: an extra, empty last page is allowed
     return { keys, cursor: live.length > limit ? keys[keys.length - 1] : undefined };
   }
 
@@ -214,6 +225,7 @@ export class MemoryStore extends BaseStore {
   protected override async pingStore(): Promise<void> {}
 
   protected override async closeStore(): Promise<void> {
+    // Stryker disable next-line ConditionalExpression: equivalent: clearInterval(undefined) does nothing
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#data.clear();
@@ -227,6 +239,7 @@ export class MemoryStore extends BaseStore {
     }
     slots.delete(key);
     slots.set(key, { json: entry.json, createdAt: entry.createdAt, expiresAt: entry.expiresAt });
+    // Stryker disable all: the bound evicts live entries, which the contract does not allow; it is MemoryStore's opt-in cache mode, checked by test/memory-store.test.ts
     if (this.#maxEntries !== undefined && slots.size > this.#maxEntries) {
       // Expired entries go first; then the least recently used (the first in insertion order).
       this.#sweepCollection(collection, slots, this.now());
@@ -235,10 +248,12 @@ export class MemoryStore extends BaseStore {
         slots.delete(oldest);
       }
     }
+    // Stryker restore all
   }
 
   #drop(collection: string, slots: Map<string, Slot>, key: string): void {
     slots.delete(key);
+    // Stryker disable next-line ConditionalExpression: equivalent: collections() sweeps empty collections away before listing
     if (slots.size === 0) this.#data.delete(collection);
   }
 

@@ -38,7 +38,7 @@ import {
   removedFrom,
   versionOf,
 } from './documents.js';
-import { cullCollection, destroyCollection } from './maintenance.js';
+import { cullCollection, destroyCollection, hasLiveEntry } from './maintenance.js';
 import { decodeFirestoreId, encodeName, isValidId, nameOf } from './names.js';
 
 export { decodeFirestoreId, encodeFirestoreId } from './names.js';
@@ -330,8 +330,10 @@ export class FirestoreStore extends BaseStore {
     const refs = await this.#call('listCollections', () =>
       this.#rootPath === undefined ? db.listCollections() : db.doc(this.#rootPath).listCollections(),
     );
+    const now = this.now();
     const names = await Promise.all(
       refs.map(async (ref) => {
+        if (!(await hasLiveEntry(this.#connection, ref, now))) return undefined;
         const decoded = decodeFirestoreId(ref.id);
         if (decoded !== undefined) return decoded;
         const first = await this.#call('collection name', () => ref.select('collection').limit(1).get());

@@ -80,3 +80,27 @@ export async function cullCollection(
   }
   return removed;
 }
+
+/**
+ * `true` when the collection holds an unexpired document. Pages through it (one document first,
+ * then 500 at a time) until one is found: expired documents the TTL policy has not removed yet do
+ * not make a collection listed.
+ */
+export async function hasLiveEntry(
+  connection: FirestoreConnection,
+  ref: CollectionReference,
+  now: number,
+): Promise<boolean> {
+  let after: DocumentSnapshot | undefined;
+  for (let size = 1; ; size = MAX_BATCH) {
+    let query = ref.select('expires_at').limit(size);
+    if (after !== undefined) query = query.startAfter(after);
+    const page = await connection.call('collections query', () => query.get());
+    for (const doc of page.docs) {
+      const expiresAt = readDate(doc.get('expires_at'));
+      if (expiresAt === undefined || expiresAt > now) return true;
+    }
+    if (page.size < size) return false;
+    after = page.docs[page.docs.length - 1];
+  }
+}

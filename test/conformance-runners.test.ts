@@ -1,0 +1,135 @@
+/**
+ * The conformance suites under other test runners. `node --test` runs test/runners/*.conformance.ts
+ * (through oauth-kv/conformance/core, with a loader hook that fails the run if anything imports
+ * vitest) on MemoryStore and PostgreSQL; jestLikeRunner (the adapter for bun test and jest) is run
+ * here on vitest's jest-compatible API; `bun test` runs when bun is installed.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import * as vitest from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { describeConformance, jestLikeRunner } from '../src/conformance/core.js';
+import { MemoryStore } from '../src/stores/memory.js';
+
+const run = promisify(execFile);
+
+interface Tap {
+  code: number;
+  out: string;
+  count: (what: 'tests' | 'pass' | 'fail' | 'skipped') => number;
+}
+
+async function nodeTest(file: string): Promise<Tap> {
+  const args = [
+    '--import',
+    './test/runners/no-vitest.mjs',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=tap',
+    file,
+  ];
+  const result = await run(process.execPath, args, {
+    env: { ...process.env, CI: '' },
+    maxBuffer: 32 * 1024 * 1024,
+  }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+  return {
+    ...result,
+    count: (what) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(result.out)?.[1] ?? Number.NaN),
+  };
+}
+
+const postgres = process.env.OAUTH_KV_TEST_POSTGRES_URL !== undefined;
+let good: Tap;
+let broken: Tap;
+beforeAll(async () => {
+  [good, broken] = await Promise.all([
+    nodeTest('test/runners/node-test.conformance.ts'),
+    nodeTest('test/runners/node-test-broken.conformance.ts'),
+  ]);
+}, 240_000);
+
+describe('node:test (nodeTestRunner, through oauth-kv/conformance/core, vitest never loaded)', () => {
+  test(`both suites pass on MemoryStore${postgres ? ' and the store suite on PostgreSQL' : ''}`, () => {
+    expect(good.out).not.toContain('vitest was imported');
+    expect(good.code).toBe(0);
+    expect(good.count('fail')).toBe(0);
+    // MemoryStore: the store suite (~100) and the OAuth certification (6); PostgreSQL: ~100 more.
+    expect(good.count('pass')).toBeGreaterThan(postgres ? 190 : 95);
+    expect(good.out).toMatch(/^ok \d+ - MemoryStore: OAuth certification$/m);
+    if (postgres) {
+      expect(good.out).toMatch(/^ok \d+ - PostgresStore: AsyncKeyValue conformance$/m);
+      expect(good.out).toContain('rows left by the suite: 0');
+    }
+  });
+
+  test('an opt-out is reported as a skip with its reason', () => {
+    expect(good.out).toContain(
+      'a sub-second TTL (0.6 s) expires on time # SKIP ttl.subsecond: an opt-out shown by the runner',
+    );
+  });
+
+  test('a broken store fails there too, and a capability the store lacks is a skip with its reason', () => {
+    expect(broken.out).not.toContain('vitest was imported');
+    expect(broken.code).not.toBe(0);
+    expect(broken.out).toMatch(
+      /not ok \d+ - delete returns true for an existing entry and false for a missing one/,
+    );
+    expect(broken.out).toContain(
+      'take is exactly-once under 50 concurrent callers per key across two store instances # SKIP the store announces capabilities.atomic = false',
+    );
+  });
+
+  test('no module the runner-agnostic entry loads imports vitest', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // Without comments: their examples show imports of vitest.
+      const source = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      for (const [, spec] of source.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^(vitest|@vitest\/)/);
+        if (spec?.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    visit('src/conformance/core.ts');
+    expect(seen.size).toBeGreaterThan(20);
+  });
+});
+
+// jestLikeRunner is what bun test and jest use; vitest offers the same describe/test/hook API.
+describeConformance('MemoryStore through jestLikeRunner', {
+  runner: jestLikeRunner(vitest),
+  createStore: () => new MemoryStore(),
+  only: ['op.take', 'ttl.expiry', 'value.refused', 'cap.atomic'],
+  skip: { 'value.refused': 'an opt-out, in the title of the skipped tests' },
+});
+
+const bun = (() => {
+  try {
+    return execFileSync('bun', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+})();
+describe.skipIf(bun === undefined)(
+  `bun test${bun ? ` ${bun}` : ': bun is not installed on this machine'}`,
+  () => {
+    test('both suites pass on MemoryStore under bun test', async () => {
+      const { stdout, stderr } = await run('bun', ['test', 'test/runners/bun.conformance.ts'], {
+        env: { ...process.env, CI: '' },
+      });
+      expect(`${stdout}${stderr}`).toMatch(/\b0 fail\b/);
+    }, 240_000);
+  },
+);
