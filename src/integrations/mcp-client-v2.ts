@@ -14,9 +14,13 @@ import type {
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
 import type { AsyncKeyValue } from '../contract.js';
-import { StoreSetupError } from '../errors.js';
-import { deriveStoreSecrets } from '../secrets.js';
-import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
+import {
+  type ClientProviderCoreOptions,
+  type ClientStorageCoreOptions,
+  RedirectPlumbing,
+  requireProtectedStore,
+} from './mcp-client-core.js';
+import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
 
 /**
  * Options of {@link McpClientStorage}.
@@ -27,16 +31,7 @@ import { ClientRecords, type CredentialScope, type OAuthClientCollections } from
  * const options: McpClientStorageOptions = { session: 'user-42', codeVerifierTtl: 300 };
  * ```
  */
-export interface McpClientStorageOptions {
-  /**
-   * Separates several logins to the same server kept in one store (one per user of a multi-user
-   * app). Default: one login per server URL.
-   */
-  session?: string | undefined;
-  /** Lifetime in seconds of the PKCE code verifier and discovery state of an authorization in progress (default 600). */
-  codeVerifierTtl?: number | undefined;
-  /** Collection names to use instead of `OAUTH_CLIENT_COLLECTIONS`. */
-  collections?: Partial<OAuthClientCollections> | undefined;
+export interface McpClientStorageOptions extends ClientStorageCoreOptions {
   /**
    * Accept a store stack without encryption (`withEncryption`). Tokens, client secrets and the
    * PKCE verifier are then readable by whoever reads the store. Default `false`: such a store is
@@ -65,15 +60,11 @@ export class McpClientStorage {
   readonly #records: ClientRecords;
 
   constructor(store: AsyncKeyValue, serverUrl: string | URL, options: McpClientStorageOptions = {}) {
-    const allow = options.allowUnprotectedSecrets;
-    if (allow !== undefined && typeof allow !== 'boolean') {
-      throw new StoreSetupError('allowUnprotectedSecrets must be a boolean');
-    }
-    if (allow !== true && deriveStoreSecrets(store, 'mcp-client') === undefined) {
-      throw new StoreSetupError(
-        'The MCP client storage keeps tokens and client secrets: wrap the store with withEncryption, or set allowUnprotectedSecrets',
-      );
-    }
+    requireProtectedStore(
+      store,
+      options.allowUnprotectedSecrets,
+      'The MCP client storage keeps tokens and client secrets',
+    );
     this.#records = new ClientRecords(store, serverUrl, options);
   }
 
@@ -270,22 +261,9 @@ export class McpClientStorage {
  * };
  * ```
  */
-export interface McpOAuthClientProviderOptions extends McpClientStorageOptions {
-  /** Where the OAuth state lives (wrap it with `withEncryption`). */
-  store: AsyncKeyValue;
-  /** The MCP server URL: the key of everything stored. */
-  serverUrl: string | URL;
-  /** Metadata sent with Dynamic Client Registration (and published at `clientMetadataUrl`). */
-  clientMetadata: OAuthClientMetadata;
-  /** The redirect URI of the authorization; `undefined` for non-interactive grants. */
-  redirectUrl: string | URL | undefined;
-  /** Sends the user to the authorization page; then call the transport's `finishAuth(code)`. */
-  onRedirect: (authorizationUrl: URL) => void | Promise<void>;
-  /** Makes the OAuth `state` parameter (verify it on your callback). Default: none sent. */
-  state?: (() => string | Promise<string>) | undefined;
-  /** Client ID Metadata Document URL (an https URL with a path), used where the server supports it. */
-  clientMetadataUrl?: string | undefined;
-}
+export interface McpOAuthClientProviderOptions
+  extends McpClientStorageOptions,
+    ClientProviderCoreOptions<OAuthClientMetadata> {}
 
 /**
  * A complete 2.x `OAuthClientProvider` whose registrations, tokens (per authorization server),
@@ -309,17 +287,12 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
   readonly clientMetadataUrl?: string;
   /** The OAuth `state` parameter source, when configured. */
   readonly state?: () => string | Promise<string>;
-  readonly #metadata: OAuthClientMetadata;
-  readonly #redirectUrl: string | URL | undefined;
-  readonly #onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+  readonly #plumbing: RedirectPlumbing<OAuthClientMetadata>;
 
   constructor(options: McpOAuthClientProviderOptions) {
     super(options.store, options.serverUrl, options);
-    this.#metadata = options.clientMetadata;
-    this.#redirectUrl = options.redirectUrl;
-    this.#onRedirect = options.onRedirect;
-    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
-    if (options.state !== undefined) this.state = options.state;
+    this.#plumbing = new RedirectPlumbing(options);
+    this.#plumbing.expose(this);
   }
 
   /**
@@ -331,7 +304,7 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * ```
    */
   get redirectUrl(): string | URL | undefined {
-    return this.#redirectUrl;
+    return this.#plumbing.redirectUrl;
   }
 
   /**
@@ -343,7 +316,7 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * ```
    */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#metadata;
+    return this.#plumbing.clientMetadata;
   }
 
   /**
@@ -354,7 +327,7 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * await authProvider.redirectToAuthorization(new URL('https://auth.example.com/authorize?...'));
    * ```
    */
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    await this.#onRedirect(authorizationUrl);
+  redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    return this.#plumbing.redirect(authorizationUrl);
   }
 }

@@ -10,7 +10,12 @@ import type {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { AsyncKeyValue } from '../contract.js';
-import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
+import {
+  type ClientProviderCoreOptions,
+  type ClientStorageCoreOptions,
+  RedirectPlumbing,
+} from './mcp-client-core.js';
+import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
 
 export {
   type CredentialScope,
@@ -26,17 +31,7 @@ export {
  * new OAuthClientStorage(store, 'https://mcp.example.com/mcp', { session: 'user-42', codeVerifierTtl: 300 });
  * ```
  */
-export interface OAuthClientStorageOptions {
-  /**
-   * Separates several logins to the same server kept in one store (one per user of a multi-user
-   * app). Default: one login per server URL.
-   */
-  session?: string | undefined;
-  /** Lifetime of a saved PKCE code verifier in seconds (default 600). */
-  codeVerifierTtl?: number | undefined;
-  /** Collection names to use instead of {@link OAUTH_CLIENT_COLLECTIONS}. */
-  collections?: Partial<OAuthClientCollections> | undefined;
-}
+export interface OAuthClientStorageOptions extends ClientStorageCoreOptions {}
 
 /**
  * The persistent half of the MCP SDK's `OAuthClientProvider` for one MCP server: tokens, client
@@ -202,26 +197,9 @@ export class OAuthClientStorage {
  * };
  * ```
  */
-export interface PersistentOAuthClientProviderOptions extends OAuthClientStorageOptions {
-  /** Where the OAuth state lives (wrap it with `withEncryption`). */
-  store: AsyncKeyValue;
-  /** The MCP server URL: the key of everything stored. */
-  serverUrl: string | URL;
-  /** Metadata sent with Dynamic Client Registration. */
-  clientMetadata: OAuthClientMetadata;
-  /** The redirect URI of the authorization; `undefined` for non-interactive grants. */
-  redirectUrl: string | URL | undefined;
-  /**
-   * Sends the user to the authorization page (open a browser, print the URL, or follow it
-   * programmatically in tests). Once the user is redirected back with `?code=`, call the
-   * transport's `finishAuth(code)` and connect again.
-   */
-  onRedirect: (authorizationUrl: URL) => void | Promise<void>;
-  /** Makes the OAuth `state` parameter (verify it on your callback). Default: none sent. */
-  state?: (() => string | Promise<string>) | undefined;
-  /** SEP-991 URL-based client id (an HTTPS URL of your client metadata document). */
-  clientMetadataUrl?: string | undefined;
-}
+export interface PersistentOAuthClientProviderOptions
+  extends OAuthClientStorageOptions,
+    ClientProviderCoreOptions<OAuthClientMetadata> {}
 
 /**
  * A complete MCP SDK `OAuthClientProvider` whose registration, tokens, code verifier and discovery
@@ -247,27 +225,22 @@ export class PersistentOAuthClientProvider implements OAuthClientProvider {
   readonly clientMetadataUrl?: string;
   /** The OAuth `state` parameter source, when configured. */
   readonly state?: () => string | Promise<string>;
-  readonly #metadata: OAuthClientMetadata;
-  readonly #redirectUrl: string | URL | undefined;
-  readonly #onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+  readonly #plumbing: RedirectPlumbing<OAuthClientMetadata>;
 
   constructor(options: PersistentOAuthClientProviderOptions) {
     this.storage = new OAuthClientStorage(options.store, options.serverUrl, options);
-    this.#metadata = options.clientMetadata;
-    this.#redirectUrl = options.redirectUrl;
-    this.#onRedirect = options.onRedirect;
-    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
-    if (options.state !== undefined) this.state = options.state;
+    this.#plumbing = new RedirectPlumbing(options);
+    this.#plumbing.expose(this);
   }
 
   /** The redirect URI given in the options. */
   get redirectUrl(): string | URL | undefined {
-    return this.#redirectUrl;
+    return this.#plumbing.redirectUrl;
   }
 
   /** The client metadata given in the options. */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#metadata;
+    return this.#plumbing.clientMetadata;
   }
 
   /** {@inheritDoc OAuthClientStorage.clientInformation} */
@@ -307,7 +280,7 @@ export class PersistentOAuthClientProvider implements OAuthClientProvider {
     return this.storage.invalidateCredentials(scope);
   }
   /** Hands the authorization URL to `onRedirect`. */
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    await this.#onRedirect(authorizationUrl);
+  redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    return this.#plumbing.redirect(authorizationUrl);
   }
 }
