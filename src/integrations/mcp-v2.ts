@@ -31,6 +31,7 @@ export {
   McpOAuthClientProvider,
   type McpOAuthClientProviderOptions,
 } from './mcp-client-v2.js';
+export { createMcpLogin, type LoginTransport, McpLogin, type McpLoginOptions } from './mcp-login-v2.js';
 export {
   CachedTokenVerifier,
   type CachedTokenVerifierOptions,
