@@ -142,16 +142,17 @@ export class ClientRecords {
    * Saves tokens or a registration as the latest set and, when the authorization server is named
    * (by the SDK's context or the value's own `issuer` stamp), as that server's set. Saving tokens
    * ends an authorization in progress: its discovery state is dropped, so the next authorization
-   * discovers the server's current authorization server again.
+   * discovers the server's current authorization server again. `ttl` (seconds) makes the record
+   * expire (machine-to-machine tokens: their `expires_in`).
    */
-  async write(kind: Kind, value: object, issuer: string | undefined): Promise<void> {
+  async write(kind: Kind, value: object, issuer: string | undefined, ttl?: number): Promise<void> {
     const collection = this.#c[kind];
     const record = dropUndefined(value);
     const named = issuer ?? (typeof record.issuer === 'string' ? record.issuer : undefined);
     if (named !== undefined) this.#issuer = named;
     const entries: [string, JsonObject][] = [[this.key, record]];
     if (named !== undefined) entries.push([this.#issuerKey(named), record]);
-    await this.#store.putMany(entries, { collection });
+    await this.#store.putMany(entries, ttl === undefined ? { collection } : { collection, ttl });
     if (kind === 'tokens') await this.#store.delete(this.key, { collection: this.#c.discovery });
   }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  AddClientAuthentication,
   OAuthClientInformationContext,
   OAuthClientMetadata,
   OAuthClientProvider,
@@ -20,7 +21,16 @@ import {
   RedirectPlumbing,
   requireProtectedStore,
 } from './mcp-client-core.js';
+import {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  ClientCredentialsCore,
+  type ClientCredentialsCoreOptions,
+  NOT_INTERACTIVE,
+} from './mcp-client-m2m.js';
 import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
+
+export type { ClientAssertionAlgorithm, ClientAuthenticationMethod };
 
 /**
  * Options of {@link McpClientStorage}.
@@ -329,5 +339,101 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    */
   redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     return this.#plumbing.redirect(authorizationUrl);
+  }
+}
+
+/**
+ * Options of {@link McpClientCredentialsProvider}: the client id and either a client secret or a
+ * private key (`private_key_jwt`), both held in memory only.
+ *
+ * @example
+ * ```ts
+ * import type { McpClientCredentialsProviderOptions } from 'oauth-kv/mcp-v2';
+ * const options: McpClientCredentialsProviderOptions = {
+ *   store, serverUrl: 'https://mcp.example.com/mcp', clientId: 'reporting-job',
+ *   privateKey: process.env.CLIENT_KEY_PEM!, expectedIssuer: 'https://auth.example.com',
+ * };
+ * ```
+ */
+export interface McpClientCredentialsProviderOptions extends ClientCredentialsCoreOptions {}
+
+/**
+ * A machine-to-machine `OAuthClientProvider` for SDK 2.x: the OAuth client-credentials grant, the
+ * client authenticated by `client_secret_basic`, `client_secret_post` or `private_key_jwt` (the
+ * assertion signed here with node:crypto), and the access token kept encrypted in an oauth-kv
+ * store per authorization server until it expires, so several processes on one store share it and
+ * a new one is fetched when it has expired or the server refuses it.
+ *
+ * @example
+ * ```ts
+ * import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+ * import { McpClientCredentialsProvider } from 'oauth-kv/mcp-v2';
+ *
+ * const authProvider = new McpClientCredentialsProvider({
+ *   store, serverUrl, clientId: 'reporting-job', privateKey: process.env.CLIENT_KEY_PEM!,
+ *   expectedIssuer: 'https://auth.example.com',
+ * });
+ * await new Client({ name: 'job', version: '1.0.0' }).connect(
+ *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
+ * ```
+ */
+export class McpClientCredentialsProvider implements OAuthClientProvider {
+  readonly #core: ClientCredentialsCore;
+  /** Authenticates the client at the token endpoint (the SDK calls it). */
+  readonly addClientAuthentication: AddClientAuthentication;
+
+  constructor(options: McpClientCredentialsProviderOptions) {
+    const core = new ClientCredentialsCore(options);
+    this.#core = core;
+    this.addClientAuthentication = (headers, params, url, metadata) =>
+      core.addClientAuthentication(headers, params, url, metadata);
+  }
+
+  /**
+   * Always `undefined`: the SDK then runs the non-interactive grant.
+   *
+   * @example
+   * ```ts
+   * console.log(authProvider.redirectUrl); // undefined
+   * ```
+   */
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+  /** The client metadata (grant `client_credentials`, the configured scope and method). */
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#core.metadata();
+  }
+  /** The configured client (never stored). */
+  clientInformation(): StoredOAuthClientInformation {
+    return this.#core.clientInformation();
+  }
+  /** The access token stored for `ctx.issuer` (without `ctx`, the latest), or `undefined` once expired. */
+  async tokens(ctx?: OAuthClientInformationContext): Promise<StoredOAuthTokens | undefined> {
+    return (await this.#core.tokens(ctx?.issuer)) as StoredOAuthTokens | undefined;
+  }
+  /** Stores the token, for `ctx.issuer` and as the latest, until it expires. */
+  saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
+    return this.#core.saveTokens(tokens, ctx?.issuer);
+  }
+  /** The client-credentials grant. */
+  prepareTokenRequest(scope?: string): URLSearchParams {
+    return this.#core.prepareTokenRequest(scope);
+  }
+  /** Forgets the stored token (`'all'` and `'tokens'`). */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#core.invalidate(scope);
+  }
+  /** Never called for this grant: throws. */
+  redirectToAuthorization(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  saveCodeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  codeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
   }
 }

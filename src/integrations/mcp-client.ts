@@ -3,7 +3,11 @@
  * any oauth-kv store, so the client keeps its login across restarts.
  * @module
  */
-import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  AddClientAuthentication,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -15,6 +19,13 @@ import {
   type ClientStorageCoreOptions,
   RedirectPlumbing,
 } from './mcp-client-core.js';
+import {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  ClientCredentialsCore,
+  type ClientCredentialsCoreOptions,
+  NOT_INTERACTIVE,
+} from './mcp-client-m2m.js';
 import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
 
 export {
@@ -22,6 +33,7 @@ export {
   OAUTH_CLIENT_COLLECTIONS,
   type OAuthClientCollections,
 } from './mcp-client-records.js';
+export type { ClientAssertionAlgorithm, ClientAuthenticationMethod };
 
 /**
  * Options of {@link OAuthClientStorage}.
@@ -282,5 +294,95 @@ export class PersistentOAuthClientProvider implements OAuthClientProvider {
   /** Hands the authorization URL to `onRedirect`. */
   redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     return this.#plumbing.redirect(authorizationUrl);
+  }
+}
+
+/**
+ * Options of {@link PersistentClientCredentialsProvider}: the client id and either a client secret
+ * or a private key (`private_key_jwt`), both held in memory only.
+ *
+ * @example
+ * ```ts
+ * import type { PersistentClientCredentialsProviderOptions } from 'oauth-kv/mcp';
+ * const options: PersistentClientCredentialsProviderOptions = {
+ *   store, serverUrl: 'https://mcp.example.com/mcp', clientId: 'reporting-job',
+ *   privateKey: process.env.CLIENT_KEY_PEM!, expectedIssuer: 'https://auth.example.com',
+ * };
+ * ```
+ */
+export interface PersistentClientCredentialsProviderOptions extends ClientCredentialsCoreOptions {}
+
+/**
+ * A machine-to-machine `OAuthClientProvider` for SDK 1.x: the OAuth client-credentials grant, the
+ * client authenticated by `client_secret_basic`, `client_secret_post` or `private_key_jwt` (the
+ * assertion signed here with node:crypto: no `prepareTokenRequest` or JWT signer to write), and the
+ * access token kept encrypted in an oauth-kv store until it expires, so several processes on one
+ * store share it and a new one is fetched when it has expired or the server refuses it.
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+ * import { PersistentClientCredentialsProvider } from 'oauth-kv/mcp';
+ *
+ * const authProvider = new PersistentClientCredentialsProvider({
+ *   store, serverUrl, clientId: 'reporting-job', clientSecret: process.env.CLIENT_SECRET!,
+ *   expectedIssuer: 'https://auth.example.com',
+ * });
+ * await new Client({ name: 'job', version: '1.0.0' }).connect(
+ *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
+ * ```
+ */
+export class PersistentClientCredentialsProvider implements OAuthClientProvider {
+  readonly #core: ClientCredentialsCore;
+  /** Authenticates the client at the token endpoint (the SDK calls it). */
+  readonly addClientAuthentication: AddClientAuthentication;
+
+  constructor(options: PersistentClientCredentialsProviderOptions) {
+    const core = new ClientCredentialsCore(options);
+    this.#core = core;
+    this.addClientAuthentication = (headers, params, url, metadata) =>
+      core.addClientAuthentication(headers, params, url, metadata);
+  }
+
+  /** Always `undefined`: the SDK then runs the non-interactive grant. */
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+  /** The client metadata (grant `client_credentials`, the configured scope and method). */
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#core.metadata();
+  }
+  /** The configured client (never stored). */
+  clientInformation(): OAuthClientInformationMixed {
+    return this.#core.clientInformation();
+  }
+  /** The stored access token, shared by every process on the store, or `undefined` once expired. */
+  async tokens(): Promise<OAuthTokens | undefined> {
+    return (await this.#core.tokens(undefined)) as OAuthTokens | undefined;
+  }
+  /** Stores the token until it expires. */
+  saveTokens(tokens: OAuthTokens): Promise<void> {
+    return this.#core.saveTokens(tokens, undefined);
+  }
+  /** The client-credentials grant. */
+  prepareTokenRequest(scope?: string): URLSearchParams {
+    return this.#core.prepareTokenRequest(scope);
+  }
+  /** Forgets the stored token (`'all'` and `'tokens'`). */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#core.invalidate(scope);
+  }
+  /** Never called for this grant: throws. */
+  redirectToAuthorization(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  saveCodeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  codeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
   }
 }

@@ -26,6 +26,10 @@ export {
   type OAuthClientCollections,
 } from './mcp-client-records.js';
 export {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  McpClientCredentialsProvider,
+  type McpClientCredentialsProviderOptions,
   McpClientStorage,
   type McpClientStorageOptions,
   McpOAuthClientProvider,
