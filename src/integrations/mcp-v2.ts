@@ -36,6 +36,7 @@ export {
   type McpOAuthClientProviderOptions,
 } from './mcp-client-v2.js';
 export { createMcpLogin, type LoginTransport, McpLogin, type McpLoginOptions } from './mcp-login-v2.js';
+export { McpResponseCacheStore, type McpResponseCacheStoreOptions } from './mcp-response-cache.js';
 export {
   CachedTokenVerifier,
   type CachedTokenVerifierOptions,
