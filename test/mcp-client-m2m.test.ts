@@ -32,7 +32,13 @@ import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { startV2ResourceServer, type V2ResourceServer } from './helpers/mcp-v2-resource.js';
-import { type OidcServer, type Registered, registerClient, startOidcServer } from './helpers/oidc-server.js';
+import {
+  type OidcServer,
+  type Registered,
+  registerClient,
+  revoke,
+  startOidcServer,
+} from './helpers/oidc-server.js';
 
 const TOKEN_TTL = 3;
 const dirs: string[] = [];
@@ -169,6 +175,28 @@ describe.each(lines)('client credentials with $sdk', ({ call }) => {
     },
     30_000,
   );
+
+  test('a token the authorization server revoked: the 401 makes the SDK fetch a new one, stored for everyone', async () => {
+    const store = withEncryption(new MemoryStore(), { keys: generateFernetKey() });
+    const options: Options = {
+      store,
+      serverUrl: rs.mcpUrl,
+      clientId: secretClient.clientId,
+      clientSecret: secretClient.clientSecret,
+      scope: 'api:read',
+      expectedIssuer: as.url,
+    };
+    const first = await call(options);
+    expect((await revoke(as, secretClient, first.token as string)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_100)); // the MCP server's verification cache (maxCacheAge 1 s)
+    const before = grants();
+    const refusals = rs.refusals();
+    const second = await call(options);
+    expect(second.text).toBe(`client ${secretClient.clientId}`);
+    expect(second.token).not.toBe(first.token);
+    expect(rs.refusals()).toBeGreaterThan(refusals); // the revoked token was refused, then replaced
+    expect(grants()).toBe(before + 1);
+  }, 30_000);
 
   test('credentials bound to another issuer are never sent: no token request reaches the authorization server', async () => {
     const before = grants();
