@@ -3,7 +3,8 @@
  * (through oauth-kv/conformance/core, with a loader hook that fails the run if anything imports
  * vitest) on MemoryStore and PostgreSQL; jestLikeRunner (the adapter for bun test and jest) is run
  * here on vitest's jest-compatible API; `bun test` (the bun of the `bun` devDependency) runs the same
- * suites through it on bun:test, on MemoryStore and PostgreSQL.
+ * suites through it on bun:test, and real jest (test/runners/jest.config.cjs) on @jest/globals, each
+ * on MemoryStore and PostgreSQL.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -176,6 +177,69 @@ describe(`bun test ${require('bun/package.json').version} (jestLikeRunner over b
     );
     // bun:test has no skip from inside a running test: jestLikeRunner logs the reason instead.
     expect(bunBroken.out).toContain(
+      'take is exactly-once under 50 concurrent callers per key across two store instances: skipped: the store announces capabilities.atomic = false',
+    );
+  });
+});
+
+// Real jest (the `jest` devDependency), through jestLikeRunner over @jest/globals; its transform turns
+// the TypeScript sources into CommonJS with esbuild (test/runners/jest.config.cjs).
+async function jestRun(
+  file: string,
+): Promise<{ code: number; out: string; count: (what: string) => number }> {
+  const jest = join(dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
+  const args = [jest, '--config', 'test/runners/jest.config.cjs', '--verbose', '--ci', file];
+  const result = await run(process.execPath, args, {
+    env: { ...process.env, CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
+    maxBuffer: 32 * 1024 * 1024,
+  }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+  const summary = /^Tests:\s+(.*)$/m.exec(result.out)?.[1] ?? '';
+  return {
+    ...result,
+    count: (what) => Number(new RegExp(`(\\d+) ${what}`).exec(summary)?.[1] ?? 0),
+  };
+}
+
+describe(`jest ${require('jest/package.json').version} (jestLikeRunner over @jest/globals)`, () => {
+  let jestGood: Awaited<ReturnType<typeof jestRun>>;
+  let jestBroken: Awaited<ReturnType<typeof jestRun>>;
+  beforeAll(async () => {
+    [jestGood, jestBroken] = await Promise.all([
+      jestRun('test/runners/jest.conformance.ts'),
+      jestRun('test/runners/jest-broken.conformance.ts'),
+    ]);
+  }, 240_000);
+
+  test(`both suites pass on MemoryStore${postgres ? ' and the store suite on PostgreSQL' : ''}`, () => {
+    expect(jestGood.code, jestGood.out).toBe(0);
+    expect(jestGood.count('failed')).toBe(0);
+    // MemoryStore: the store suite (~100) and the OAuth certification (6); PostgreSQL: ~100 more.
+    expect(jestGood.count('passed')).toBeGreaterThan(postgres ? 190 : 95);
+    expect(jestGood.out).toMatch(/^ {2}MemoryStore: OAuth certification$/m);
+    if (postgres) {
+      expect(jestGood.out).toMatch(/^ {2}PostgresStore: AsyncKeyValue conformance$/m);
+      expect(jestGood.out).toContain('rows left by the suite: 0');
+    }
+  });
+
+  test('an opt-out is reported as a skip with its reason', () => {
+    expect(jestGood.out).toContain(
+      '○ skipped a sub-second TTL (0.6 s) expires on time [skipped: ttl.subsecond: an opt-out shown by the runner]',
+    );
+  });
+
+  test('a broken store fails there too; a capability the store lacks is logged with its reason', () => {
+    expect(jestBroken.code).not.toBe(0);
+    expect(jestBroken.out).toContain(
+      '✕ delete returns true for an existing entry and false for a missing one',
+    );
+    expect(jestBroken.out).toContain(
       'take is exactly-once under 50 concurrent callers per key across two store instances: skipped: the store announces capabilities.atomic = false',
     );
   });
