@@ -80,4 +80,3 @@ describeConformance('withTtlPolicy(MemoryStore)', {
   createStore: () => withTtlPolicy(new MemoryStore(), { minTtl: 0.1 }),
   modelRuns: 5,
 });
-
