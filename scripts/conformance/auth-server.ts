@@ -16,12 +16,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoInMemoryAuthProvider } from '@modelcontextprotocol/sdk/examples/server/demoInMemoryOAuthProvider.js';
 import type { OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import { mcpAuthRouter as v1Router } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { createOAuthMetadata, mcpAuthRouter as v1Router } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
 import * as legacyAuth from '@modelcontextprotocol/server-legacy/auth';
 import { generateFernetKey } from '../../src/crypto/keys.js';
-import { OAuthStateStore, PersistentOAuthServerProvider } from '../../src/integrations/mcp.js';
+import {
+  advertiseClientIdMetadataDocuments,
+  ClientMetadataDocuments,
+  OAuthStateStore,
+  PersistentOAuthServerProvider,
+} from '../../src/integrations/mcp.js';
 import { FileStore } from '../../src/stores/file/index.js';
 import { withEncryption } from '../../src/wrappers/encryption.js';
 
@@ -46,13 +51,24 @@ if (side === 'oauth-kv') {
   directory = mkdtempSync(join(tmpdir(), 'oauth-kv-conformance-'));
   const store = withEncryption(new FileStore({ directory }), { keys: [generateFernetKey()] });
   provider = new PersistentOAuthServerProvider({
-    state: new OAuthStateStore(store),
+    // Client ID Metadata Documents accepted next to registered clients, as docs/cimd.md sets up.
+    state: new OAuthStateStore(store, { clientMetadataDocuments: new ClientMetadataDocuments(store) }),
     approve: () => ({ subject: 'conformance-user' }), // auto-approve: a headless test
     resource,
     ...(line === 'legacy' ? { errors: legacyAuth } : {}),
   });
 } else {
   provider = new DemoInMemoryAuthProvider();
+}
+if (side === 'oauth-kv') {
+  // The routers do not advertise Client ID Metadata Documents: serve the metadata with the flag first.
+  const options = { provider, issuerUrl: issuer };
+  const metadata = advertiseClientIdMetadataDocuments(
+    line === 'v1' ? createOAuthMetadata(options) : legacyAuth.createOAuthMetadata(options as never),
+  );
+  app.get('/.well-known/oauth-authorization-server', (_req: unknown, res: { json(body: unknown): void }) => {
+    res.json(metadata);
+  });
 }
 // The two routers' provider types differ only nominally (each SDK line's own copy of the types).
 const router =
