@@ -75,7 +75,7 @@ export class McpClientStorage {
       options.allowUnprotectedSecrets,
       'The MCP client storage keeps tokens and client secrets',
     );
-    this.#records = new ClientRecords(store, serverUrl, options);
+    this.#records = new ClientRecords(store, serverUrl, options, true);
   }
 
   /**
@@ -116,7 +116,9 @@ export class McpClientStorage {
   }
 
   /**
-   * The client registration for `ctx.issuer`, or without `ctx` the latest one.
+   * The client registration for `ctx.issuer`, or without `ctx` the latest one. A registration
+   * saved without `ctx` (a pre-registered client) is taken by the first authorization server asked
+   * for that has none of its own, and from then on kept for that server only.
    *
    * @example
    * ```ts
@@ -133,10 +135,13 @@ export class McpClientStorage {
 
   /**
    * Saves the client registration for `ctx.issuer` (or its `issuer` stamp) and as the latest one.
+   * Without either (a pre-registered client), the first authorization server the SDK asks for
+   * without a registration of its own takes it.
    *
    * @example
    * ```ts
    * await storage.saveClientInformation(info, { issuer: 'https://auth.example.com' });
+   * await storage.saveClientInformation({ client_id: 'pre-registered', client_secret: 's3cret' }); // pre-registered
    * ```
    */
   async saveClientInformation(
