@@ -82,9 +82,8 @@ async function postgresBacking(): Promise<Backing> {
 }
 
 /**
- * The primary database the replicas share: better-auth's own Kysely/pg adapter on the real
- * PostgreSQL, in a schema of its own (better-auth's memory adapter did not keep the plugin's
- * access and refresh token rows, so it cannot stand in for a shared database here).
+ * The primary database the replicas share, as in production: better-auth's own Kysely/pg adapter
+ * on the real PostgreSQL, in a schema of its own, migrated by better-auth.
  */
 interface Db {
   pool: pg.Pool;
@@ -249,8 +248,8 @@ for (const [name, backend, makeBacking] of backends) {
           // Authorize on B, redeem 10 times at once across A and B: exactly one succeeds.
           const verifier = base64url(randomBytes(32));
           const beforeCode = await backing.dump();
-        const code = await authorize(b, cookie, clientId, verifier);
-        expect((await backing.dump()).length).toBeGreaterThan(beforeCode.length); // the code, stored
+          const code = await authorize(b, cookie, clientId, verifier);
+          expect((await backing.dump()).length).toBeGreaterThan(beforeCode.length); // the code, stored
           secrets.push(code);
           // The code is a verification value in secondaryStorage: with a secondaryStorage better-auth
           // creates no verification table at all, and the plugin's tables hold clients and tokens.
@@ -313,7 +312,7 @@ for (const [name, backend, makeBacking] of backends) {
 
           // Raw scan: what oauth-kv stored holds none of the codes, tokens or the email.
           const atRest = await backing.dump();
-        expect(atRest.length).toBeGreaterThan(1000);
+          expect(atRest.length).toBeGreaterThan(1000);
           for (const secret of [...secrets, email]) expect(atRest).not.toContain(secret);
         } finally {
           await a.close();
