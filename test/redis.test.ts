@@ -517,6 +517,37 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
       for (const key of keys) expect(written).toContain(JSON.stringify(await a.get(key, { collection })));
     });
 
+    test('200 gets started together leave in one socket write and each gets its own document', async () => {
+      const client = new Redis(backend.url);
+      try {
+        const store = make({ client });
+        const collection = fresh('corked');
+        const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+        await store.putMany(
+          keys.map((k, i) => [k, { i }] as const),
+          { collection },
+        );
+        const socket = client.stream as unknown as Record<'_write' | '_writev', (...args: never[]) => unknown>;
+        let writes = 0;
+        for (const method of ['_write', '_writev'] as const) {
+          const original = socket[method]!.bind(socket);
+          socket[method] = (...args: never[]) => {
+            writes++;
+            return original(...args);
+          };
+        }
+        const values = await Promise.all(keys.map((k) => store.get(k, { collection })));
+        expect(values).toEqual(keys.map((_, i) => ({ i })));
+        expect(writes).toBe(1);
+        // A single operation is not held back: it is written on the next tick.
+        writes = 0;
+        expect(await store.get('k7', { collection })).toEqual({ i: 7 });
+        expect(writes).toBe(1);
+      } finally {
+        client.disconnect();
+      }
+    });
+
     test('take is exactly-once across two instances for 20 keys × 20 callers', async () => {
       const a = make();
       const b = make();

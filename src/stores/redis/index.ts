@@ -21,7 +21,7 @@ import { MAX_BATCH, RedisConnection } from './connection.js';
 import { replyCode } from './errors.js';
 import { decodeCollection, KeyNames, matchPrefix, readCursor, writeCursor } from './names.js';
 import { checkRedisOptions, type RedisStoreOptions } from './options.js';
-import { evalScript, SCRIPTS } from './scripts.js';
+import { SCRIPTS } from './scripts.js';
 
 export { decodeCollection, encodeCollection, hashSlot } from './names.js';
 export type { RedisStoreOptions } from './options.js';
@@ -81,9 +81,7 @@ export class RedisStore extends BaseStore {
 
   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#conn.ready();
-    const doc = await this.#conn.run(client.get(this.#names.key(collection, key)), {
-      wrongType: () => new DeserializationError('A Redis key of another type is where the entry belongs'),
-    });
+    const doc = await this.#conn.read<string | null>(client, 'get', [this.#names.key(collection, key)]);
     return doc === null ? undefined : decode(doc);
   }
 
@@ -95,12 +93,16 @@ export class RedisStore extends BaseStore {
     const redisKeys = keys.map((key) => this.#names.key(collection, key));
     let docs: (string | null)[];
     if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) {
-      docs = await this.#conn.run(client.mget(redisKeys));
+      docs = await this.#conn.send<(string | null)[]>(client, 'mget', redisKeys);
     } else {
       docs = new Array<string | null>(redisKeys.length).fill(null);
       await Promise.all(
         this.#conn.groups(redisKeys).map(async (indexes) => {
-          const found = await this.#conn.run(client.mget(indexes.map((i) => redisKeys[i]!)));
+          const found = await this.#conn.send<(string | null)[]>(
+            client,
+            'mget',
+            indexes.map((i) => redisKeys[i]!),
+          );
           indexes.forEach((i, j) => {
             docs[i] = found[j] ?? null;
           });
@@ -123,8 +125,8 @@ export class RedisStore extends BaseStore {
     const client = await this.#conn.ready();
     const redisKey = this.#names.key(collection, key);
     const doc = entryToDocumentJson(entry, { key, collection });
-    if (entry.ttl === undefined) await this.#conn.run(client.set(redisKey, doc));
-    else await this.#conn.run(client.set(redisKey, doc, 'PX', px(entry.ttl)));
+    if (entry.ttl === undefined) await this.#conn.send(client, 'set', [redisKey, doc]);
+    else await this.#conn.send(client, 'set', [redisKey, doc, 'PX', px(entry.ttl)]);
   }
 
   protected override async writeEntries(
@@ -140,10 +142,10 @@ export class RedisStore extends BaseStore {
       if (ms === undefined) {
         const args: string[] = [];
         for (const i of indexes) args.push(redisKeys[i]!, docs[i]!);
-        await this.#conn.run(client.mset(args));
+        await this.#conn.send(client, 'mset', args);
       } else if (indexes.length === 1) {
         const i = indexes[0]!;
-        await this.#conn.run(client.set(redisKeys[i]!, docs[i]!, 'PX', ms));
+        await this.#conn.send(client, 'set', [redisKeys[i]!, docs[i]!, 'PX', ms]);
       } else {
         const keys = indexes.map((i) => redisKeys[i]!);
         await this.#conn.eval(client, SCRIPTS.putMany, keys, [...indexes.map((i) => docs[i]!), ms]);
@@ -181,16 +183,18 @@ export class RedisStore extends BaseStore {
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#conn.ready();
     const redisKey = this.#names.key(collection, key);
-    const script = () => evalScript(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
-    const doc = await this.#conn.run(
-      this.#noGetdel
-        ? script()
-        : client.getdel(redisKey).catch((err: unknown) => {
-            if (!isUnknownCommand(err)) throw err;
-            this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
-            return script();
-          }),
-    );
+    let doc: string | null | undefined;
+    if (this.#noGetdel) {
+      doc = (await this.#conn.eval(client, SCRIPTS.take, [redisKey], [])) as string | null;
+    } else {
+      doc = await this.#conn.run(
+        this.#conn.call<string | null>(client, 'getdel', [redisKey]).catch((err: unknown) => {
+          if (!isUnknownCommand(err)) throw err;
+          this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
+          return this.#conn.eval(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
+        }),
+      );
+    }
     return doc === null || doc === undefined ? undefined : decode(doc);
   }
 
@@ -206,14 +210,14 @@ export class RedisStore extends BaseStore {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const written =
         ms === undefined
-          ? await this.#conn.run(client.set(redisKey, doc, 'NX'))
-          : await this.#conn.run(client.set(redisKey, doc, 'PX', ms, 'NX'));
+          ? await this.#conn.send(client, 'set', [redisKey, doc, 'NX'])
+          : await this.#conn.send(client, 'set', [redisKey, doc, 'PX', ms, 'NX']);
       if (written === 'OK') return true;
       // Something is there. Natively expiring keys vanish on their own; a document whose own
       // expires_at has passed (a Python writer rounds TTLs to whole seconds) counts as absent and
       // is replaced only while it still holds that exact document. This is the one expiry check a
       // backend makes itself: it is part of the atomic step, which the base cannot split.
-      const existing = await this.#conn.run(client.get(redisKey));
+      const existing = await this.#conn.send<string | null>(client, 'get', [redisKey]);
       if (existing === null) continue;
       let current: StoredEntry;
       try {
@@ -264,9 +268,13 @@ export class RedisStore extends BaseStore {
     const page: string[] = [];
     for (let calls = 0; calls < MAX_SCANS_PER_PAGE; calls++) {
       const node = nodes[index]!;
-      const [next, batch] = await this.#conn.run(
-        node.client.scan(state.scan, 'MATCH', match, 'COUNT', this.#conn.scanCount),
-      );
+      const [next, batch] = await this.#conn.send<[string, string[]]>(node.client, 'scan', [
+        state.scan,
+        'MATCH',
+        match,
+        'COUNT',
+        this.#conn.scanCount,
+      ]);
       const after = state.after;
       const found = [...new Set(batch.map((k) => k.slice(head.length)))]
         .filter((k) => after === undefined || k > after)
@@ -317,9 +325,13 @@ export class RedisStore extends BaseStore {
         if (batch.length === 0) return;
         const redisKeys = batch.map((k) => k.slice(driverPrefix.length));
         const counts = await Promise.all(
-          this.#conn
-            .groups(redisKeys)
-            .map((indexes) => this.#conn.run(client.unlink(indexes.map((i) => redisKeys[i]!)))),
+          this.#conn.groups(redisKeys).map((indexes) =>
+            this.#conn.send<number>(
+              client,
+              'unlink',
+              indexes.map((i) => redisKeys[i]!),
+            ),
+          ),
         );
         for (const n of counts) removed += n;
       },
@@ -336,7 +348,7 @@ export class RedisStore extends BaseStore {
   /** Redis `PING` (on a Cluster, to one node), bounded by the command timeout. */
   protected override async pingStore(): Promise<void> {
     const client = await this.#conn.ready();
-    await this.#conn.run(client.ping());
+    await this.#conn.send(client, 'ping', []);
   }
 
   protected override closeStore(): Promise<void> {

@@ -4,7 +4,6 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /** A script's source and the SHA-1 `EVALSHA` names it by. */
 export interface Script {
@@ -80,19 +79,3 @@ export const SCRIPTS = {
   replace: script(REPLACE),
   increment: script(INCREMENT),
 } as const;
-
-/**
- * `EVALSHA`, then `EVAL` when the server answers `NOSCRIPT` (its script cache was flushed or it
- * restarted): the script is loaded again by that `EVAL`. Other errors are left to the caller.
- */
-export function evalScript(
-  client: Redis,
-  s: Script,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  return client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.source, keys.length, ...keys, ...args);
-  });
-}
