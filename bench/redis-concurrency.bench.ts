@@ -3,10 +3,13 @@
  * same document), raw ioredis with `enableAutoPipelining`, Keyv with `@keyv/redis` (node-redis) and
  * unstorage's redis driver, on the server at OAUTH_KV_TEST_REDIS_URL.
  *
- * Each round runs every contender once, in an order rotated from round to round, each doing the same
- * number of gets from N concurrent loops; the ratio ours/contender is taken within a round (the two
- * ran seconds apart under the same machine load) and reported as the median with min-max over the
- * rounds. Every key lives under a per-run prefix, deleted afterwards.
+ * Each round gives every contender ten short turns, interleaved in an order rotated from turn to
+ * turn, each turn the same number of gets from N concurrent loops; the ratio ours/contender is taken
+ * within a round (the two shared the machine's load) and reported as the median with min-max over
+ * the rounds. Every key lives under a per-run prefix, deleted afterwards.
+ *
+ * `OAUTH_KV_BASELINE=/path/to/an/older/checkout` adds that checkout's RedisStore as one more
+ * contender ("oauth-kv before"): a paired before/after measurement.
  */
 import { randomBytes } from 'node:crypto';
 import KeyvRedis from '@keyv/redis';
@@ -19,7 +22,9 @@ import { BENCH_COLLECTION, benchToken, writeResult } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LEVELS = [1, 10, 100, 1000];
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Turns of every contender per round. */
+const SLICES = 10;
 
 /** Median and range of a list. */
 function spread(xs: number[]): { median: number; min: number; max: number } {
@@ -58,6 +63,13 @@ export default async function run(): Promise<void> {
   const keyvStore = new KeyvRedis(REDIS_URL, { namespace: `${tag}-keyv` });
   const keyv = new Keyv({ store: keyvStore, namespace: `${tag}-keyv`, useKeyPrefix: false });
   keyv.on('error', () => {});
+  const baselineDir = process.env.OAUTH_KV_BASELINE;
+  const before =
+    baselineDir === undefined
+      ? undefined
+      : new (
+          (await import(`${baselineDir}/src/stores/redis/index.ts`)) as { RedisStore: typeof RedisStore }
+        ).RedisStore({ url: REDIS_URL, keyPrefix: prefix });
   const unstorage = createStorage({ driver: redisDriver({ url: REDIS_URL, base: `${tag}-unstorage` }) });
   try {
     await store.put('token-1', value, { collection: c, ttl: 3600 });
@@ -88,6 +100,13 @@ export default async function run(): Promise<void> {
       'oauth-kv': async () => {
         if ((await store.get('token-1', { collection: c })) === undefined) throw new Error('missing');
       },
+      ...(before === undefined
+        ? {}
+        : {
+            'oauth-kv before': async () => {
+              if ((await before.get('token-1', { collection: c })) === undefined) throw new Error('missing');
+            },
+          }),
       'raw ioredis': async () => parse(await raw.get(rawKey)),
       'raw ioredis autopipelining': async () => parse(await rawAuto.get(rawKey)),
       'keyv (@keyv/redis)': async () => {
@@ -101,14 +120,21 @@ export default async function run(): Promise<void> {
     const results: Record<string, unknown> = {};
     console.log('\n## redis-concurrency (ours / each: median (min-max) over rounds; µs per get)');
     for (const inFlight of LEVELS) {
-      const total = inFlight === 1 ? 1_500 : inFlight === 10 ? 6_000 : 20_000;
+      const total = inFlight === 1 ? 2_000 : inFlight === 10 ? 6_000 : inFlight === 100 ? 20_000 : 40_000;
       // Warm-up: every contender once.
       for (const name of names) await timePerGet(contenders[name]!, inFlight, Math.min(total, 2_000));
       const perRound: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        const order = names.map((_, i) => names[(i + round) % names.length]!);
-        if (round % 2 === 1) order.reverse();
-        for (const name of order) perRound[name]!.push(await timePerGet(contenders[name]!, inFlight, total));
+        // A round is SLICES short turns of every contender, in an order rotated from turn to turn:
+        // load that changes within a round falls on all of them alike.
+        const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+        for (let slice = 0; slice < SLICES; slice++) {
+          const order = names.map((_, i) => names[(i + slice + round) % names.length]!);
+          if (slice % 2 === 1) order.reverse();
+          for (const name of order)
+            sums[name]! += await timePerGet(contenders[name]!, inFlight, total / SLICES);
+        }
+        for (const name of names) perRound[name]!.push(sums[name]! / SLICES);
       }
       const ours = perRound['oauth-kv']!;
       const level: Record<string, unknown> = { usPerGet: {} };
@@ -133,6 +159,7 @@ export default async function run(): Promise<void> {
     });
   } finally {
     await store.close();
+    await before?.close();
     await keyv.disconnect().catch(() => {});
     await unstorage.dispose().catch(() => {});
     await unlinkMatching(raw, `${tag}*`);

@@ -71,6 +71,16 @@ if pttl > 0 then redis.call('SET', KEYS[1], cjson.encode(d), 'PX', pttl)
 else redis.call('SET', KEYS[1], cjson.encode(d)) end
 return n`;
 
+/**
+ * Drops from the key index KEYS[1] each member ARGV[i] whose entry KEYS[i + 1] is (still) absent:
+ * the check and the removal in one step, so a key written meanwhile stays indexed.
+ */
+const PRUNE = `local n = 0
+for i, m in ipairs(ARGV) do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then n = n + redis.call('ZREM', KEYS[1], m) end
+end
+return n`;
+
 /** Every script of the store. */
 export const SCRIPTS = {
   delete: script(DELETE),
@@ -78,4 +88,5 @@ export const SCRIPTS = {
   take: script(TAKE),
   replace: script(REPLACE),
   increment: script(INCREMENT),
+  prune: script(PRUNE),
 } as const;

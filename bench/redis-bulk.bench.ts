@@ -1,0 +1,110 @@
+/**
+ * RedisStore getMany(100) and putMany(100, ttl) against raw ioredis sending the same commands
+ * (MGET and parsing the same documents; the same put-many script by EVALSHA with the documents built
+ * the plain way), on the server at OAUTH_KV_TEST_REDIS_URL. Each repetition is one paired,
+ * interleaved measurement (bench/lib.ts `pairedRatio`); reported as the median with min-max over the
+ * repetitions. `OAUTH_KV_BASELINE=/path/to/an/older/checkout` adds that checkout's store.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RedisStore } from '../src/stores/redis/index.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, pairedRatio, writeResult } from './lib.js';
+
+const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REPETITIONS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+function spread(xs: number[]): { median: number; min: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
+}
+
+export default async function run(): Promise<void> {
+  const tag = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const prefix = `${tag}:`;
+  const raw = new Redis(REDIS_URL);
+  const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
+  const baselineDir = process.env.OAUTH_KV_BASELINE;
+  const before =
+    baselineDir === undefined
+      ? undefined
+      : new (
+          (await import(`${baselineDir}/src/stores/redis/index.ts`)) as { RedisStore: typeof RedisStore }
+        ).RedisStore({ url: REDIS_URL, keyPrefix: `${prefix}before:` });
+  try {
+    const c = BENCH_COLLECTION;
+    const value = benchToken();
+    const keys = [...BENCH_KEYS];
+    const entries = keys.map((k) => [k, value] as const);
+    const rawKeys = keys.map((k) => `${prefix}raw-${c}::${k}`);
+    const doc = (key: string) => {
+      const now = Date.now();
+      return JSON.stringify({
+        collection: c,
+        created_at: new Date(now).toISOString().replace('Z', '+00:00'),
+        expires_at: new Date(now + 3_600_000).toISOString().replace('Z', '+00:00'),
+        key,
+        value,
+        version: 1,
+      });
+    };
+    const parse = (text: string | null) => {
+      if (text === null) throw new Error('missing');
+      const d = JSON.parse(text) as { value: unknown; expires_at?: string };
+      if (d.expires_at !== undefined && Date.parse(d.expires_at) <= Date.now()) return undefined;
+      return d.value;
+    };
+    const sha = (await raw.script(
+      'LOAD',
+      "local px = ARGV[#KEYS + 1]\nfor i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[i], 'PX', px) end\nreturn #KEYS",
+    )) as string;
+    const rawPutMany = () => raw.evalsha(sha, rawKeys.length, ...rawKeys, ...keys.map(doc), 3_600_000);
+    const rawGetMany = async () => (await raw.mget(rawKeys)).map(parse);
+    await rawPutMany();
+    await store.putMany(entries, { collection: c, ttl: 3600 });
+    await before?.putMany(entries, { collection: c, ttl: 3600 });
+    const cases: Record<string, [() => Promise<unknown>, () => Promise<unknown>]> = {
+      'getMany(100) / raw MGET': [() => store.getMany(keys, { collection: c }), rawGetMany],
+      'putMany(100, ttl) / raw EVALSHA': [
+        () => store.putMany(entries, { collection: c, ttl: 3600 }),
+        rawPutMany,
+      ],
+    };
+    if (before !== undefined) {
+      cases['getMany(100) / before'] = [
+        () => store.getMany(keys, { collection: c }),
+        () => before.getMany(keys, { collection: c }),
+      ];
+      cases['putMany(100, ttl) / before'] = [
+        () => store.putMany(entries, { collection: c, ttl: 3600 }),
+        () => before.putMany(entries, { collection: c, ttl: 3600 }),
+      ];
+    }
+    const out: Record<string, unknown> = {};
+    console.log('\n## redis-bulk (paired, median (min-max) over repetitions)');
+    for (const [label, [a, b]] of Object.entries(cases)) {
+      const ratios: number[] = [];
+      for (let r = 0; r < REPETITIONS; r++)
+        ratios.push((await pairedRatio({ run: a }, { run: b }, 400)).ratio);
+      const s = spread(ratios);
+      out[label] = { ...s, ratios };
+      console.log(`  ${label}: ${s.median.toFixed(2)}× (${s.min.toFixed(2)}-${s.max.toFixed(2)})`);
+    }
+    writeResult(process.env.BENCH_RESULT_NAME ?? 'redis-bulk', {
+      suite: 'redis-bulk',
+      repetitions: REPETITIONS,
+      ratios: out,
+    });
+  } finally {
+    await store.close();
+    await before?.close();
+    let cursor = '0';
+    do {
+      const [next, found] = await raw.scan(cursor, 'MATCH', `${tag}*`, 'COUNT', 1000);
+      if (found.length > 0) await raw.unlink(found);
+      cursor = next;
+    } while (cursor !== '0');
+    raw.disconnect();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
