@@ -101,7 +101,8 @@ export class RedisStore extends BaseStore {
     keys: readonly string[],
   ): Promise<(StoredEntry | DeserializationError | undefined)[]> {
     const client = await this.#conn.ready();
-    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = keys.map((key) => head + key);
     let docs: (string | null)[];
     if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) {
       docs = await this.#conn.send<(string | null)[]>(client, 'mget', redisKeys);
@@ -149,7 +150,8 @@ export class RedisStore extends BaseStore {
     timing: BatchTiming,
   ): Promise<void> {
     const client = await this.#conn.ready();
-    const redisKeys = entries.map(([key]) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = entries.map(([key]) => head + key);
     const docs = entries.map(([key, entry]) => entryToDocumentJson(entry, { key, collection }));
     const ms = timing.ttl === undefined ? undefined : px(timing.ttl);
     const write = async (indexes: number[]): Promise<void> => {
@@ -183,7 +185,8 @@ export class RedisStore extends BaseStore {
     keys: readonly string[],
   ): Promise<(RemovedEntry | undefined)[]> {
     const client = await this.#conn.ready();
-    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = keys.map((key) => head + key);
     const out = new Array<RemovedEntry | undefined>(keys.length);
     const unindexed = this.#unindex(client, collection, keys);
     // The script returns each removed document ('' for a key of another type) and 0 where nothing
@@ -478,7 +481,8 @@ export class RedisStore extends BaseStore {
         want,
       ]);
       if (members.length === 0) return { keys: page, cursor: undefined };
-      const redisKeys = members.map((key) => this.#names.key(collection, key));
+      const head = this.#names.collection(collection);
+      const redisKeys = members.map((key) => head + key);
       const exists = await Promise.all(redisKeys.map((k) => this.#conn.send<number>(client, 'exists', [k])));
       const gone: number[] = [];
       members.forEach((key, i) => {
