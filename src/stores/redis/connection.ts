@@ -69,6 +69,8 @@ export class RedisConnection {
   /** The socket corked for the commands of the current tick (uncorked on the next tick). */
   #corked: { uncork(): void } | undefined;
   #current: Client | undefined;
+  /** The client once created (or adopted) and the driver loaded; forgotten by `close()`. */
+  #known: Client | undefined;
   #readyWait: Promise<void> | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #lastError: string | undefined;
@@ -106,14 +108,25 @@ export class RedisConnection {
     return this.#driverPrefix;
   }
 
-  /** The client, connected: waits at most `connectTimeoutMs` for a (re)connection. */
-  async ready(): Promise<Client> {
+  /**
+   * The client, connected: waits at most `connectTimeoutMs` for a (re)connection. A client known
+   * and connected is returned as it is (no promise), the common case of every operation.
+   */
+  ready(): Client | Promise<Client> {
+    const known = this.#known;
+    if (known !== undefined && known.status === 'ready') return known;
+    return this.#connect();
+  }
+
+  async #connect(): Promise<Client> {
     const client = await this.#client.get();
-    if (client.status === 'ready') return client;
-    this.#readyWait ??= this.#waitReady(client).finally(() => {
-      this.#readyWait = undefined;
-    });
-    await this.#readyWait;
+    if (client.status !== 'ready') {
+      this.#readyWait ??= this.#waitReady(client).finally(() => {
+        this.#readyWait = undefined;
+      });
+      await this.#readyWait;
+    }
+    if (this.#client.started) this.#known = client;
     return client;
   }
 
@@ -241,6 +254,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    this.#known = undefined;
     this.#queue.length = 0;
     this.#sweeps.length = 0;
     this.#head = 0;
