@@ -3,7 +3,7 @@
  * the CPU-bound workloads (bench/cpu-workloads.ts), counted by `valgrind --tool=callgrind`, which
  * does not depend on machine load the way time does.
  *
- * Method: the workloads are bundled once (esbuild) into bench/.callgrind/driver.mjs; each runs in
+ * Method: the workloads are bundled once (esbuild) into bench/.callgrind/driver-<pid>.mjs; each runs in
  * a fresh `node --predictable --expose-gc` (V8 single-threaded, fixed seeds: the same code path on
  * every run) under `valgrind --tool=callgrind --trace-children=no
  * --dump-before=uv_os_getpriority`. The driver does its setup and `warmup` operations (JIT
@@ -45,6 +45,8 @@ const names = Object.keys(WORKLOADS).filter(
 );
 if (names.length === 0) throw new Error(`no workload matches ${wanted.join(', ')}`);
 
+/** Per process, so two runs at once (before and after a change) do not share a bundle. */
+const driver = `driver-${process.pid}.mjs`;
 mkdirSync(work, { recursive: true });
 await build({
   entryPoints: [join(here, 'callgrind-driver.ts')],
@@ -52,7 +54,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: join(work, 'driver.mjs'),
+  outfile: join(work, driver),
   logLevel: 'warning',
   // The `fernet` npm package is CommonJS, loaded through createRequire in test/helpers.
   banner: {
@@ -78,7 +80,7 @@ function exec(cmd: string, argv: string[]): Promise<string> {
 /** Instructions per operation of each segment of one fresh process. */
 async function measure(name: string, run: number): Promise<{ perOp: number[]; startup: number }> {
   const { warmup, n } = WORKLOADS[name]!.callgrind ?? { warmup: 2000, n: 300 };
-  const prefix = `${name}.${run}.out`;
+  const prefix = `${name}.${run}.${process.pid}.out`;
   for (const f of readdirSync(work)) if (f.startsWith(prefix)) rmSync(join(work, f));
   await exec('valgrind', [
     '--tool=callgrind',
@@ -90,7 +92,7 @@ async function measure(name: string, run: number): Promise<{ perOp: number[]; st
     '--expose-gc',
     '--min-semi-space-size=64',
     '--max-semi-space-size=64',
-    'driver.mjs',
+    driver,
     name,
     String(warmup),
     String(n),
@@ -188,3 +190,4 @@ writeResult(wanted.length === 0 ? 'callgrind' : `callgrind-${wanted.join('-')}`,
   workloads: [...results.values()],
   ratios,
 });
+rmSync(join(work, driver));

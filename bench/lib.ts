@@ -19,7 +19,8 @@
  *
  * - **Paired and interleaved**: A and B alternate sample by sample (A B, B A, A B, ...), so both
  *   sides see the same machine load. A side's optional `before` runs untimed before each sample.
- *   `run` may be synchronous or return a promise (only promises are awaited).
+ *   `run` may be synchronous or return a promise (only promises are awaited); a side with `timed`
+ *   measures itself (e.g. a child process timing its own `import()`).
  * - **Repeated**: the whole list of comparisons runs `reps` times (env `BENCH_REPS`, default 3,
  *   minimum 3 unless `BENCH_REPS` says otherwise), one repetition after the other, so repetitions are
  *   spread over time. In each repetition a ratio is median(A) / median(B) over the samples after
@@ -221,6 +222,11 @@ export interface Side {
   run: () => unknown;
   /** Runs untimed before each sample of this side (e.g. refill a key `take` removes). */
   before?: (() => unknown) | undefined;
+  /**
+   * Instead of `run`: performs one sample and returns its own measurement in microseconds (e.g. a
+   * child process reporting how long its `import()` took). `batch` does not apply.
+   */
+  timed?: (() => Promise<number>) | undefined;
 }
 
 /** One ratio to measure: time(a) / time(b). */
@@ -328,6 +334,7 @@ async function sample(side: Side, batch: number): Promise<number> {
     const b = side.before();
     if (isThenable(b)) await b;
   }
+  if (side.timed) return side.timed();
   const run = side.run;
   const started = performance.now();
   for (let i = 0; i < batch; i++) {
