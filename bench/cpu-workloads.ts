@@ -299,7 +299,6 @@ export const WORKLOAD_RATIOS: readonly WorkloadRatio[] = [
     label: 'putMany(100) documents / raw stringify',
     a: 'doc-putMany100',
     b: 'raw-putMany100',
-    target: '<= 1.1',
   },
   { label: 'MemoryStore getMany(100) / 100 gets', a: 'memory-getMany100', b: 'memory-get', bTimes: 100 },
   { label: 'MemoryStore putMany(100) / 100 puts', a: 'memory-putMany100', b: 'memory-put', bTimes: 100 },
