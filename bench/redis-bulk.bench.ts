@@ -1,23 +1,15 @@
 /**
  * RedisStore getMany(100) and putMany(100, ttl) against raw ioredis sending the same commands
  * (MGET and parsing the same documents; the same put-many script by EVALSHA with the documents built
- * the plain way), on the server at OAUTH_KV_TEST_REDIS_URL. Each repetition is one paired,
- * interleaved measurement (bench/lib.ts `pairedRatio`); reported as the median with min-max over the
- * repetitions. `OAUTH_KV_BASELINE=/path/to/an/older/checkout` adds that checkout's store.
+ * the plain way), on the server at OAUTH_KV_TEST_REDIS_URL, with bench/lib.ts `comparePaired`
+ * (paired, interleaved, `BENCH_REPS` repetitions, median with min-max). `OAUTH_KV_BASELINE=/path/to/an/older/checkout` adds that checkout's store.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { BENCH_COLLECTION, BENCH_KEYS, benchToken, pairedRatio, writeResult } from './lib.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, type Comparison, comparePaired } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REPETITIONS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-function spread(xs: number[]): { median: number; min: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
-}
-
 export default async function run(): Promise<void> {
   const tag = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   const prefix = `${tag}:`;
@@ -62,38 +54,47 @@ export default async function run(): Promise<void> {
     await rawPutMany();
     await store.putMany(entries, { collection: c, ttl: 3600 });
     await before?.putMany(entries, { collection: c, ttl: 3600 });
-    const cases: Record<string, [() => Promise<unknown>, () => Promise<unknown>]> = {
-      'getMany(100) / raw MGET': [() => store.getMany(keys, { collection: c }), rawGetMany],
-      'putMany(100, ttl) / raw EVALSHA': [
-        () => store.putMany(entries, { collection: c, ttl: 3600 }),
-        rawPutMany,
-      ],
+    const get = { name: 'oauth-kv getMany(100)', run: () => store.getMany(keys, { collection: c }) };
+    const put = {
+      name: 'oauth-kv putMany(100, ttl)',
+      run: () => store.putMany(entries, { collection: c, ttl: 3600 }),
     };
+    const comparisons: Comparison[] = [
+      {
+        label: 'getMany(100) / raw MGET',
+        target: '<= 1.1',
+        a: get,
+        b: { name: 'raw MGET + parse', run: rawGetMany },
+        iterations: 400,
+      },
+      {
+        label: 'putMany(100, ttl) / raw EVALSHA',
+        target: '<= 1.1',
+        a: put,
+        b: { name: 'raw EVALSHA', run: rawPutMany },
+        iterations: 300,
+      },
+    ];
     if (before !== undefined) {
-      cases['getMany(100) / before'] = [
-        () => store.getMany(keys, { collection: c }),
-        () => before.getMany(keys, { collection: c }),
-      ];
-      cases['putMany(100, ttl) / before'] = [
-        () => store.putMany(entries, { collection: c, ttl: 3600 }),
-        () => before.putMany(entries, { collection: c, ttl: 3600 }),
-      ];
+      comparisons.push(
+        {
+          label: 'getMany(100) / before',
+          a: get,
+          b: { name: 'before getMany(100)', run: () => before.getMany(keys, { collection: c }) },
+          iterations: 400,
+        },
+        {
+          label: 'putMany(100, ttl) / before',
+          a: put,
+          b: {
+            name: 'before putMany(100, ttl)',
+            run: () => before.putMany(entries, { collection: c, ttl: 3600 }),
+          },
+          iterations: 300,
+        },
+      );
     }
-    const out: Record<string, unknown> = {};
-    console.log('\n## redis-bulk (paired, median (min-max) over repetitions)');
-    for (const [label, [a, b]] of Object.entries(cases)) {
-      const ratios: number[] = [];
-      for (let r = 0; r < REPETITIONS; r++)
-        ratios.push((await pairedRatio({ run: a }, { run: b }, 400)).ratio);
-      const s = spread(ratios);
-      out[label] = { ...s, ratios };
-      console.log(`  ${label}: ${s.median.toFixed(2)}× (${s.min.toFixed(2)}-${s.max.toFixed(2)})`);
-    }
-    writeResult(process.env.BENCH_RESULT_NAME ?? 'redis-bulk', {
-      suite: 'redis-bulk',
-      repetitions: REPETITIONS,
-      ratios: out,
-    });
+    await comparePaired(process.env.BENCH_RESULT_NAME ?? 'redis-bulk', comparisons);
   } finally {
     await store.close();
     await before?.close();

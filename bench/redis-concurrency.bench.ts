@@ -3,10 +3,10 @@
  * same document), raw ioredis with `enableAutoPipelining`, Keyv with `@keyv/redis` (node-redis) and
  * unstorage's redis driver, on the server at OAUTH_KV_TEST_REDIS_URL.
  *
- * Each round gives every contender ten short turns, interleaved in an order rotated from turn to
- * turn, each turn the same number of gets from N concurrent loops; the ratio ours/contender is taken
- * within a round (the two shared the machine's load) and reported as the median with min-max over
- * the rounds. Every key lives under a per-run prefix, deleted afterwards.
+ * Each ratio comes from bench/lib.ts `comparePaired`: a sample is a turn of gets at the given
+ * concurrency, ours and the contender alternate turn by turn, repeated `BENCH_REPS` times (default
+ * 3), reported as the median with min-max. Every key lives under a per-run prefix, deleted
+ * afterwards.
  *
  * `OAUTH_KV_BASELINE=/path/to/an/older/checkout` adds that checkout's RedisStore as one more
  * contender ("oauth-kv before"): a paired before/after measurement.
@@ -18,29 +18,23 @@ import Keyv from 'keyv';
 import { createStorage } from 'unstorage';
 import redisDriver from 'unstorage/drivers/redis';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { BENCH_COLLECTION, benchToken, writeResult } from './lib.js';
+import { BENCH_COLLECTION, benchToken, type Comparison, comparePaired } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LEVELS = [1, 10, 100, 1000];
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/** Turns of every contender per round. */
-const SLICES = 10;
 
-/** Median and range of a list. */
-function spread(xs: number[]): { median: number; min: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
-}
+/** Gets per timed sample (the µs in the table are per sample), by operations in flight. */
+const TURN: Record<number, number> = { 1: 40, 10: 200, 100: 1_000, 1000: 4_000 };
+/** Pairs of samples per repetition, by operations in flight. */
+const ITERATIONS: Record<number, number> = { 1: 30, 10: 20, 100: 12, 1000: 8 };
 
-/** Time per get (µs) of `total` gets issued from `inFlight` concurrent loops. */
-async function timePerGet(get: () => Promise<unknown>, inFlight: number, total: number): Promise<number> {
+/** `total` gets issued from `inFlight` concurrent loops. */
+async function gets(get: () => Promise<unknown>, inFlight: number, total: number): Promise<void> {
   let left = total;
   const loop = async (): Promise<void> => {
     while (left-- > 0) await get();
   };
-  const started = performance.now();
   await Promise.all(Array.from({ length: inFlight }, loop));
-  return ((performance.now() - started) * 1000) / total;
 }
 
 async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
@@ -116,47 +110,27 @@ export default async function run(): Promise<void> {
         if ((await unstorage.getItem('token-1')) === null) throw new Error('missing');
       },
     };
-    const names = Object.keys(contenders);
-    const results: Record<string, unknown> = {};
-    console.log('\n## redis-concurrency (ours / each: median (min-max) over rounds; µs per get)');
+    // One sample is a turn of TURN[n] gets from n concurrent loops; ours and a contender alternate
+    // turn by turn (comparePaired: paired, interleaved, repeated BENCH_REPS times).
+    const comparisons: Comparison[] = [];
     for (const inFlight of LEVELS) {
-      const total = inFlight === 1 ? 2_000 : inFlight === 10 ? 6_000 : inFlight === 100 ? 20_000 : 40_000;
-      // Warm-up: every contender once.
-      for (const name of names) await timePerGet(contenders[name]!, inFlight, Math.min(total, 2_000));
-      const perRound: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-      for (let round = 0; round < ROUNDS; round++) {
-        // A round is SLICES short turns of every contender, in an order rotated from turn to turn:
-        // load that changes within a round falls on all of them alike.
-        const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-        for (let slice = 0; slice < SLICES; slice++) {
-          const order = names.map((_, i) => names[(i + slice + round) % names.length]!);
-          if (slice % 2 === 1) order.reverse();
-          for (const name of order)
-            sums[name]! += await timePerGet(contenders[name]!, inFlight, total / SLICES);
-        }
-        for (const name of names) perRound[name]!.push(sums[name]! / SLICES);
-      }
-      const ours = perRound['oauth-kv']!;
-      const level: Record<string, unknown> = { usPerGet: {} };
-      for (const name of names) {
-        (level.usPerGet as Record<string, unknown>)[name] = spread(perRound[name]!);
+      const turn = TURN[inFlight]!;
+      const side = (name: string) => ({
+        name: `${name} ×${inFlight}`,
+        run: () => gets(contenders[name]!, inFlight, turn),
+      });
+      for (const name of Object.keys(contenders)) {
         if (name === 'oauth-kv') continue;
-        const ratios = ours.map((t, i) => t / perRound[name]![i]!);
-        level[`oauth-kv / ${name}`] = spread(ratios);
-        const s = spread(ratios);
-        console.log(
-          `  ${String(inFlight).padStart(4)} in flight  oauth-kv / ${name}: ${s.median.toFixed(2)}× (${s.min.toFixed(2)}-${s.max.toFixed(2)})`,
-        );
+        comparisons.push({
+          label: `${String(inFlight).padStart(4)} in flight: oauth-kv / ${name}`,
+          target: name.startsWith('keyv') && inFlight >= 10 && inFlight <= 100 ? '<= 1' : undefined,
+          a: side('oauth-kv'),
+          b: side(name),
+          iterations: ITERATIONS[inFlight]!,
+        });
       }
-      const o = spread(ours);
-      console.log(`  ${String(inFlight).padStart(4)} in flight  oauth-kv: ${o.median.toFixed(1)} µs per get`);
-      results[String(inFlight)] = level;
     }
-    writeResult(process.env.BENCH_RESULT_NAME ?? 'redis-concurrency', {
-      suite: 'redis-concurrency',
-      rounds: ROUNDS,
-      levels: results,
-    });
+    await comparePaired(process.env.BENCH_RESULT_NAME ?? 'redis-concurrency', comparisons);
   } finally {
     await store.close();
     await before?.close();
