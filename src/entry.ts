@@ -97,6 +97,22 @@ export function isExpired(entry: { expiresAt?: number | undefined }, now: number
  * ```
  */
 export function formatIsoDate(ms: number): string {
+  // A batch shares its two dates (created, expires): the last two answers are kept, so putMany(100)
+  // formats two dates instead of 200.
+  if (ms === formatted.lastMs) return formatted.lastText;
+  if (ms === formatted.prevMs) return formatted.prevText;
+  const text = formatIsoDateNow(ms);
+  formatted.prevMs = formatted.lastMs;
+  formatted.prevText = formatted.lastText;
+  formatted.lastMs = ms;
+  formatted.lastText = text;
+  return text;
+}
+
+/** The last two dates {@link formatIsoDate} formatted (NaN never matches: nothing cached yet). */
+const formatted = { lastMs: Number.NaN, lastText: '', prevMs: Number.NaN, prevText: '' };
+
+function formatIsoDateNow(ms: number): string {
   // One date formatted per write (two with a TTL): built by hand, about 4× faster than slicing
   // toISOString(), which matters next to a sub-millisecond Redis round trip.
   const d = new Date(ms);
@@ -130,6 +146,28 @@ const ISO_DATE =
  * ```
  */
 export function parseIsoDate(text: string): number | undefined {
+  // The documents of one batch share their two dates: the last two answers are kept, so reading
+  // getMany(100) parses two dates instead of 200 (comparing equal strings is cheaper than parsing).
+  if (text === parsed.lastText) return parsed.lastMs;
+  if (text === parsed.prevText) return parsed.prevMs;
+  const ms = parseIsoDateNow(text);
+  parsed.prevText = parsed.lastText;
+  parsed.prevMs = parsed.lastMs;
+  parsed.lastText = text;
+  parsed.lastMs = ms;
+  return ms;
+}
+
+/** The last two texts {@link parseIsoDate} read ('' is not a date: the right answer to start with). */
+const parsed: { lastText: string; lastMs: number | undefined; prevText: string; prevMs: number | undefined } =
+  {
+    lastText: '',
+    lastMs: undefined,
+    prevText: '',
+    prevMs: undefined,
+  };
+
+function parseIsoDateNow(text: string): number | undefined {
   const fast = parseCanonicalUtc(text);
   if (fast !== undefined) return fast;
   const m = ISO_DATE.exec(text);
@@ -234,13 +272,23 @@ export function entryToDocumentJson(
   names: { key?: string; collection?: string } = {},
 ): string {
   let out = '{';
-  if (names.collection !== undefined) out += `"collection":${JSON.stringify(names.collection)},`;
+  if (names.collection !== undefined) out += `"collection":${quoteCollection(names.collection)},`;
   out += `"created_at":"${formatIsoDate(entry.createdAt)}",`;
   if (entry.expiresAt !== undefined) out += `"expires_at":"${formatIsoDate(entry.expiresAt)}",`;
   if (names.key !== undefined) out += `"key":${JSON.stringify(names.key)},`;
   out += `"value":${entry.json},"version":1}`;
   return out;
 }
+
+/** The collection's JSON string; a batch writes one collection, so the last one is kept. */
+function quoteCollection(collection: string): string {
+  if (collection !== quoted.name) {
+    quoted.json = JSON.stringify(collection);
+    quoted.name = collection;
+  }
+  return quoted.json;
+}
+const quoted = { name: '', json: '""' };
 
 /**
  * An entry a backend found but cannot read, in place of a {@link StoredEntry}: what Python wrote

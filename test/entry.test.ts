@@ -72,6 +72,32 @@ describe('dates', () => {
     expect(formatIsoDate(Date.UTC(10000, 0, 1))).toBe('+010000-01-01T00:00:00+00:00');
   });
 
+  test('formatting and parsing stay right when dates repeat and alternate, as in a batch (property)', () => {
+    // Both keep their last two answers; any sequence of repeats must still give each date its own text.
+    const reference = (ms: number) => {
+      const iso = new Date(ms).toISOString();
+      const millis = iso.slice(20, 23);
+      return millis === '000' ? `${iso.slice(0, 19)}+00:00` : `${iso.slice(0, 19)}.${millis}000+00:00`;
+    };
+    const pool = [0, 1, 999, Date.UTC(2026, 10, 22, 10, 30), Date.UTC(2026, 10, 22, 10, 30, 0, 1), 1.5];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pool.keys()), { minLength: 1, maxLength: 30 }), (picks) => {
+        for (const i of picks) {
+          const ms = pool[i]!;
+          const text = formatIsoDate(ms);
+          if (text !== reference(ms) || parseIsoDate(text) !== Math.trunc(ms)) return false;
+          // A text that is not a date answers undefined between the cached ones.
+          if (parseIsoDate(`${text}x`) !== undefined) return false;
+        }
+        return true;
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
+    expect(parseIsoDate('')).toBeUndefined();
+    expect(parseIsoDate('2026-11-22T10:30:00+00:00')).toBe(Date.UTC(2026, 10, 22, 10, 30));
+    expect(parseIsoDate('')).toBeUndefined();
+  });
+
   test('formatIsoDate writes what Python isoformat() writes', () => {
     expect(formatIsoDate(Date.UTC(2026, 10, 22, 10, 30))).toBe('2026-11-22T10:30:00+00:00');
     expect(formatIsoDate(PY_CREATED)).toBe('2026-11-22T10:30:00.123000+00:00');
@@ -160,6 +186,13 @@ describe('documents we write', () => {
       createdAt: PY_CREATED,
       expiresAt: PY_CREATED + 300_000,
     });
+  });
+
+  test('documents of alternating collections each name their own collection', () => {
+    for (const collection of ['c', 'd', 'c', 'quote"d', 'c', '']) {
+      const text = entryToDocumentJson(prepared, { key: 'k', collection });
+      expect(JSON.parse(text).collection).toBe(collection);
+    }
   });
 
   const python = spawnSync('python3', ['--version']).status === 0;

@@ -131,6 +131,34 @@ describe.skipIf('reason' in found)(title, () => {
       await Promise.all(stores.map((s) => s.close()));
     });
     interopCases(backing);
+
+    it('keyIndex: Python reads what an indexed store writes; keys Python deletes leave the pages; keys Python adds are listed once rebuildKeyIndex() runs', async () => {
+      const collection = uniqueName('indexed');
+      const store = new RedisStore({ url: redisBackend.url, keyIndex: [collection] });
+      stores.push(store);
+      backing.collections.push(collection);
+      await store.putMany(
+        ['a', 'b', 'c'].map((k) => [k, { k }] as const),
+        { collection },
+      );
+      const [read] = await pykv({
+        ...backing.request,
+        ops: [{ op: 'get_many', collection, keys: ['a', 'b', 'c'] }],
+      });
+      expect(read).toEqual([{ k: 'a' }, { k: 'b' }, { k: 'c' }]);
+      await pykv({
+        ...backing.request,
+        ops: [
+          { op: 'delete', collection, key: 'b' },
+          { op: 'put', collection, key: 'p', value: { k: 'p' } },
+        ],
+      });
+      // The documented trade-off: Python's new key is read, but not listed until indexed.
+      expect(await store.get('p', { collection })).toEqual({ k: 'p' });
+      expect((await store.keys(collection)).keys).toEqual(['a', 'c']);
+      expect(await store.rebuildKeyIndex(collection)).toBe(3);
+      expect((await store.keys(collection)).keys).toEqual(['a', 'c', 'p']);
+    });
   });
 
   describe.skipIf(!pgBackend.available)(`PostgreSQL ${pgBackend.description}`, () => {

@@ -147,6 +147,32 @@ describe.skipIf(cluster === undefined)('RedisStore on a 3-master Redis Cluster (
       expect(await store.collections()).not.toContain(collection);
     });
 
+    test('keyIndex on a Cluster: keys spread over every master are listed in order from the index; removed and expired keys are left out', async () => {
+      const store = new RedisStore({ clusterNodes: nodes, keyPrefix: prefix, keyIndex: true });
+      stores.push(store);
+      const collection = 'indexed';
+      const keys = Array.from({ length: 60 }, (_, i) => `key-${String(i).padStart(2, '0')}`);
+      await store.putMany(
+        keys.map((k, i) => [k, { i }] as const),
+        { collection },
+      );
+      await store.put('short', { s: 1 }, { collection, ttl: 0.3 });
+      expect(await store.deleteMany(keys.slice(0, 10), { collection })).toBe(10);
+      expect(await store.take('key-10', { collection })).toEqual({ i: 10 });
+      await new Promise((r) => setTimeout(r, 450));
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.keys(collection, { limit: 7, cursor });
+        listed.push(...page.keys);
+        cursor = page.cursor;
+      } while (cursor !== undefined && ++pages < 100);
+      expect(listed).toEqual(keys.slice(11));
+      expect(await store.destroyCollection(collection)).toBe(true);
+      expect((await store.keys(collection)).keys).toEqual([]);
+    });
+
     test('a Cluster client passed in is used as is and left open by close()', async () => {
       const client = new Cluster(cluster!.nodes, adminOptions);
       try {

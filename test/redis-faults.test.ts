@@ -132,6 +132,44 @@ describe.skipIf(!available)('RedisStore faults (private redis-server)', () => {
     client.disconnect();
   }, 30_000);
 
+  test('a frozen server: 300 operations in flight all fail with StoreTimeoutError, none before commandTimeoutMs, and the store recovers', async () => {
+    const server = await start();
+    const store = new RedisStore({ url: server.url, commandTimeoutMs: 400 });
+    stores.push(store);
+    await store.putMany(
+      Array.from({ length: 10 }, (_, i) => [`k${i}`, { i }] as const),
+      { collection: 'frozen' },
+    );
+    server.signal('SIGSTOP');
+    let outcomes: unknown[];
+    const started = performance.now();
+    let first = Number.POSITIVE_INFINITY;
+    try {
+      outcomes = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => {
+          const op =
+            i % 3 === 0
+              ? store.get(`k${i % 10}`, { collection: 'frozen' })
+              : i % 3 === 1
+                ? store.put(`p${i}`, { i }, { collection: 'frozen', ttl: 60 })
+                : store.getMany(['k1', 'k2'], { collection: 'frozen' });
+          return op.then(
+            () => 'answered',
+            (err: unknown) => {
+              first = Math.min(first, performance.now() - started);
+              return err;
+            },
+          );
+        }),
+      );
+    } finally {
+      server.signal('SIGCONT');
+    }
+    expect(first).toBeGreaterThanOrEqual(399);
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(StoreTimeoutError);
+    expect(await store.getMany(['k1', 'k9'], { collection: 'frozen' })).toEqual([{ i: 1 }, { i: 9 }]);
+  }, 30_000);
+
   test('without GETDEL (Redis < 6.2) take falls back to a script and stays exactly-once', async () => {
     const server = await start(['--rename-command', 'GETDEL', '']);
     expect(await redisCli(server.port, 'GETDEL', 'x')).toMatch(/unknown command/i);

@@ -123,6 +123,125 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
     ttlSlack: 0.2,
   });
 
+  describeConformance('RedisStore with keyIndex', {
+    createStore: () => new RedisStore({ url: backend.url, keyPrefix: `${prefix}idx:`, keyIndex: true }),
+    persistent: true,
+    sharedBacking: true,
+    ttlSlack: 0.2,
+  });
+
+  describe('key index (keyIndex)', () => {
+    const members = (collection: string) => raw.zrange(`${prefix}${collection}:#keys`, 0, -1);
+
+    test('a keys() page is two round trips (ZRANGEBYLEX, then EXISTS of each key sent together)', async () => {
+      const client = new Redis(backend.url);
+      try {
+        const store = make({ client, keyIndex: true });
+        const collection = fresh('idx-rt');
+        const keys = Array.from({ length: 30 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+        await store.putMany(
+          keys.map((k) => [k, { k }] as const),
+          { collection },
+        );
+        const counter = countRoundTrips(client);
+        const first = await store.keys(collection, { limit: 10 });
+        expect(first.keys).toEqual(keys.slice(0, 10));
+        expect(counter.counts.roundTrips).toBe(2);
+        expect(counter.counts.names).toEqual(['zrangebylex', ...Array(10).fill('exists')]);
+        const seen = [...first.keys];
+        let cursor = first.cursor;
+        while (cursor !== undefined) {
+          const page = await store.keys(collection, { limit: 10, cursor });
+          seen.push(...page.keys);
+          cursor = page.cursor;
+        }
+        expect(seen).toEqual(keys);
+        // A write is still one round trip: the ZADD follows the SET in the same write.
+        counter.reset();
+        await store.put('k99', { k: 'k99' }, { collection, ttl: 60 });
+        expect(counter.counts.roundTrips).toBe(1);
+        expect(counter.counts.names).toEqual(['set', 'zadd']);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    test('every write adds to the index and every removal takes away; the index is no entry and no collection', async () => {
+      const store = make({ keyIndex: [fresh('unused'), 'idx-ops'] });
+      const collection = 'idx-ops';
+      await store.destroyCollection(collection);
+      await store.put('a', { a: 1 }, { collection });
+      await store.putMany(
+        [
+          ['b', { b: 1 }],
+          ['c', { c: 1 }],
+        ],
+        { collection, ttl: 60 },
+      );
+      await store.putMany([['d', { d: 1 }]], { collection });
+      expect(await store.putIfAbsent('e', { e: 1 }, { collection })).toBe(true);
+      expect(await store.increment('f', 1, { collection })).toBe(1);
+      expect(await members(collection)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(await store.take('a', { collection })).toEqual({ a: 1 });
+      expect(await store.delete('b', { collection })).toBe(true);
+      expect(await store.deleteMany(['c', 'd', 'zz'], { collection })).toBe(2);
+      expect(await members(collection)).toEqual(['e', 'f']);
+      expect((await store.keys(collection)).keys).toEqual(['e', 'f']);
+      expect(await store.collections()).toContain(collection);
+      expect((await store.collections()).some((c) => c.includes('#keys'))).toBe(false);
+      expect(await raw.exists(`${prefix}${collection}:#keys`)).toBe(1);
+      expect(await store.destroyCollection(collection)).toBe(true);
+      expect(await raw.exists(`${prefix}${collection}:#keys`)).toBe(0);
+      // A collection not named in keyIndex keeps no index.
+      await store.put('x', { x: 1 }, { collection: 'idx-not' });
+      expect(await raw.exists(`${prefix}idx-not:#keys`)).toBe(0);
+      expect((await store.keys('idx-not')).keys).toEqual(['x']);
+    });
+
+    test('keys that expired or were deleted behind the store (as py-key-value does) are left out of pages and pruned', async () => {
+      const store = make({ keyIndex: true });
+      const collection = fresh('idx-prune');
+      await store.put('short', { s: 1 }, { collection, ttl: 0.3 });
+      await store.putMany(
+        ['a', 'b', 'c', 'd'].map((k) => [k, { k }] as const),
+        { collection },
+      );
+      await raw.del(`${prefix}${collection}::b`, `${prefix}${collection}::c`);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await members(collection)).toEqual(['a', 'b', 'c', 'd', 'short']);
+      const first = await store.keys(collection, { limit: 2 });
+      // The page is filled past the gone keys.
+      expect(first.keys).toEqual(['a', 'd']);
+      const rest = await store.keys(collection, { limit: 2, cursor: first.cursor });
+      expect(rest).toEqual({ keys: [], cursor: undefined });
+      expect(await members(collection)).toEqual(['a', 'd']);
+    });
+
+    test('rebuildKeyIndex() indexes keys written without the index (earlier, or by py-key-value)', async () => {
+      const store = make({ keyIndex: ['idx-rebuild'] });
+      const plain = make();
+      const collection = 'idx-rebuild';
+      await plain.destroyCollection(collection);
+      await plain.putMany(
+        ['p', 'q', 'r'].map((k) => [k, { k }] as const),
+        { collection },
+      );
+      expect((await store.keys(collection)).keys).toEqual([]);
+      expect(await store.rebuildKeyIndex(collection)).toBe(3);
+      expect((await store.keys(collection)).keys).toEqual(['p', 'q', 'r']);
+      await expect(store.rebuildKeyIndex('other')).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    test('keyIndex must be true, false or a list of collection names', () => {
+      for (const keyIndex of ['yes', [1], [''], {}]) {
+        expect(() => new RedisStore({ url: backend.url, keyIndex: keyIndex as never })).toThrow(
+          StoreSetupError,
+        );
+      }
+      expect(() => new RedisStore({ url: backend.url, keyIndex: false })).not.toThrow();
+    });
+  });
+
   describe('py-key-value layout', () => {
     test('documents written by Python are read back, value and expiry', async () => {
       const store = make();
@@ -515,6 +634,40 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
       );
       for (const value of reads) if (value !== undefined) expect(written).toContain(JSON.stringify(value));
       for (const key of keys) expect(written).toContain(JSON.stringify(await a.get(key, { collection })));
+    });
+
+    test('200 gets started together leave in one socket write and each gets its own document', async () => {
+      const client = new Redis(backend.url);
+      try {
+        const store = make({ client });
+        const collection = fresh('corked');
+        const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+        await store.putMany(
+          keys.map((k, i) => [k, { i }] as const),
+          { collection },
+        );
+        const socket = client.stream as unknown as Record<
+          '_write' | '_writev',
+          (...args: never[]) => unknown
+        >;
+        let writes = 0;
+        for (const method of ['_write', '_writev'] as const) {
+          const original = socket[method]!.bind(socket);
+          socket[method] = (...args: never[]) => {
+            writes++;
+            return original(...args);
+          };
+        }
+        const values = await Promise.all(keys.map((k) => store.get(k, { collection })));
+        expect(values).toEqual(keys.map((_, i) => ({ i })));
+        expect(writes).toBe(1);
+        // A single operation is not held back: it is written on the next tick.
+        writes = 0;
+        expect(await store.get('k7', { collection })).toEqual({ i: 7 });
+        expect(writes).toBe(1);
+      } finally {
+        client.disconnect();
+      }
     });
 
     test('take is exactly-once across two instances for 20 keys × 20 callers', async () => {

@@ -1,16 +1,23 @@
 /**
- * The Redis store's client: created lazily (or adopted), waited for with a bound, every command
- * bounded by one watchdog timer and its errors mapped by `./errors.ts`; bulk commands grouped by
- * hash slot on a Cluster, and scans that visit every master.
+ * The Redis store's client: created lazily (or adopted), waited for with a bound; every command sent
+ * as an ioredis `Command` the store builds itself, the commands of one tick written together (the
+ * socket is corked until the next tick), bounded by one periodic watchdog sweep over the commands in
+ * flight (no timer and no closure per command) and its errors mapped by `./errors.ts`; bulk commands
+ * grouped by hash slot on a Cluster, and scans that visit every master.
  * @module
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { Lazy, loadPeer } from '../../backend/kit.js';
-import { type OAuthKVError, StoreConnectionError, StoreSetupError, StoreTimeoutError } from '../../errors.js';
+import {
+  DeserializationError,
+  StoreConnectionError,
+  StoreSetupError,
+  StoreTimeoutError,
+} from '../../errors.js';
 import { describeConnectionError, mapRedisError, replyCode, scrub } from './errors.js';
 import { hashSlot } from './names.js';
 import type { RedisSettings } from './options.js';
-import { evalScript, type Script } from './scripts.js';
+import type { Script } from './scripts.js';
 
 /** What the store needs from a client: the `Redis` command surface (a `Cluster` has the same). */
 export type Client = Redis;
@@ -21,25 +28,49 @@ export type Client = Redis;
  */
 export const MAX_BATCH = 1_000;
 
-/** A command in flight, for the timeout watchdog. */
-interface Pending {
-  readonly since: number;
-  readonly reject: (err: Error) => void;
-}
+/** The ioredis `Command` class (the module is a lazily loaded peer). */
+type CommandClass = typeof import('ioredis').Command;
+type Command = InstanceType<CommandClass>;
 
-/** How {@link RedisConnection.run} treats a `WRONGTYPE` reply. */
-export interface RunOptions {
-  /** Map `WRONGTYPE` to this error instead of `StoreOperationError` (a read of an unreadable entry). */
-  readonly wrongType?: (() => OAuthKVError) | undefined;
-}
+/** Loads the driver (an optional peer). */
+const loadIoredis = () => import('ioredis');
+type IoredisModule = Awaited<ReturnType<typeof loadIoredis>>;
+
+/** An argument of a command. */
+export type Arg = string | number | Buffer;
+
+/**
+ * Most commands the watchdog keeps between two sweeps before it compacts its queue at once (the
+ * queue normally stays about as long as the number of commands in flight).
+ */
+const COMPACT_AT = 4_096;
+
+/** The message of a read that finds a Redis key of another type where an entry belongs. */
+const WRONG_TYPE_READ = 'A Redis key of another type is where the entry belongs';
 
 /** The client of one store and everything about talking to it. */
 export class RedisConnection {
   readonly #settings: RedisSettings;
   readonly #owned: boolean;
   readonly #client: Lazy<Client>;
-  readonly #pending = new Set<Pending>();
+  #Command: CommandClass | undefined;
+  /** Options of every command the store builds (the reply as text, the client's own key prefix). */
+  #commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string } = { replyEncoding: 'utf8' };
+  /** Commands sent and maybe not answered, oldest first from `#head`, with the sweep they followed. */
+  readonly #queue: Command[] = [];
+  readonly #sweeps: number[] = [];
+  #head = 0;
+  /** Watchdog sweeps so far. */
+  #sweep = 0;
+  /** Sweeps that span `commandTimeoutMs`. */
+  readonly #sweepsPerLimit: number;
+  /** Milliseconds between two sweeps. */
+  readonly #every: number;
+  /** The socket corked for the commands of the current tick (uncorked on the next tick). */
+  #corked: { uncork(): void } | undefined;
   #current: Client | undefined;
+  /** The client once created (or adopted) and the driver loaded; forgotten by `close()`. */
+  #known: Client | undefined;
   #readyWait: Promise<void> | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #lastError: string | undefined;
@@ -49,10 +80,17 @@ export class RedisConnection {
 
   constructor(settings: RedisSettings) {
     this.#settings = settings;
+    const limit = settings.commandTimeoutMs;
+    this.#every = Math.max(10, Math.min(1_000, limit / 4));
+    this.#sweepsPerLimit = limit === 0 ? 0 : Math.ceil(limit / this.#every);
     const given = settings.options.client;
     this.#owned = given === undefined;
     if (given !== undefined) this.#adopt(given);
-    this.#client = new Lazy(async () => (given as Client | undefined) ?? this.#create());
+    this.#client = new Lazy(async () => {
+      const mod = await loadPeer('RedisStore', 'ioredis', loadIoredis);
+      this.#Command = mod.Command;
+      return (given as Client | undefined) ?? this.#create(mod);
+    });
   }
 
   /** `true` on a Redis Cluster. */
@@ -70,51 +108,71 @@ export class RedisConnection {
     return this.#driverPrefix;
   }
 
-  /** The client, connected: waits at most `connectTimeoutMs` for a (re)connection. */
-  async ready(): Promise<Client> {
+  /**
+   * The client, connected: waits at most `connectTimeoutMs` for a (re)connection. A client known
+   * and connected is returned as it is (no promise), the common case of every operation.
+   */
+  ready(): Client | Promise<Client> {
+    const known = this.#known;
+    if (known !== undefined && known.status === 'ready') return known;
+    return this.#connect();
+  }
+
+  async #connect(): Promise<Client> {
     const client = await this.#client.get();
-    if (client.status === 'ready') return client;
-    this.#readyWait ??= this.#waitReady(client).finally(() => {
-      this.#readyWait = undefined;
-    });
-    await this.#readyWait;
+    if (client.status !== 'ready') {
+      this.#readyWait ??= this.#waitReady(client).finally(() => {
+        this.#readyWait = undefined;
+      });
+      await this.#readyWait;
+    }
+    if (this.#client.started) this.#known = client;
     return client;
   }
 
   /**
-   * Awaits a command, maps driver errors to oauth-kv errors, and gives up after `commandTimeoutMs`
-   * with a `StoreTimeoutError`. One watchdog timer per store checks the commands in flight, which
-   * costs far less than a timer per command.
+   * Sends a command (keys under the client's own prefix, reply as text), maps driver errors to
+   * oauth-kv errors, and gives up after `commandTimeoutMs` with a `StoreTimeoutError`.
    */
-  run<T>(command: Promise<T>, options?: RunOptions): Promise<T> {
-    if (this.#settings.commandTimeoutMs === 0) {
-      return command.catch((err: unknown) => {
-        throw this.#mapError(err, options);
-      });
-    }
-    return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { since: Date.now(), reject };
-      this.#pending.add(pending);
-      this.#watchdog ??= this.#startWatchdog();
-      command.then(
-        (value) => {
-          if (this.#pending.delete(pending)) resolve(value);
-        },
-        (err: unknown) => {
-          if (this.#pending.delete(pending)) reject(this.#mapError(err, options));
-        },
-      );
-    });
+  send<T>(client: Client, name: string, args: Arg[]): Promise<T> {
+    return this.call<T>(client, name, args).catch(this.#fail);
+  }
+
+  /** {@link send} for a read of an entry: a key of another type is a `DeserializationError`. */
+  read<T>(client: Client, name: string, args: Arg[]): Promise<T> {
+    return this.call<T>(client, name, args).catch(this.#failRead);
+  }
+
+  /** Maps a driver error of a promise built from {@link call}s. */
+  run<T>(promise: Promise<T>): Promise<T> {
+    return promise.catch(this.#fail);
+  }
+
+  /**
+   * Sends a command with the watchdog on it, its error not mapped yet (for a caller that looks at
+   * the reply code first; pass the result to {@link run}). The commands sent in one tick go out in
+   * one write: the socket is corked at the first and uncorked on the next tick, so many operations
+   * in flight travel as a pipeline while one alone costs no more than a `nextTick`. The watchdog
+   * keeps the command in a queue (no timer, no closure): one sweep per `commandTimeoutMs / 4`
+   * rejects those sent at least `commandTimeoutMs` ago and still unanswered.
+   */
+  call<T>(client: Client, name: string, args: Arg[]): Promise<T> {
+    const command = new this.#Command!(name, args, this.#commandOptions);
+    if (this.#corked === undefined) this.#cork(client);
+    const promise = client.sendCommand(command) as Promise<T>;
+    if (this.#sweepsPerLimit !== 0) this.#track(command);
+    return promise;
   }
 
   /** A script by `EVALSHA` (loaded again with `EVAL` after `NOSCRIPT`), bounded and mapped. */
-  eval(
-    client: Client,
-    script: Script,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    return this.run(evalScript(client, script, keys, args));
+  eval(client: Client, script: Script, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+    const n = keys.length;
+    return this.call(client, 'evalsha', [script.sha, n, ...keys, ...args])
+      .catch((err: unknown) => {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return this.call(client, 'eval', [script.source, n, ...keys, ...args]);
+      })
+      .catch(this.#fail);
   }
 
   /**
@@ -164,9 +222,13 @@ export class RedisConnection {
     for (const node of this.scanNodes(client)) {
       let cursor = '0';
       do {
-        const [next, batch] = await this.run(
-          node.client.scan(cursor, 'MATCH', match, 'COUNT', this.#settings.scanCount),
-        );
+        const [next, batch] = await this.send<[string, string[]]>(node.client, 'scan', [
+          cursor,
+          'MATCH',
+          match,
+          'COUNT',
+          this.#settings.scanCount,
+        ]);
         await onBatch(batch);
         cursor = next;
       } while (cursor !== '0');
@@ -192,6 +254,10 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    this.#known = undefined;
+    this.#queue.length = 0;
+    this.#sweeps.length = 0;
+    this.#head = 0;
     const client = await this.#client.reset()?.catch(() => undefined);
     if (client === undefined || !this.#owned) return;
     try {
@@ -210,30 +276,81 @@ export class RedisConnection {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  #mapError(err: unknown, options: RunOptions | undefined): OAuthKVError {
-    if (options?.wrongType !== undefined && err instanceof Error && replyCode(err) === 'WRONGTYPE') {
-      return options.wrongType();
+  readonly #fail = (err: unknown): never => {
+    throw mapRedisError(err, this.address(), this.#settings.secrets);
+  };
+
+  readonly #failRead = (err: unknown): never => {
+    if (err instanceof Error && replyCode(err) === 'WRONGTYPE')
+      throw new DeserializationError(WRONG_TYPE_READ);
+    throw mapRedisError(err, this.address(), this.#settings.secrets);
+  };
+
+  readonly #uncork = (): void => {
+    const stream = this.#corked;
+    this.#corked = undefined;
+    stream?.uncork();
+  };
+
+  /** Corks a standalone client's socket until the next tick (a Cluster routes commands itself). */
+  #cork(client: Client): void {
+    const stream = (client as Partial<Redis>).stream;
+    if (stream === undefined || client.status !== 'ready' || !stream.writable) return;
+    stream.cork();
+    this.#corked = stream;
+    process.nextTick(this.#uncork);
+  }
+
+  /** Queues a command for the watchdog, first dropping the answered ones at the head. */
+  #track(command: Command): void {
+    const queue = this.#queue;
+    let head = this.#head;
+    while (head < queue.length && queue[head]!.isResolved) head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      this.#sweeps.length = 0;
+      head = 0;
+    } else if (head >= COMPACT_AT) {
+      queue.splice(0, head);
+      this.#sweeps.splice(0, head);
+      head = 0;
     }
-    return mapRedisError(err, this.address(), this.#settings.secrets);
+    this.#head = head;
+    queue.push(command);
+    this.#sweeps.push(this.#sweep);
+    this.#watchdog ??= this.#startWatchdog();
   }
 
   #startWatchdog(): ReturnType<typeof setInterval> {
     const limit = this.#settings.commandTimeoutMs;
-    const timer = setInterval(
-      () => {
-        const since = Date.now() - limit;
-        for (const pending of this.#pending) {
-          if (pending.since > since) continue;
-          this.#pending.delete(pending);
-          pending.reject(
+    const timer = setInterval(() => {
+      this.#sweep++;
+      // Sent after sweep s: at least (now - 1 - s) intervals ago, i.e. at least `limit` ms once
+      // s <= sweep - 1 - sweepsPerLimit.
+      const due = this.#sweep - 1 - this.#sweepsPerLimit;
+      const queue = this.#queue;
+      const sweeps = this.#sweeps;
+      let kept = 0;
+      for (let i = this.#head; i < queue.length; i++) {
+        const command = queue[i]!;
+        if (command.isResolved) continue;
+        if (sweeps[i]! <= due) {
+          // A no-op when ioredis already rejected it (a dropped connection).
+          command.reject(
             new StoreTimeoutError(
               `Redis at ${this.address()} did not answer within ${limit} ms; the outcome is unknown`,
             ),
           );
+          continue;
         }
-      },
-      Math.max(10, Math.min(1_000, limit / 4)),
-    );
+        queue[kept] = command;
+        sweeps[kept] = sweeps[i]!;
+        kept++;
+      }
+      queue.length = kept;
+      sweeps.length = kept;
+      this.#head = 0;
+    }, this.#every);
     timer.unref?.();
     return timer;
   }
@@ -278,8 +395,7 @@ export class RedisConnection {
     });
   }
 
-  async #create(): Promise<Client> {
-    const mod = await loadPeer('RedisStore', 'ioredis', () => import('ioredis'));
+  async #create(mod: IoredisModule): Promise<Client> {
     const { options, url, cluster, connectTimeoutMs } = this.#settings;
     const defaults: RedisOptions = {
       connectTimeout: connectTimeoutMs,
@@ -329,5 +445,9 @@ export class RedisConnection {
     this.#isCluster = client.isCluster === true;
     const prefix = (client.options as { keyPrefix?: unknown }).keyPrefix;
     this.#driverPrefix = typeof prefix === 'string' ? prefix : '';
+    // The client's own prefix, as ioredis applies it to the commands it builds.
+    this.#commandOptions = prefix
+      ? { replyEncoding: 'utf8', keyPrefix: prefix as string }
+      : { replyEncoding: 'utf8' };
   }
 }

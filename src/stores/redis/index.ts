@@ -16,12 +16,19 @@ import {
   type PreparedEntry,
   type StoredEntry,
 } from '../../entry.js';
-import { DeserializationError } from '../../errors.js';
-import { MAX_BATCH, RedisConnection } from './connection.js';
+import { DeserializationError, ValidationError } from '../../errors.js';
+import { type Arg, type Client, MAX_BATCH, RedisConnection } from './connection.js';
 import { replyCode } from './errors.js';
-import { decodeCollection, KeyNames, matchPrefix, readCursor, writeCursor } from './names.js';
+import {
+  decodeCollection,
+  KeyNames,
+  matchPrefix,
+  readCursor,
+  type ScanCursor,
+  writeCursor,
+} from './names.js';
 import { checkRedisOptions, type RedisStoreOptions } from './options.js';
-import { evalScript, SCRIPTS } from './scripts.js';
+import { SCRIPTS } from './scripts.js';
 
 export { decodeCollection, encodeCollection, hashSlot } from './names.js';
 export type { RedisStoreOptions } from './options.js';
@@ -30,6 +37,8 @@ export type { RedisStoreOptions } from './options.js';
 const MAX_PX = 8.64e15;
 /** Most `SCAN` calls one `keys()` page makes before returning a shorter page with a cursor. */
 const MAX_SCANS_PER_PAGE = 64;
+/** The `node` of a `keys()` cursor over a key index. */
+const INDEX_NODE = '#index';
 /** Attempts of the expired-entry replacement in `putIfAbsent` before giving up to a racing writer. */
 const MAX_CAS_ATTEMPTS = 8;
 
@@ -66,6 +75,7 @@ export class RedisStore extends BaseStore {
 
   readonly #conn: RedisConnection;
   readonly #names: KeyNames;
+  readonly #indexed: (collection: string) => boolean;
   #noGetdel = false;
 
   /**
@@ -77,13 +87,12 @@ export class RedisStore extends BaseStore {
     super(settings.options);
     this.#conn = new RedisConnection(settings);
     this.#names = new KeyNames(settings.keyPrefix);
+    this.#indexed = settings.indexed;
   }
 
   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#conn.ready();
-    const doc = await this.#conn.run(client.get(this.#names.key(collection, key)), {
-      wrongType: () => new DeserializationError('A Redis key of another type is where the entry belongs'),
-    });
+    const doc = await this.#conn.read<string | null>(client, 'get', [this.#names.key(collection, key)]);
     return doc === null ? undefined : decode(doc);
   }
 
@@ -92,15 +101,20 @@ export class RedisStore extends BaseStore {
     keys: readonly string[],
   ): Promise<(StoredEntry | DeserializationError | undefined)[]> {
     const client = await this.#conn.ready();
-    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = keys.map((key) => head + key);
     let docs: (string | null)[];
     if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) {
-      docs = await this.#conn.run(client.mget(redisKeys));
+      docs = await this.#conn.send<(string | null)[]>(client, 'mget', redisKeys);
     } else {
       docs = new Array<string | null>(redisKeys.length).fill(null);
       await Promise.all(
         this.#conn.groups(redisKeys).map(async (indexes) => {
-          const found = await this.#conn.run(client.mget(indexes.map((i) => redisKeys[i]!)));
+          const found = await this.#conn.send<(string | null)[]>(
+            client,
+            'mget',
+            indexes.map((i) => redisKeys[i]!),
+          );
           indexes.forEach((i, j) => {
             docs[i] = found[j] ?? null;
           });
@@ -123,8 +137,11 @@ export class RedisStore extends BaseStore {
     const client = await this.#conn.ready();
     const redisKey = this.#names.key(collection, key);
     const doc = entryToDocumentJson(entry, { key, collection });
-    if (entry.ttl === undefined) await this.#conn.run(client.set(redisKey, doc));
-    else await this.#conn.run(client.set(redisKey, doc, 'PX', px(entry.ttl)));
+    const written =
+      entry.ttl === undefined
+        ? this.#conn.send(client, 'set', [redisKey, doc])
+        : this.#conn.send(client, 'set', [redisKey, doc, 'PX', px(entry.ttl)]);
+    await this.#thenIndex(client, collection, [key], written);
   }
 
   protected override async writeEntries(
@@ -133,23 +150,30 @@ export class RedisStore extends BaseStore {
     timing: BatchTiming,
   ): Promise<void> {
     const client = await this.#conn.ready();
-    const redisKeys = entries.map(([key]) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = entries.map(([key]) => head + key);
     const docs = entries.map(([key, entry]) => entryToDocumentJson(entry, { key, collection }));
     const ms = timing.ttl === undefined ? undefined : px(timing.ttl);
     const write = async (indexes: number[]): Promise<void> => {
       if (ms === undefined) {
         const args: string[] = [];
         for (const i of indexes) args.push(redisKeys[i]!, docs[i]!);
-        await this.#conn.run(client.mset(args));
+        await this.#conn.send(client, 'mset', args);
       } else if (indexes.length === 1) {
         const i = indexes[0]!;
-        await this.#conn.run(client.set(redisKeys[i]!, docs[i]!, 'PX', ms));
+        await this.#conn.send(client, 'set', [redisKeys[i]!, docs[i]!, 'PX', ms]);
       } else {
         const keys = indexes.map((i) => redisKeys[i]!);
         await this.#conn.eval(client, SCRIPTS.putMany, keys, [...indexes.map((i) => docs[i]!), ms]);
       }
     };
-    await Promise.all(this.#conn.groups(redisKeys).map(write));
+    const written = Promise.all(this.#conn.groups(redisKeys).map(write));
+    await this.#thenIndex(
+      client,
+      collection,
+      entries.map(([key]) => key),
+      written,
+    );
   }
 
   protected async removeEntry(collection: string, key: string): Promise<RemovedEntry | undefined> {
@@ -161,8 +185,10 @@ export class RedisStore extends BaseStore {
     keys: readonly string[],
   ): Promise<(RemovedEntry | undefined)[]> {
     const client = await this.#conn.ready();
-    const redisKeys = keys.map((key) => this.#names.key(collection, key));
+    const head = this.#names.collection(collection);
+    const redisKeys = keys.map((key) => head + key);
     const out = new Array<RemovedEntry | undefined>(keys.length);
+    const unindexed = this.#unindex(client, collection, keys);
     // The script returns each removed document ('' for a key of another type) and 0 where nothing
     // was stored; the base decides from the document's expiry whether what was removed was live.
     const remove = async (indexes: number[]): Promise<void> => {
@@ -173,24 +199,31 @@ export class RedisStore extends BaseStore {
         if (typeof reply === 'string') out[index] = removedFrom(reply);
       });
     };
-    if (!this.#conn.isCluster && redisKeys.length <= MAX_BATCH) await remove(keys.map((_, i) => i));
-    else await Promise.all(this.#conn.groups(redisKeys).map(remove));
+    const removed =
+      !this.#conn.isCluster && redisKeys.length <= MAX_BATCH
+        ? remove(keys.map((_, i) => i))
+        : Promise.all(this.#conn.groups(redisKeys).map(remove));
+    await (unindexed === undefined ? removed : Promise.all([unindexed, removed]));
     return out;
   }
 
   protected async takeEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
     const client = await this.#conn.ready();
     const redisKey = this.#names.key(collection, key);
-    const script = () => evalScript(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
-    const doc = await this.#conn.run(
-      this.#noGetdel
-        ? script()
-        : client.getdel(redisKey).catch((err: unknown) => {
-            if (!isUnknownCommand(err)) throw err;
-            this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
-            return script();
-          }),
-    );
+    const unindexed = this.#unindex(client, collection, [key]);
+    let taken: Promise<string | null>;
+    if (this.#noGetdel) {
+      taken = this.#conn.eval(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
+    } else {
+      taken = this.#conn.run(
+        this.#conn.call<string | null>(client, 'getdel', [redisKey]).catch((err: unknown) => {
+          if (!isUnknownCommand(err)) throw err;
+          this.#noGetdel = true; // Redis < 6.2: remember and use the script from now on
+          return this.#conn.eval(client, SCRIPTS.take, [redisKey], []) as Promise<string | null>;
+        }),
+      );
+    }
+    const doc = unindexed === undefined ? await taken : (await Promise.all([taken, unindexed]))[0];
     return doc === null || doc === undefined ? undefined : decode(doc);
   }
 
@@ -204,16 +237,21 @@ export class RedisStore extends BaseStore {
     const doc = entryToDocumentJson(entry, { key, collection });
     const ms = entry.ttl === undefined ? undefined : px(entry.ttl);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const written =
+      // Indexed whether or not the SET wins: either way the key then holds an entry.
+      const written = await this.#thenIndex(
+        client,
+        collection,
+        [key],
         ms === undefined
-          ? await this.#conn.run(client.set(redisKey, doc, 'NX'))
-          : await this.#conn.run(client.set(redisKey, doc, 'PX', ms, 'NX'));
+          ? this.#conn.send(client, 'set', [redisKey, doc, 'NX'])
+          : this.#conn.send(client, 'set', [redisKey, doc, 'PX', ms, 'NX']),
+      );
       if (written === 'OK') return true;
       // Something is there. Natively expiring keys vanish on their own; a document whose own
       // expires_at has passed (a Python writer rounds TTLs to whole seconds) counts as absent and
       // is replaced only while it still holds that exact document. This is the one expiry check a
       // backend makes itself: it is part of the atomic step, which the base cannot split.
-      const existing = await this.#conn.run(client.get(redisKey));
+      const existing = await this.#conn.send<string | null>(client, 'get', [redisKey]);
       if (existing === null) continue;
       let current: StoredEntry;
       try {
@@ -238,11 +276,11 @@ export class RedisStore extends BaseStore {
     const client = await this.#conn.ready();
     const doc = entryToDocumentJson(created, { key, collection });
     const ms = created.ttl === undefined ? '' : px(created.ttl);
-    const n = await this.#conn.eval(
+    const n = await this.#thenIndex(
       client,
-      SCRIPTS.increment,
-      [this.#names.key(collection, key)],
-      [doc, ms, by],
+      collection,
+      [key],
+      this.#conn.eval(client, SCRIPTS.increment, [this.#names.key(collection, key)], [doc, ms, by]),
     );
     return typeof n === 'number' ? n : undefined;
   }
@@ -254,6 +292,7 @@ export class RedisStore extends BaseStore {
   ): Promise<KeysPage> {
     const start = cursor === undefined ? undefined : readCursor(cursor);
     const client = await this.#conn.ready();
+    if (this.#indexed(collection)) return this.#listIndexed(client, collection, limit, start);
     const nodes = this.#conn.scanNodes(client);
     const head = this.#conn.driverPrefix + this.#names.collection(collection);
     const match = matchPrefix(head);
@@ -264,9 +303,13 @@ export class RedisStore extends BaseStore {
     const page: string[] = [];
     for (let calls = 0; calls < MAX_SCANS_PER_PAGE; calls++) {
       const node = nodes[index]!;
-      const [next, batch] = await this.#conn.run(
-        node.client.scan(state.scan, 'MATCH', match, 'COUNT', this.#conn.scanCount),
-      );
+      const [next, batch] = await this.#conn.send<[string, string[]]>(node.client, 'scan', [
+        state.scan,
+        'MATCH',
+        match,
+        'COUNT',
+        this.#conn.scanCount,
+      ]);
       const after = state.after;
       const found = [...new Set(batch.map((k) => k.slice(head.length)))]
         .filter((k) => after === undefined || k > after)
@@ -310,6 +353,7 @@ export class RedisStore extends BaseStore {
     const client = await this.#conn.ready();
     const driverPrefix = this.#conn.driverPrefix;
     let removed = 0;
+    if (this.#indexed(collection)) await this.#conn.send(client, 'unlink', [this.#names.index(collection)]);
     await this.#conn.scanAll(
       client,
       matchPrefix(driverPrefix + this.#names.collection(collection)),
@@ -317,14 +361,53 @@ export class RedisStore extends BaseStore {
         if (batch.length === 0) return;
         const redisKeys = batch.map((k) => k.slice(driverPrefix.length));
         const counts = await Promise.all(
-          this.#conn
-            .groups(redisKeys)
-            .map((indexes) => this.#conn.run(client.unlink(indexes.map((i) => redisKeys[i]!)))),
+          this.#conn.groups(redisKeys).map((indexes) =>
+            this.#conn.send<number>(
+              client,
+              'unlink',
+              indexes.map((i) => redisKeys[i]!),
+            ),
+          ),
         );
         for (const n of counts) removed += n;
       },
     );
     return removed > 0;
+  }
+
+  /**
+   * Adds every key of `collection` stored now (found by `SCAN`, as py-key-value lists them) to the
+   * collection's key index: after `keyIndex` is turned on for a collection that already has
+   * entries, or to pick up keys py-key-value wrote. Returns how many keys were found. Needs the
+   * collection to be indexed (see `keyIndex`).
+   *
+   * @example
+   * ```ts
+   * import { RedisStore } from 'oauth-kv/redis';
+   *
+   * const store = new RedisStore({ url: 'redis://127.0.0.1:6379', keyIndex: ['mcp-oauth-proxy-clients'] });
+   * await store.rebuildKeyIndex('mcp-oauth-proxy-clients'); // once, for entries written before
+   * const page = await store.keys('mcp-oauth-proxy-clients', { limit: 100 }); // no SCAN
+   * await store.close();
+   * ```
+   */
+  async rebuildKeyIndex(collection: string): Promise<number> {
+    if (typeof collection !== 'string' || collection.length === 0 || !this.#indexed(collection)) {
+      const message = 'rebuildKeyIndex() needs a collection named in the keyIndex option';
+      throw new ValidationError(message, [{ message, path: 'collection' }]);
+    }
+    const client = await this.#conn.ready();
+    const head = this.#conn.driverPrefix + this.#names.collection(collection);
+    const index = this.#names.index(collection);
+    let found = 0;
+    await this.#conn.scanAll(client, matchPrefix(head), async (batch) => {
+      if (batch.length === 0) return;
+      const args: Arg[] = [index];
+      for (const redisKey of batch) args.push(0, redisKey.slice(head.length));
+      found += batch.length;
+      await this.#conn.send(client, 'zadd', args);
+    });
+    return found;
   }
 
   /** Redis expires entries natively (the TTL is set on every write), so there is nothing to cull. */
@@ -336,11 +419,89 @@ export class RedisStore extends BaseStore {
   /** Redis `PING` (on a Cluster, to one node), bounded by the command timeout. */
   protected override async pingStore(): Promise<void> {
     const client = await this.#conn.ready();
-    await this.#conn.run(client.ping());
+    await this.#conn.send(client, 'ping', []);
   }
 
   protected override closeStore(): Promise<void> {
     return this.#conn.close();
+  }
+
+  /**
+   * Awaits `written` and, for an indexed collection, the `ZADD` of `keys` to its index, sent right
+   * after the write (the same tick, so the same round trip). A key is indexed no sooner than it is
+   * written: a page that lists it finds it stored.
+   */
+  #thenIndex<T>(
+    client: Client,
+    collection: string,
+    keys: readonly string[],
+    written: Promise<T>,
+  ): Promise<T> {
+    if (!this.#indexed(collection)) return written;
+    const args: Arg[] = [this.#names.index(collection)];
+    for (const key of keys) args.push(0, key);
+    const indexed = this.#conn.send(client, 'zadd', args);
+    return Promise.all([written, indexed]).then(([value]) => value);
+  }
+
+  /**
+   * For an indexed collection, the `ZREM` of `keys`, sent before the delete that follows in the same
+   * tick: with writes adding to the index after their `SET`, a key that holds an entry is always
+   * in the index (on one server; a Cluster does not order commands to different nodes).
+   */
+  #unindex(client: Client, collection: string, keys: readonly string[]): Promise<unknown> | undefined {
+    if (!this.#indexed(collection)) return undefined;
+    return this.#conn.send(client, 'zrem', [this.#names.index(collection), ...keys]);
+  }
+
+  /**
+   * A `keys()` page of an indexed collection: the next keys of the index in key order
+   * (`ZRANGEBYLEX`), each checked with `EXISTS` (all sent together: one round trip), so keys that
+   * expired or that py-key-value deleted are left out; those are also dropped from the index (by a
+   * script that checks again, on a single server). Two round trips per page, whatever the size of
+   * the database.
+   */
+  async #listIndexed(
+    client: Client,
+    collection: string,
+    limit: number,
+    start: ScanCursor | undefined,
+  ): Promise<KeysPage> {
+    const index = this.#names.index(collection);
+    let after = start?.after;
+    const page: string[] = [];
+    for (let round = 0; round < MAX_SCANS_PER_PAGE; round++) {
+      const want = limit - page.length;
+      const members = await this.#conn.send<string[]>(client, 'zrangebylex', [
+        index,
+        after === undefined ? '-' : `(${after}`,
+        '+',
+        'LIMIT',
+        0,
+        want,
+      ]);
+      if (members.length === 0) return { keys: page, cursor: undefined };
+      const head = this.#names.collection(collection);
+      const redisKeys = members.map((key) => head + key);
+      const exists = await Promise.all(redisKeys.map((k) => this.#conn.send<number>(client, 'exists', [k])));
+      const gone: number[] = [];
+      members.forEach((key, i) => {
+        if (exists[i] === 1) page.push(key);
+        else gone.push(i);
+      });
+      if (gone.length > 0 && !this.#conn.isCluster) {
+        await this.#conn.eval(
+          client,
+          SCRIPTS.prune,
+          [index, ...gone.map((i) => redisKeys[i]!)],
+          gone.map((i) => members[i]!),
+        );
+      }
+      after = members.at(-1);
+      if (members.length < want) return { keys: page, cursor: undefined };
+      if (page.length >= limit) break;
+    }
+    return { keys: page, cursor: writeCursor({ node: INDEX_NODE, scan: '0', after }) };
   }
 }
 

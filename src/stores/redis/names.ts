@@ -61,6 +61,14 @@ export class KeyNames {
     return `${this.#prefix}${encodeCollection(collection)}::`;
   }
 
+  /**
+   * The sorted set indexing a collection's keys (when indexed): `"{collection}:#keys"`, a name with
+   * no `::`, so neither py-key-value's `SCAN` of a collection nor `collections()` ever sees it.
+   */
+  index(collection: string): string {
+    return `${this.#prefix}${encodeCollection(collection)}:#keys`;
+  }
+
   /** The start shared by every Redis key of the store. */
   get prefix(): string {
     return this.#prefix;

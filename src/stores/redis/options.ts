@@ -69,6 +69,19 @@ export interface RedisStoreOptions extends BaseStoreOptions {
   commandTimeoutMs?: number | undefined;
   /** The `COUNT` hint of each `SCAN` call behind `keys()`, `collections()`, `destroyCollection()` (default 1 000). */
   scanCount?: number | undefined;
+  /**
+   * Collections whose keys the store also records in an index (a sorted set per collection, updated
+   * in the same round trip as each write and delete), so `keys()` reads a page of the index instead
+   * of scanning the whole database: the cost of a page no longer grows with the database. `true`
+   * indexes every collection. Default: none (`keys()` scans, as py-key-value does).
+   *
+   * The trade-off: py-key-value (Python) does not update the index, so a key Python adds to an
+   * indexed collection is not listed by `keys()` until oauth-kv writes it (its value is still read
+   * by every other operation). Keys Python deletes, and expired ones, are left out of pages (each
+   * listed key is checked) and dropped from the index. Index only collections that you list and
+   * that only oauth-kv adds keys to. See docs/redis.md.
+   */
+  keyIndex?: boolean | readonly string[] | undefined;
 }
 
 /** The options once checked: what the connection needs, URLs already parsed. */
@@ -79,6 +92,8 @@ export interface RedisSettings {
   /** `0` for no limit. */
   readonly commandTimeoutMs: number;
   readonly scanCount: number;
+  /** Whether a collection's keys are indexed (see {@link RedisStoreOptions.keyIndex}). */
+  readonly indexed: (collection: string) => boolean;
   /** What a `url` says, as ioredis options (host, port, user, password, db, TLS, query options). */
   readonly url: RedisOptions | undefined;
   /** The Cluster start nodes, and the credentials and TLS a node URL gave for every node. */
@@ -124,6 +139,7 @@ export function checkRedisOptions(target: unknown): RedisSettings {
   const commandTimeoutMs =
     options.commandTimeoutMs === 0 ? 0 : timer('commandTimeoutMs', options.commandTimeoutMs, 10_000);
   const scanCount = check.integer('RedisStore', 'scanCount', options.scanCount, 1_000);
+  const indexed = checkKeyIndex(options.keyIndex);
   const secrets = [
     url?.password,
     cluster?.shared.password,
@@ -136,10 +152,21 @@ export function checkRedisOptions(target: unknown): RedisSettings {
     connectTimeoutMs,
     commandTimeoutMs,
     scanCount,
+    indexed,
     url,
     cluster,
     secrets,
   };
+}
+
+function checkKeyIndex(value: unknown): (collection: string) => boolean {
+  if (value === undefined || value === false) return () => false;
+  if (value === true) return () => true;
+  if (Array.isArray(value) && value.every((c) => typeof c === 'string' && c.length > 0)) {
+    const set = new Set<string>(value);
+    return (collection) => set.has(collection);
+  }
+  throw new StoreSetupError('RedisStore keyIndex must be true, false or a list of collection names');
 }
 
 /** `true` for an ioredis `Redis` or `Cluster` (or a compatible object). */

@@ -4,7 +4,6 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /** A script's source and the SHA-1 `EVALSHA` names it by. */
 export interface Script {
@@ -72,6 +71,16 @@ if pttl > 0 then redis.call('SET', KEYS[1], cjson.encode(d), 'PX', pttl)
 else redis.call('SET', KEYS[1], cjson.encode(d)) end
 return n`;
 
+/**
+ * Drops from the key index KEYS[1] each member ARGV[i] whose entry KEYS[i + 1] is (still) absent:
+ * the check and the removal in one step, so a key written meanwhile stays indexed.
+ */
+const PRUNE = `local n = 0
+for i, m in ipairs(ARGV) do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then n = n + redis.call('ZREM', KEYS[1], m) end
+end
+return n`;
+
 /** Every script of the store. */
 export const SCRIPTS = {
   delete: script(DELETE),
@@ -79,20 +88,5 @@ export const SCRIPTS = {
   take: script(TAKE),
   replace: script(REPLACE),
   increment: script(INCREMENT),
+  prune: script(PRUNE),
 } as const;
-
-/**
- * `EVALSHA`, then `EVAL` when the server answers `NOSCRIPT` (its script cache was flushed or it
- * restarted): the script is loaded again by that `EVAL`. Other errors are left to the caller.
- */
-export function evalScript(
-  client: Redis,
-  s: Script,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  return client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.source, keys.length, ...keys, ...args);
-  });
-}
