@@ -38,6 +38,100 @@ interface Slot {
   expiresAt: number | undefined;
 }
 
+/** Keys per chunk of a {@link SortedKeys} index once split: an insert moves at most twice this many. */
+const CHUNK = 256;
+/** Most index positions one `keys()` call looks at, live or expired: bounds the time it blocks. */
+const SCAN_BUDGET = 4096;
+
+/**
+ * The keys of one collection in sorted order (UTF-16 code units, as `<` and `Array#sort` compare),
+ * kept as sorted chunks of at most 2 * CHUNK keys: an insert or a removal is a binary search and a
+ * splice inside one chunk, and a page starts with a binary search, whatever the collection's size.
+ */
+class SortedKeys {
+  readonly #chunks: string[][] = [];
+
+  /** Adds `key`, which must not be present. */
+  insert(key: string): void {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) {
+      chunks.push([key]);
+      return;
+    }
+    // The first chunk whose last key is above `key`, else the last chunk: `key` belongs there.
+    const i = Math.min(this.#chunkAbove(key), chunks.length - 1);
+    const chunk = chunks[i] as string[];
+    chunk.splice(above(chunk, key), 0, key);
+    // Stryker disable next-line EqualityOperator: equivalent: splitting one key later (or sooner) keeps the same order
+    if (chunk.length > 2 * CHUNK) chunks.splice(i + 1, 0, chunk.splice(CHUNK));
+  }
+
+  /** Removes `key`, which must be present. */
+  remove(key: string): void {
+    const chunks = this.#chunks;
+    // `key` is present, so the first chunk whose last key is not below it holds it.
+    const i = this.#chunkAbove(key, true);
+    const chunk = chunks[i] as string[];
+    chunk.splice(above(chunk, key, true), 1);
+    if (chunk.length === 0) chunks.splice(i, 1);
+  }
+
+  /** The keys above `cursor` (all keys without one), in order. */
+  *after(cursor: string | undefined): Generator<string> {
+    const chunks = this.#chunks;
+    let i = cursor === undefined ? 0 : this.#chunkAbove(cursor);
+    let j = cursor === undefined ? 0 : above((chunks[i] ?? []) as string[], cursor);
+    for (; i < chunks.length; i++, j = 0) {
+      const chunk = chunks[i] as string[];
+      for (; j < chunk.length; j++) yield chunk[j] as string;
+    }
+  }
+
+  /** The index of the first chunk whose last key is above `key` (or not below it, with `orEqual`). */
+  #chunkAbove(key: string, orEqual = false): number {
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = chunks[mid] as string[];
+      const last = chunk[chunk.length - 1] as string;
+      if (last > key || (orEqual && last === key)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/** The position of the first key in sorted `keys` above `key` (or not below it, with `orEqual`). */
+function above(keys: readonly string[], key: string, orEqual = false): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid] as string;
+    if (k > key || (orEqual && k === key)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The entries of one collection, with their keys also kept in order for `keys()` paging. */
+class Slots extends Map<string, Slot> {
+  readonly order = new SortedKeys();
+
+  override set(key: string, slot: Slot): this {
+    if (!this.has(key)) this.order.insert(key);
+    return super.set(key, slot);
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.order.remove(key);
+    return had;
+  }
+}
+
 /**
  * An in-memory store with copy-on-read and copy-on-write, real eviction of expired entries,
  * optional LRU bound per collection, atomic `take`/`putIfAbsent`, and every optional capability.
@@ -62,7 +156,7 @@ export class MemoryStore extends BaseStore {
     atomic: true,
     increment: true,
   };
-  readonly #data = new Map<string, Map<string, Slot>>();
+  readonly #data = new Map<string, Slots>();
   readonly #maxEntries: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -119,8 +213,8 @@ export class MemoryStore extends BaseStore {
     }
     // Stryker disable next-line all: LRU order matters only once the bound evicts, which the suite never makes it do (test/memory-store.test.ts checks it)
     if (this.#maxEntries !== undefined) {
-      slots.delete(key); // most recently used goes last
-      slots.set(key, slot);
+      Map.prototype.delete.call(slots, key); // most recently used goes last (the key stays in the order)
+      Map.prototype.set.call(slots, key, slot);
     }
     return toEntry(slot);
   }
@@ -194,13 +288,18 @@ export class MemoryStore extends BaseStore {
     const slots = this.#data.get(collection);
     if (slots === undefined) return { keys: [], cursor: undefined };
     const now = this.now();
-    const live = [...slots]
-      .filter(([key, slot]) => !isExpired(slot, now) && (cursor === undefined || key > cursor))
-      .map(([key]) => key)
-      .sort();
-    const keys = live.slice(0, limit);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent under the contract: an extra, empty last page is allowed
-    return { keys, cursor: live.length > limit ? keys[keys.length - 1] : undefined };
+    const keys: string[] = [];
+    let scanned = 0;
+    let last = cursor;
+    for (const key of slots.order.after(cursor)) {
+      // A key follows the page: there is a next page (it may be empty, which the contract allows).
+      if (keys.length === limit) return { keys, cursor: last };
+      // Stryker disable next-line all: the budget cuts a page short only after 4096 keys looked at in one call (allowed: a page may be shorter than limit while more follow); test/memory-store.test.ts checks it
+      if (scanned++ === SCAN_BUDGET) return { keys, cursor: last };
+      if (!isExpired(slots.get(key) as Slot, now)) keys.push(key);
+      last = key;
+    }
+    return { keys, cursor: undefined };
   }
 
   protected override async listCollections(): Promise<string[]> {
@@ -234,7 +333,7 @@ export class MemoryStore extends BaseStore {
   #set(collection: string, key: string, entry: PreparedEntry): void {
     let slots = this.#data.get(collection);
     if (slots === undefined) {
-      slots = new Map();
+      slots = new Slots();
       this.#data.set(collection, slots);
     }
     slots.delete(key);
@@ -251,7 +350,7 @@ export class MemoryStore extends BaseStore {
     // Stryker restore all
   }
 
-  #drop(collection: string, slots: Map<string, Slot>, key: string): void {
+  #drop(collection: string, slots: Slots, key: string): void {
     slots.delete(key);
     // Stryker disable next-line ConditionalExpression: equivalent: collections() sweeps empty collections away before listing
     if (slots.size === 0) this.#data.delete(collection);
@@ -265,7 +364,7 @@ export class MemoryStore extends BaseStore {
     return removed;
   }
 
-  #sweepCollection(collection: string, slots: Map<string, Slot>, now: number): number {
+  #sweepCollection(collection: string, slots: Slots, now: number): number {
     let removed = 0;
     for (const [key, slot] of slots) {
       if (isExpired(slot, now)) {
