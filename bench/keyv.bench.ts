@@ -6,7 +6,7 @@
 import Keyv from 'keyv';
 import { toKeyv } from '../src/stores/keyv/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { newBench, report } from './lib.js';
+import { comparePaired } from './lib.js';
 
 export default async function run(): Promise<void> {
   const memory = new MemoryStore();
@@ -16,24 +16,17 @@ export default async function run(): Promise<void> {
   await viaOauthKv.set('k', value, 3_600_000);
   await plain.set('k', value, 3_600_000);
   try {
-    const bench = newBench({ time: 1000 });
-    bench
-      .add('keyv over toKeyv(MemoryStore) get', async () => {
-        await viaOauthKv.get('k');
-      })
-      .add('keyv (Map) get', async () => {
-        await plain.get('k');
-      })
-      .add('keyv over toKeyv(MemoryStore) set', async () => {
-        await viaOauthKv.set('s', value, 3_600_000);
-      })
-      .add('keyv (Map) set', async () => {
-        await plain.set('s', value, 3_600_000);
-      });
-    await report('keyv', bench, {
-      'get: toKeyv(MemoryStore) / Map': ['keyv over toKeyv(MemoryStore) get', 'keyv (Map) get'],
-      'set: toKeyv(MemoryStore) / Map': ['keyv over toKeyv(MemoryStore) set', 'keyv (Map) set'],
-    });
+    const viaGet = { name: 'keyv over toKeyv(MemoryStore) get', run: () => viaOauthKv.get('k') };
+    const plainGet = { name: 'keyv (Map) get', run: () => plain.get('k') };
+    const viaSet = {
+      name: 'keyv over toKeyv(MemoryStore) set',
+      run: () => viaOauthKv.set('s', value, 3_600_000),
+    };
+    const plainSet = { name: 'keyv (Map) set', run: () => plain.set('s', value, 3_600_000) };
+    await comparePaired('keyv', [
+      { label: 'get: toKeyv(MemoryStore) / Map', a: viaGet, b: plainGet, iterations: 2000, batch: 8 },
+      { label: 'set: toKeyv(MemoryStore) / Map', a: viaSet, b: plainSet, iterations: 2000, batch: 8 },
+    ]);
   } finally {
     await memory.close();
   }

@@ -1,11 +1,51 @@
 /**
- * Shared benchmark helpers: every bench file builds tinybench tasks, then calls `report()` which
- * prints a table (ops/s, mean, p99 and the ratio to a named baseline) and writes
- * bench/results/<suite>.json. Ratios, not absolute numbers, are what the project reports.
+ * Shared benchmark helpers.
+ *
+ * ## The paired harness (use this for every ratio the docs quote)
+ *
+ * ```ts
+ * import { comparePaired } from './lib.js';
+ *
+ * await comparePaired('fernet', [
+ *   {
+ *     label: 'fernet npm / oauth-kv Fernet',
+ *     target: '>= 10',
+ *     a: { name: 'fernet npm', run: () => npmRoundTrip() },
+ *     b: { name: 'oauth-kv', run: () => oursRoundTrip() },
+ *     batch: 20, // operations per timed sample (for sub-microsecond work)
+ *   },
+ * ]);
+ * ```
+ *
+ * - **Paired and interleaved**: A and B alternate sample by sample (A B, B A, A B, ...), so both
+ *   sides see the same machine load. A side's optional `before` runs untimed before each sample.
+ *   `run` may be synchronous or return a promise (only promises are awaited).
+ * - **Repeated**: the whole list of comparisons runs `reps` times (env `BENCH_REPS`, default 3,
+ *   minimum 3 unless `BENCH_REPS` says otherwise), one repetition after the other, so repetitions are
+ *   spread over time. In each repetition a ratio is median(A) / median(B) over the samples after
+ *   warm-up (the first `warmup` pairs, default 10 % of `iterations`).
+ * - **Reported** as the median of the per-repetition ratios with their min–max, printed as a table
+ *   and written to `bench/results/<suite>.json` with every repetition's figures (medians, p10/p90 of
+ *   each side, samples, load average), the machine (cpus, model, load average before and after,
+ *   Node version, platform) and the date.
+ * - `iterations` (pairs per repetition) per comparison, scaled by env `BENCH_SCALE` (default 1) so a
+ *   quick smoke run is `BENCH_SCALE=0.1 BENCH_REPS=1 npm run bench -- fernet`.
+ *
+ * Ratios are time(A) / time(B): **below 1 means A is faster**.
+ *
+ * ## Older helpers (kept for the suites that still use them)
+ *
+ * - `newBench()` + `report(suite, bench, ratios)`: tinybench tables and unpaired mean ratios.
+ * - `pairedRatio(a, b, iterations)`: one paired repetition, returns `{ ratio, medianA, medianB }`.
+ * - `writeResult(name, data)`: writes bench/results/<name>.json.
+ * - `machineInfo()`: the machine block written into every result file.
+ * - `BENCH_COLLECTION`, `benchToken()`, `BENCH_KEYS`: the shared workload of the database suites.
  */
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -136,3 +176,271 @@ export function benchToken(): Record<string, string | number> {
 
 /** The 100 keys of the bulk benchmarks. */
 export const BENCH_KEYS: readonly string[] = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+
+/** The machine a result was measured on (written into every result file). */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  loadavg: number[];
+  node: string;
+  platform: string;
+  arch: string;
+  totalMemMB: number;
+  commit?: string | undefined;
+}
+
+/** Cpus, model, load average (1, 5, 15 min), Node version, platform and the git commit if known. */
+export function machineInfo(): MachineInfo {
+  let commit: string | undefined;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+  } catch {
+    commit = undefined;
+  }
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    node: process.version,
+    platform: platform(),
+    arch: arch(),
+    totalMemMB: Math.round(totalmem() / 2 ** 20),
+    commit,
+  };
+}
+
+/** One side of a paired comparison. */
+export interface Side {
+  /** Shown in the table and the JSON. */
+  name: string;
+  /** The timed operation; only a returned promise (thenable) is awaited. */
+  run: () => unknown;
+  /** Runs untimed before each sample of this side (e.g. refill a key `take` removes). */
+  before?: (() => unknown) | undefined;
+}
+
+/** One ratio to measure: time(a) / time(b). */
+export interface Comparison {
+  label: string;
+  a: Side;
+  b: Side;
+  /** Free text such as '<= 1.1' (shown, not enforced). */
+  target?: string | undefined;
+  /** Pairs per repetition (before BENCH_SCALE); default 1000. */
+  iterations?: number | undefined;
+  /** Pairs discarded at the start of each repetition; default 10 % of iterations. */
+  warmup?: number | undefined;
+  /** Operations per timed sample; the sample's time is divided by it. Default 1. */
+  batch?: number | undefined;
+}
+
+/** The figures of one comparison in one repetition (times in microseconds per operation). */
+export interface RepFigures {
+  ratio: number;
+  medianA: number;
+  medianB: number;
+  p10A: number;
+  p90A: number;
+  p10B: number;
+  p90B: number;
+  samples: number;
+  /** Median of the per-pair ratios a_i / b_i (a second, pairwise estimate). */
+  pairwiseMedian: number;
+  loadavg1: number;
+}
+
+/** One comparison's result over all repetitions. */
+export interface ComparisonResult {
+  label: string;
+  a: string;
+  b: string;
+  target?: string | undefined;
+  iterations: number;
+  warmup: number;
+  batch: number;
+  /** Median, min and max over repetitions of the per-repetition ratio of medians. */
+  ratio: { median: number; min: number; max: number };
+  reps: RepFigures[];
+}
+
+/** What `comparePaired` returns and writes to bench/results/<suite>.json. */
+export interface SuiteResult {
+  suite: string;
+  date: string;
+  reps: number;
+  scale: number;
+  machine: MachineInfo;
+  machineAfter: { loadavg: number[] };
+  durationS: number;
+  comparisons: ComparisonResult[];
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return n;
+}
+
+/** Repetitions: env BENCH_REPS, default 3. */
+export function benchReps(): number {
+  return Math.round(envNumber('BENCH_REPS', 3));
+}
+
+/** Iteration scale: env BENCH_SCALE, default 1. */
+export function benchScale(): number {
+  return envNumber('BENCH_SCALE', 1);
+}
+
+/** The median of a list (NaN when empty); does not modify its argument. */
+export function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** The q-quantile (nearest rank on the sorted copy). */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = [...xs].sort((x, y) => x - y);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i]!;
+}
+
+/** '1.23 (1.10–1.31)': a median with its min–max. */
+export function formatSpread(r: { median: number; min: number; max: number }, digits = 2): string {
+  return `${r.median.toFixed(digits)} (${r.min.toFixed(digits)}–${r.max.toFixed(digits)})`;
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'function') &&
+    typeof (x as { then?: unknown }).then === 'function'
+  );
+}
+
+async function sample(side: Side, batch: number): Promise<number> {
+  if (side.before) {
+    const b = side.before();
+    if (isThenable(b)) await b;
+  }
+  const run = side.run;
+  const started = performance.now();
+  for (let i = 0; i < batch; i++) {
+    const r = run();
+    if (isThenable(r)) await r;
+  }
+  return ((performance.now() - started) * 1000) / batch;
+}
+
+async function oneRep(c: Comparison, iterations: number, warmup: number, batch: number): Promise<RepFigures> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < warmup + iterations; i++) {
+    let a: number;
+    let b: number;
+    if (i % 2 === 0) {
+      a = await sample(c.a, batch);
+      b = await sample(c.b, batch);
+    } else {
+      b = await sample(c.b, batch);
+      a = await sample(c.a, batch);
+    }
+    if (i >= warmup) {
+      ta.push(a);
+      tb.push(b);
+    }
+  }
+  const medianA = median(ta);
+  const medianB = median(tb);
+  return {
+    ratio: medianA / medianB,
+    medianA,
+    medianB,
+    p10A: quantile(ta, 0.1),
+    p90A: quantile(ta, 0.9),
+    p10B: quantile(tb, 0.1),
+    p90B: quantile(tb, 0.9),
+    samples: ta.length,
+    pairwiseMedian: median(ta.map((x, i) => x / tb[i]!)),
+    loadavg1: Math.round(loadavg()[0]! * 100) / 100,
+  };
+}
+
+/**
+ * Measures every comparison paired and interleaved, `reps` times (env BENCH_REPS, default 3),
+ * prints `label: median (min–max)` per ratio and writes bench/results/<suite>.json.
+ * See the top of this file.
+ */
+export async function comparePaired(
+  suite: string,
+  comparisons: readonly Comparison[],
+  options: { reps?: number; scale?: number; write?: boolean } = {},
+): Promise<SuiteResult> {
+  const reps = options.reps ?? benchReps();
+  const scale = options.scale ?? benchScale();
+  const started = Date.now();
+  const machine = machineInfo();
+  const plans = comparisons.map((c) => {
+    const iterations = Math.max(5, Math.round((c.iterations ?? 1000) * scale));
+    return {
+      c,
+      iterations,
+      warmup: c.warmup ?? Math.max(1, Math.floor(iterations / 10)),
+      batch: c.batch ?? 1,
+      reps: [] as RepFigures[],
+    };
+  });
+  console.log(
+    `\n## ${suite} (paired, interleaved; ${reps} repetitions; ratios are A / B, below 1 = A faster)`,
+  );
+  for (let rep = 0; rep < reps; rep++) {
+    for (const p of plans) {
+      const figures = await oneRep(p.c, p.iterations, p.warmup, p.batch);
+      p.reps.push(figures);
+      console.log(
+        `  [rep ${rep + 1}/${reps}] ${p.c.label}: ${figures.ratio.toFixed(3)} ` +
+          `(A ${figures.medianA.toFixed(2)} µs, B ${figures.medianB.toFixed(2)} µs, load ${figures.loadavg1})`,
+      );
+    }
+  }
+  const results: ComparisonResult[] = plans.map((p) => {
+    const ratios = p.reps.map((r) => r.ratio);
+    return {
+      label: p.c.label,
+      a: p.c.a.name,
+      b: p.c.b.name,
+      target: p.c.target,
+      iterations: p.iterations,
+      warmup: p.warmup,
+      batch: p.batch,
+      ratio: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+      reps: p.reps,
+    };
+  });
+  console.table(
+    results.map((r) => ({
+      ratio: r.label,
+      target: r.target ?? '',
+      'median (min–max)': formatSpread(r.ratio),
+      'A µs/op': median(r.reps.map((x) => x.medianA)).toFixed(2),
+      'B µs/op': median(r.reps.map((x) => x.medianB)).toFixed(2),
+    })),
+  );
+  const result: SuiteResult = {
+    suite,
+    date: new Date(started).toISOString(),
+    reps,
+    scale,
+    machine,
+    machineAfter: { loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
+    durationS: Math.round((Date.now() - started) / 100) / 10,
+    comparisons: results,
+  };
+  if (options.write !== false) writeResult(suite, result);
+  return result;
+}
