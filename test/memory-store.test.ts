@@ -154,4 +154,17 @@ describe('MemoryStore', () => {
       .concat('k999');
     expect((await listAll(s, DEFAULT_COLLECTION, 1000)).keys).toEqual(want);
   });
+
+  test('keys() follows an overwrite that changes an entry expiry', async () => {
+    let now = 1_000_000;
+    const s = make({ clock: () => now, sweepIntervalMs: 0 });
+    await s.put('stays', { n: 1 }, { ttl: 10 });
+    await s.put('stays', { n: 2 }); // now never expires
+    await s.put('goes', { n: 1 });
+    await s.put('goes', { n: 2 }, { ttl: 10 });
+    await s.put('later', { n: 1 }, { ttl: 10 });
+    await s.put('later', { n: 2 }, { ttl: 100 });
+    now += 20_000;
+    expect(await s.keys(DEFAULT_COLLECTION)).toEqual({ keys: ['later', 'stays'], cursor: undefined });
+  });
 });

@@ -43,48 +43,87 @@ const CHUNK = 256;
 /** Most index positions one `keys()` call looks at, live or expired: bounds the time it blocks. */
 const SCAN_BUDGET = 4096;
 
+/** One run of consecutive keys of a {@link SortedKeys} index, with each key's expiry. */
+interface Chunk {
+  keys: string[];
+  /** `expiresAt` of each key, `Infinity` for none: a page checks expiry without touching entries. */
+  expires: number[];
+}
+
 /**
  * The keys of one collection in sorted order (UTF-16 code units, as `<` and `Array#sort` compare),
- * kept as sorted chunks of at most 2 * CHUNK keys: an insert or a removal is a binary search and a
- * splice inside one chunk, and a page starts with a binary search, whatever the collection's size.
+ * kept as sorted chunks of at most 2 * CHUNK keys with their expiry: an insert or a removal is a
+ * binary search and a splice inside one chunk, and a page is a binary search and a scan of
+ * consecutive memory, whatever the collection's size.
  */
 class SortedKeys {
-  readonly #chunks: string[][] = [];
+  readonly #chunks: Chunk[] = [];
 
   /** Adds `key`, which must not be present. */
-  insert(key: string): void {
+  insert(key: string, expires: number): void {
     const chunks = this.#chunks;
     if (chunks.length === 0) {
-      chunks.push([key]);
+      chunks.push({ keys: [key], expires: [expires] });
       return;
     }
     // The first chunk whose last key is above `key`, else the last chunk: `key` belongs there.
     const i = Math.min(this.#chunkAbove(key), chunks.length - 1);
-    const chunk = chunks[i] as string[];
-    chunk.splice(above(chunk, key), 0, key);
+    const chunk = chunks[i] as Chunk;
+    const at = above(chunk.keys, key);
+    chunk.keys.splice(at, 0, key);
+    chunk.expires.splice(at, 0, expires);
     // Stryker disable next-line EqualityOperator: equivalent: splitting one key later (or sooner) keeps the same order
-    if (chunk.length > 2 * CHUNK) chunks.splice(i + 1, 0, chunk.splice(CHUNK));
+    if (chunk.keys.length > 2 * CHUNK) {
+      chunks.splice(i + 1, 0, { keys: chunk.keys.splice(CHUNK), expires: chunk.expires.splice(CHUNK) });
+    }
   }
 
   /** Removes `key`, which must be present. */
   remove(key: string): void {
-    const chunks = this.#chunks;
-    // `key` is present, so the first chunk whose last key is not below it holds it.
-    const i = this.#chunkAbove(key, true);
-    const chunk = chunks[i] as string[];
-    chunk.splice(above(chunk, key, true), 1);
-    if (chunk.length === 0) chunks.splice(i, 1);
+    const [i, at] = this.#find(key);
+    const chunk = this.#chunks[i] as Chunk;
+    chunk.keys.splice(at, 1);
+    chunk.expires.splice(at, 1);
+    if (chunk.keys.length === 0) this.#chunks.splice(i, 1);
   }
 
-  /** The keys above `cursor` (all keys without one), in order. */
-  *after(cursor: string | undefined): Generator<string> {
+  /** Changes the expiry of `key`, which must be present. */
+  expire(key: string, expires: number): void {
+    const [i, at] = this.#find(key);
+    (this.#chunks[i] as Chunk).expires[at] = expires;
+  }
+
+  /**
+   * One `keys()` page: up to `limit` keys above `cursor` unexpired at `now`, looking at no more
+   * than SCAN_BUDGET keys; the cursor is the last key looked at when any follows.
+   */
+  page(cursor: string | undefined, limit: number, now: number): KeysPage {
     const chunks = this.#chunks;
+    const keys: string[] = [];
     let i = cursor === undefined ? 0 : this.#chunkAbove(cursor);
-    let j = cursor === undefined ? 0 : above((chunks[i] ?? []) as string[], cursor);
+    let j = cursor === undefined || i === chunks.length ? 0 : above((chunks[i] as Chunk).keys, cursor);
+    let scanned = 0;
+    let last = cursor;
     for (; i < chunks.length; i++, j = 0) {
-      const chunk = chunks[i] as string[];
-      for (; j < chunk.length; j++) yield chunk[j] as string;
+      const chunk = chunks[i] as Chunk;
+      for (; j < chunk.keys.length; j++) {
+        // A key follows the page: there is a next page (it may be empty, which the contract allows).
+        if (keys.length === limit) return { keys, cursor: last };
+        // Stryker disable next-line all: the budget cuts a page short only after 4096 keys looked at in one call (allowed: a page may be shorter than limit while more follow); test/memory-store.test.ts checks it
+        if (scanned++ === SCAN_BUDGET) return { keys, cursor: last };
+        const key = chunk.keys[j] as string;
+        if ((chunk.expires[j] as number) > now) keys.push(key);
+        last = key;
+      }
     }
+    return { keys, cursor: undefined };
+  }
+
+  /** The chunk and the position of `key`, which must be present. */
+  #find(key: string): [number, number] {
+    // `key` is present, so the first chunk whose last key is not below it holds it.
+    const i = this.#chunkAbove(key, true);
+    return [i, above((this.#chunks[i] as Chunk).keys, key, true)];
   }
 
   /** The index of the first chunk whose last key is above `key` (or not below it, with `orEqual`). */
@@ -94,8 +133,8 @@ class SortedKeys {
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const chunk = chunks[mid] as string[];
-      const last = chunk[chunk.length - 1] as string;
+      const { keys } = chunks[mid] as Chunk;
+      const last = keys[keys.length - 1] as string;
       if (last > key || (orEqual && last === key)) hi = mid;
       else lo = mid + 1;
     }
@@ -116,13 +155,30 @@ function above(keys: readonly string[], key: string, orEqual = false): number {
   return lo;
 }
 
-/** The entries of one collection, with their keys also kept in order for `keys()` paging. */
+const expiryOf = (slot: Slot): number => slot.expiresAt ?? Number.POSITIVE_INFINITY;
+
+/**
+ * The entries of one collection in recency order (the least recently used first), with their keys
+ * also kept sorted for `keys()` paging.
+ */
 class Slots extends Map<string, Slot> {
   readonly order = new SortedKeys();
 
+  /** Stores `slot` under `key` as the most recently used. */
   override set(key: string, slot: Slot): this {
-    if (!this.has(key)) this.order.insert(key);
+    const old = super.get(key);
+    if (old === undefined) this.order.insert(key, expiryOf(slot));
+    else {
+      super.delete(key); // most recently used goes last
+      if (old.expiresAt !== slot.expiresAt) this.order.expire(key, expiryOf(slot));
+    }
     return super.set(key, slot);
+  }
+
+  /** Makes `key` (holding `slot`) the most recently used. */
+  touch(key: string, slot: Slot): void {
+    super.delete(key);
+    super.set(key, slot);
   }
 
   override delete(key: string): boolean {
@@ -213,8 +269,7 @@ export class MemoryStore extends BaseStore {
     }
     // Stryker disable next-line all: LRU order matters only once the bound evicts, which the suite never makes it do (test/memory-store.test.ts checks it)
     if (this.#maxEntries !== undefined) {
-      Map.prototype.delete.call(slots, key); // most recently used goes last (the key stays in the order)
-      Map.prototype.set.call(slots, key, slot);
+      slots.touch(key, slot); // most recently used goes last
     }
     return toEntry(slot);
   }
@@ -287,19 +342,7 @@ export class MemoryStore extends BaseStore {
   ): Promise<KeysPage> {
     const slots = this.#data.get(collection);
     if (slots === undefined) return { keys: [], cursor: undefined };
-    const now = this.now();
-    const keys: string[] = [];
-    let scanned = 0;
-    let last = cursor;
-    for (const key of slots.order.after(cursor)) {
-      // A key follows the page: there is a next page (it may be empty, which the contract allows).
-      if (keys.length === limit) return { keys, cursor: last };
-      // Stryker disable next-line all: the budget cuts a page short only after 4096 keys looked at in one call (allowed: a page may be shorter than limit while more follow); test/memory-store.test.ts checks it
-      if (scanned++ === SCAN_BUDGET) return { keys, cursor: last };
-      if (!isExpired(slots.get(key) as Slot, now)) keys.push(key);
-      last = key;
-    }
-    return { keys, cursor: undefined };
+    return slots.order.page(cursor, limit, this.now());
   }
 
   protected override async listCollections(): Promise<string[]> {
@@ -336,7 +379,6 @@ export class MemoryStore extends BaseStore {
       slots = new Slots();
       this.#data.set(collection, slots);
     }
-    slots.delete(key);
     slots.set(key, { json: entry.json, createdAt: entry.createdAt, expiresAt: entry.expiresAt });
     // Stryker disable all: the bound evicts live entries, which the contract does not allow; it is MemoryStore's opt-in cache mode, checked by test/memory-store.test.ts
     if (this.#maxEntries !== undefined && slots.size > this.#maxEntries) {
