@@ -136,6 +136,30 @@ describe('FileStore cullPage()', () => {
     expect(await s.cullPage()).toEqual({ removed: 0, cursor: undefined });
   });
 
+  test('a pass goes on when another instance deletes entries between its steps', async () => {
+    let now = 1_700_000_000_000;
+    const s = make({ clock: () => now });
+    const other = make({ clock: () => now });
+    await s.putMany(
+      Array.from({ length: 20 }, (_, i) => [pad(i), { i }] as const),
+      { collection: 'c', ttl: 10 },
+    );
+    now += 60_000;
+    const first = await s.cullPage({ limit: 5 });
+    expect(first).toEqual({ removed: 5, cursor: `c/${pad(4)}` });
+    // Expired entries are invisible, so delete() answers false, but it removes the files.
+    await other.deleteMany([pad(5), pad(6), pad(19)], { collection: 'c' });
+    let removed = first.removed;
+    let cursor = first.cursor;
+    while (cursor !== undefined) {
+      const step = await s.cullPage({ limit: 5, cursor });
+      removed += step.removed;
+      cursor = step.cursor;
+    }
+    expect(removed).toBe(17);
+    expect(await readdir(join(dir, 'store'))).toEqual([]);
+  });
+
   test('a step stopped at the end of a directory resumes with the next one', async () => {
     let now = 1_700_000_000_000;
     const s = make({ clock: () => now });

@@ -21,7 +21,7 @@ import {
 import { StoreDirectory } from './directory.js';
 import { inspectEntry, parseEntry } from './document.js';
 import { Disk, errorCode, fileError, ignore, listDir, readText } from './io.js';
-import { firstAbove, Listings } from './listing.js';
+import { firstAbove, type Listing, Listings } from './listing.js';
 import { KeyLocks } from './lock.js';
 import {
   cullDirectory,
@@ -133,6 +133,7 @@ export class FileStore extends BaseStore {
   readonly #disk: Disk;
   readonly #locks: KeyLocks;
   readonly #listings = new Listings();
+  #cullPass: { dir: string; listing: Listing } | undefined;
 
   constructor(options: FileStoreOptions) {
     const opts: Partial<FileStoreOptions> = check.object('FileStore', 'options', options);
@@ -461,7 +462,10 @@ export class FileStore extends BaseStore {
       const fromDir = cursor === undefined ? undefined : cursor.slice(0, slash < 0 ? undefined : slash);
       const fromEntry = slash < 0 || cursor === undefined ? undefined : cursor.slice(slash + 1);
       const base = this.#directory.base;
-      if (cursor === undefined) await this.#removeStaleLeftovers();
+      if (cursor === undefined) {
+        this.#cullPass = undefined; // a new pass lists every directory afresh
+        await this.#removeStaleLeftovers();
+      }
       const dirs = (await this.#directory.collectionDirs()).sort();
       const context = { locks: this.#locks, disk: this.#disk, now: () => this.now() };
       let budget = limit;
@@ -473,7 +477,11 @@ export class FileStore extends BaseStore {
       ) {
         const name = dirs[d] as string;
         const dir = join(base, name);
-        const listing = await this.#listings.of(dir);
+        // A pass keeps the listing of the directory it is in: its own removals change the directory,
+        // and an entry written since then is culled by a later pass (a missing file is skipped).
+        const kept = this.#cullPass;
+        const listing = kept !== undefined && kept.dir === dir ? kept.listing : await this.#listings.of(dir);
+        this.#cullPass = { dir, listing };
         const start = name === fromDir ? firstAbove(listing.entries, fromEntry) : 0;
         const batch = listing.entries.slice(start, start + budget);
         let removedHere = 0;
@@ -491,9 +499,11 @@ export class FileStore extends BaseStore {
         await finishDirectory(dir, removedHere, this.#disk);
         if (budget === 0) {
           const next = dirs[d + 1];
+          if (next === undefined) this.#cullPass = undefined;
           return { removed, cursor: next === undefined ? undefined : `${next}/` };
         }
       }
+      this.#cullPass = undefined;
       return { removed, cursor: undefined };
     } catch (err) {
       throw this.#fail(err, 'delete expired entries');
