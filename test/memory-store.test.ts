@@ -112,10 +112,21 @@ describe('MemoryStore', () => {
     // Deleting a whole run of neighbours empties index chunks.
     for (let i = 1000; i < 2000; i++) await s.delete(`k${i}`);
     await s.put('k1500', { k: 'again' });
+    // Keys that sort before and after the emptied run land in their place.
+    const around = Array.from({ length: 300 }, (_, i) => [
+      `k1-${i}`,
+      `k1${String(i).padStart(4, '0')}z`,
+      `k3${i}`,
+    ]).flat();
+    for (const k of around) await s.put(k, { k });
     await s.putMany([['k1500', { k: 'twice' }]]);
-    const want = [...new Set(keys.filter((_, i) => i % 3 !== 0).filter((k) => !/^k1\d{3}$/.test(k)))]
-      .concat('k1500')
-      .sort();
+    const want = [
+      ...new Set([
+        ...keys.filter((_, i) => i % 3 !== 0).filter((k) => !/^k1\d{3}$/.test(k)),
+        'k1500',
+        ...around,
+      ]),
+    ].sort();
     const { keys: listed } = await listAll(s, DEFAULT_COLLECTION, 97);
     expect(listed).toEqual(want);
     // A cursor that is not a key starts after it.
@@ -164,7 +175,9 @@ describe('MemoryStore', () => {
     await s.put('goes', { n: 2 }, { ttl: 10 });
     await s.put('later', { n: 1 }, { ttl: 10 });
     await s.put('later', { n: 2 }, { ttl: 100 });
-    now += 20_000;
+    now += 10_000; // exactly when 'goes' expires: it is expired
+    expect(await s.keys(DEFAULT_COLLECTION)).toEqual({ keys: ['later', 'stays'], cursor: undefined });
+    now += 10_000;
     expect(await s.keys(DEFAULT_COLLECTION)).toEqual({ keys: ['later', 'stays'], cursor: undefined });
   });
 });
