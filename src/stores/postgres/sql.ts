@@ -23,6 +23,7 @@ export interface Statements {
   putIfAbsent: string;
   increment: string;
   keys: string;
+  keysAfter: string;
   collections: string;
   destroyCollection: string;
   cull: string;
@@ -76,8 +77,16 @@ export function statements(t: string): Statements {
       `ON CONFLICT (collection, key) DO UPDATE SET ${EXPIRED_OR('value', "CASE WHEN jsonb_typeof(t.value->'count') = 'number' THEN jsonb_set(t.value, '{count}', to_jsonb((t.value->>'count')::numeric + $8::bigint)) ELSE t.value END")}, ` +
       `${EXPIRED_OR('ttl', 't.ttl')}, ${EXPIRED_OR('created_at', 't.created_at')}, ${EXPIRED_OR('expires_at', 't.expires_at')} ` +
       "RETURNING CASE WHEN jsonb_typeof(value->'count') = 'number' THEN (value->>'count')::float8 END AS n",
+    // Two statements, the first page and the next ones: a condition such as `($2 IS NULL OR key > $2)`
+    // cannot bound the primary-key index under a generic plan, so a page deep in the table would scan
+    // every key before it. Each of these is an Index Scan bounded by (collection, key) under custom and
+    // generic plans alike (test/postgres-paging.test.ts checks it with EXPLAIN).
     keys:
-      `SELECT key FROM ${t} WHERE collection = $1 AND ($2::text IS NULL OR key > $2::text) AND ${LIVE} ` +
+      'SELECT key FROM ' +
+      `${t} WHERE collection = $1 AND (expires_at IS NULL OR expires_at > $2::timestamptz) ` +
+      'ORDER BY key LIMIT $3::int',
+    keysAfter:
+      `SELECT key FROM ${t} WHERE collection = $1 AND key > $2::text AND ${LIVE} ` +
       'ORDER BY key LIMIT $4::int',
     collections:
       `SELECT DISTINCT collection FROM ${t} WHERE expires_at IS NULL OR expires_at > $1::timestamptz ` +
