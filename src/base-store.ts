@@ -280,6 +280,7 @@ export abstract class BaseStore implements AsyncKeyValue {
 
   async getMany(keys: readonly string[], options?: CollectionOptions): Promise<(JsonObject | undefined)[]> {
     const entries = await this.#readMany(keys, options);
+    // Stryker disable next-line ArrayDeclaration: equivalent: every index is assigned below
     const values = new Array<JsonObject | undefined>(entries.length);
     for (let i = 0; i < entries.length; i++) values[i] = entries[i]?.value;
     return values;
@@ -307,6 +308,7 @@ export abstract class BaseStore implements AsyncKeyValue {
     const pairs = validateEntries(entries);
     const timing = this.#timing(options?.ttl);
     const { ttl, createdAt, expiresAt } = timing;
+    // Stryker disable next-line ArrayDeclaration: equivalent: every index is assigned below
     let prepared = new Array<[string, PreparedEntry]>(pairs.length);
     const keys = new Set<string>();
     for (let i = 0; i < pairs.length; i++) {
@@ -462,6 +464,7 @@ export abstract class BaseStore implements AsyncKeyValue {
     // One clock reading for the batch. An entry that cannot be decoded reads as missing here; `get`
     // of that key throws its error.
     const now = this.now();
+    // Stryker disable next-line ArrayDeclaration: equivalent: every index is assigned below
     const entries = new Array<StoredEntry | undefined>(read.length);
     for (let i = 0; i < read.length; i++) {
       const e = read[i];
