@@ -155,20 +155,7 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       if (spec.kind === 'redis-cluster')
         return new RedisStore({ ...extra, ...prefix, clusterNodes: spec.nodes });
       const given = (extra.redisOptions ?? {}) as Record<string, unknown>;
-      const tls = spec.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {};
-      const redisOptions = {
-        ...given,
-        sentinels: spec.sentinels.map((s) => ({ host: s.host, port: s.port })),
-        name: spec.name,
-        ...defined({
-          db: spec.db,
-          username: spec.username,
-          password: spec.password,
-          sentinelPassword: spec.sentinelPassword,
-        }),
-        ...tls,
-      };
-      return new RedisStore({ ...extra, ...prefix, redisOptions });
+      return new RedisStore({ ...extra, ...prefix, redisOptions: { ...given, ...sentinelOptions(spec) } });
     }
     case 'postgres': {
       await loadDriver('PostgresStore', 'pg');
@@ -189,6 +176,24 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       });
     }
   }
+}
+
+/** The ioredis options that reach the master a `redis+sentinel://` URL names through its Sentinels. */
+export function sentinelOptions(
+  spec: Extract<StoreSpec, { kind: 'redis-sentinel' }>,
+): Record<string, unknown> {
+  const tls = spec.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {};
+  return {
+    sentinels: spec.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    name: spec.name,
+    ...defined({
+      db: spec.db,
+      username: spec.username,
+      password: spec.password,
+      sentinelPassword: spec.sentinelPassword,
+    }),
+    ...tls,
+  };
 }
 
 function defined(values: Record<string, unknown>): Record<string, unknown> {

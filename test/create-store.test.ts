@@ -4,8 +4,8 @@
  * from the options or OAUTH_KV_KEY, the URL from OAUTH_KV_URL; bad URLs and a missing driver are
  * StoreSetupErrors that never show a password; a driver is imported only when its scheme is used.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -16,8 +16,8 @@ import { parseStoreUrl, redactStoreUrl } from '../src/url/parse.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import {
   redisBinariesAvailable,
-  spareRedisPort,
   startRedisCluster,
+  startRedisSentinel,
   startRedisServer,
 } from './helpers/redis-server.js';
 import { errorText, failure } from './helpers/secret-scan.js';
@@ -205,33 +205,9 @@ describe('createStore on each backend', () => {
     'redis+sentinel:// finds the master through a real Sentinel',
     async () => {
       const master = await startRedisServer(['--requirepass', PASSWORD]);
-      const port = await spareRedisPort([master.port]);
-      const dir = temp();
-      writeFileSync(
-        join(dir, 'sentinel.conf'),
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `dir ${dir}`,
-          `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
-          `sentinel auth-pass mymaster ${PASSWORD}`,
-          '',
-        ].join('\n'),
-      );
-      const sentinel: ChildProcess = spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel'], {
-        stdio: 'ignore',
-      });
+      const sentinel = await startRedisSentinel(master.port, { password: PASSWORD });
+      const port = sentinel.port;
       try {
-        await waitFor(() => {
-          try {
-            return execFileSync('redis-cli', ['-p', String(port), 'ping'], {
-              encoding: 'utf8',
-              stdio: ['ignore', 'pipe', 'ignore'],
-            }).includes('PONG');
-          } catch {
-            return false;
-          }
-        });
         const store = await createStore(`redis+sentinel://:${PASSWORD}@127.0.0.1:${port}/mymaster/1`, {
           keys: false,
         });
@@ -253,7 +229,7 @@ describe('createStore on each backend', () => {
         expect(errorText(err)).not.toContain(PASSWORD);
         await wrong.close();
       } finally {
-        sentinel.kill('SIGKILL');
+        await sentinel.destroy();
         await master.destroy();
       }
     },
@@ -330,11 +306,3 @@ describe('drivers load only for their scheme', () => {
     }
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
