@@ -2,16 +2,22 @@
  * The conformance suites under other test runners. `node --test` runs test/runners/*.conformance.ts
  * (through oauth-kv/conformance/core, with a loader hook that fails the run if anything imports
  * vitest) on MemoryStore and PostgreSQL; jestLikeRunner (the adapter for bun test and jest) is run
- * here on vitest's jest-compatible API; `bun test` runs when bun is installed.
+ * here on vitest's jest-compatible API; `bun test` (the bun of the `bun` devDependency) runs the same
+ * suites through it on bun:test, and real jest (test/runners/jest.config.cjs) on @jest/globals, each
+ * on MemoryStore and PostgreSQL.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vitest from 'vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { describeConformance, jestLikeRunner } from '../src/conformance/core.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import { bunPath } from './helpers/runtime-binaries.js';
+
+const require = createRequire(import.meta.url);
 
 const run = promisify(execFile);
 
@@ -115,21 +121,126 @@ describeConformance('MemoryStore through jestLikeRunner', {
   skip: { 'value.refused': 'an opt-out, in the title of the skipped tests' },
 });
 
-const bun = (() => {
-  try {
-    return execFileSync('bun', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-})();
-describe.skipIf(bun === undefined)(
-  `bun test${bun ? ` ${bun}` : ': bun is not installed on this machine'}`,
-  () => {
-    test('both suites pass on MemoryStore under bun test', async () => {
-      const { stdout, stderr } = await run('bun', ['test', 'test/runners/bun.conformance.ts'], {
-        env: { ...process.env, CI: '' },
-      });
-      expect(`${stdout}${stderr}`).toMatch(/\b0 fail\b/);
-    }, 240_000);
-  },
-);
+// `bun test` with the bun of the `bun` devDependency (its platform package; the install script that
+// links node_modules/.bin/bun does not run under `npm ci --ignore-scripts`).
+async function bunTest(
+  file: string,
+): Promise<{ code: number; out: string; count: (what: string) => number }> {
+  const result = await run(bunPath(), ['test', `./${file}`], {
+    env: { ...process.env, CI: '', NO_COLOR: '1' },
+    maxBuffer: 32 * 1024 * 1024,
+  }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+  return {
+    ...result,
+    count: (what) => Number(new RegExp(`^ (\\d+) ${what}$`, 'm').exec(result.out)?.[1] ?? Number.NaN),
+  };
+}
+
+describe(`bun test ${require('bun/package.json').version} (jestLikeRunner over bun:test)`, () => {
+  let bunGood: Awaited<ReturnType<typeof bunTest>>;
+  let bunBroken: Awaited<ReturnType<typeof bunTest>>;
+  beforeAll(async () => {
+    [bunGood, bunBroken] = await Promise.all([
+      bunTest('test/runners/bun.conformance.ts'),
+      bunTest('test/runners/bun-broken.conformance.ts'),
+    ]);
+  }, 240_000);
+
+  test(`both suites pass on MemoryStore${postgres ? ' and the store suite on PostgreSQL' : ''}`, () => {
+    expect(bunGood.code, bunGood.out).toBe(0);
+    expect(bunGood.count('fail')).toBe(0);
+    // MemoryStore: the store suite (~100) and the OAuth certification (6); PostgreSQL: ~100 more.
+    expect(bunGood.count('pass')).toBeGreaterThan(postgres ? 190 : 95);
+    expect(bunGood.out).toMatch(/^\(pass\) MemoryStore: OAuth certification > /m);
+    if (postgres) {
+      expect(bunGood.out).toMatch(/^\(pass\) PostgresStore: AsyncKeyValue conformance > /m);
+      expect(bunGood.out).toContain('rows left by the suite: 0');
+    }
+  });
+
+  test('an opt-out is reported as a skip with its reason', () => {
+    expect(bunGood.out).toContain(
+      '(skip) MemoryStore: AsyncKeyValue conformance > time to live > a sub-second TTL (0.6 s) expires on time [skipped: ttl.subsecond: an opt-out shown by the runner]',
+    );
+  });
+
+  test('a broken store fails there too; a capability the store lacks is logged with its reason', () => {
+    expect(bunBroken.code).not.toBe(0);
+    expect(bunBroken.out).toMatch(
+      /^\(fail\) DeleteAlwaysTrue: AsyncKeyValue conformance > basic operations > delete returns true for an existing entry and false for a missing one/m,
+    );
+    // bun:test has no skip from inside a running test: jestLikeRunner logs the reason instead.
+    expect(bunBroken.out).toContain(
+      'take is exactly-once under 50 concurrent callers per key across two store instances: skipped: the store announces capabilities.atomic = false',
+    );
+  });
+});
+
+// Real jest (the `jest` devDependency), through jestLikeRunner over @jest/globals; its transform turns
+// the TypeScript sources into CommonJS with esbuild (test/runners/jest.config.cjs).
+async function jestRun(
+  file: string,
+): Promise<{ code: number; out: string; count: (what: string) => number }> {
+  const jest = join(dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
+  const args = [jest, '--config', 'test/runners/jest.config.cjs', '--verbose', '--ci', file];
+  const result = await run(process.execPath, args, {
+    env: { ...process.env, CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
+    maxBuffer: 32 * 1024 * 1024,
+  }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+  const summary = /^Tests:\s+(.*)$/m.exec(result.out)?.[1] ?? '';
+  return {
+    ...result,
+    count: (what) => Number(new RegExp(`(\\d+) ${what}`).exec(summary)?.[1] ?? 0),
+  };
+}
+
+describe(`jest ${require('jest/package.json').version} (jestLikeRunner over @jest/globals)`, () => {
+  let jestGood: Awaited<ReturnType<typeof jestRun>>;
+  let jestBroken: Awaited<ReturnType<typeof jestRun>>;
+  beforeAll(async () => {
+    [jestGood, jestBroken] = await Promise.all([
+      jestRun('test/runners/jest.conformance.ts'),
+      jestRun('test/runners/jest-broken.conformance.ts'),
+    ]);
+  }, 240_000);
+
+  test(`both suites pass on MemoryStore${postgres ? ' and the store suite on PostgreSQL' : ''}`, () => {
+    expect(jestGood.code, jestGood.out).toBe(0);
+    expect(jestGood.count('failed')).toBe(0);
+    // MemoryStore: the store suite (~100) and the OAuth certification (6); PostgreSQL: ~100 more.
+    expect(jestGood.count('passed')).toBeGreaterThan(postgres ? 190 : 95);
+    expect(jestGood.out).toMatch(/^ {2}MemoryStore: OAuth certification$/m);
+    if (postgres) {
+      expect(jestGood.out).toMatch(/^ {2}PostgresStore: AsyncKeyValue conformance$/m);
+      expect(jestGood.out).toContain('rows left by the suite: 0');
+    }
+  });
+
+  test('an opt-out is reported as a skip with its reason', () => {
+    expect(jestGood.out).toContain(
+      '○ skipped a sub-second TTL (0.6 s) expires on time [skipped: ttl.subsecond: an opt-out shown by the runner]',
+    );
+  });
+
+  test('a broken store fails there too; a capability the store lacks is logged with its reason', () => {
+    expect(jestBroken.code).not.toBe(0);
+    expect(jestBroken.out).toContain(
+      '✕ delete returns true for an existing entry and false for a missing one',
+    );
+    expect(jestBroken.out).toContain(
+      'take is exactly-once under 50 concurrent callers per key across two store instances: skipped: the store announces capabilities.atomic = false',
+    );
+  });
+});

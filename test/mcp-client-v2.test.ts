@@ -228,6 +228,26 @@ describe('McpClientStorage', () => {
     expect(await s.tokens({ issuer: 'http://127.0.0.1:3/' })).toBeUndefined();
   });
 
+  it('gives a registration saved without ctx (pre-registered) to the first server asked, and to no other', async () => {
+    const store = new MemoryStore();
+    const s = new McpClientStorage(store, 'http://127.0.0.1/mcp', { allowUnprotectedSecrets: true });
+    await s.saveClientInformation({ client_id: 'pre', client_secret: 'secret' });
+    expect((await s.clientInformation())?.client_id).toBe('pre');
+    // The SDK asks with the authorization server it discovered (another process, same store).
+    const other = new McpClientStorage(store, 'http://127.0.0.1/mcp', { allowUnprotectedSecrets: true });
+    expect(await other.clientInformation({ issuer: A })).toEqual({
+      client_id: 'pre',
+      client_secret: 'secret',
+    });
+    expect((await s.clientInformation({ issuer: A.slice(0, -1) }))?.client_id).toBe('pre');
+    // A move to another authorization server never presents it there.
+    expect(await s.clientInformation({ issuer: B })).toBeUndefined();
+    // Invalidating the client forgets a registration not yet claimed as well.
+    await s.saveClientInformation({ client_id: 'pre2' });
+    await s.invalidateCredentials('client');
+    expect(await s.clientInformation({ issuer: 'http://127.0.0.1:3/' })).toBeUndefined();
+  });
+
   it('invalidates the server last used and the latest set, and keeps the other servers', async () => {
     const store = new MemoryStore();
     const s = new McpClientStorage(store, 'http://127.0.0.1/mcp', { allowUnprotectedSecrets: true });

@@ -8,17 +8,19 @@
  * no `Buffer`, no `node:crypto`: the WebCrypto path) and once with it.
  *
  * The binaries come from the platform packages npm installs next to `bun`, `deno` and `workerd`
- * (their install scripts do not run under `npm ci --ignore-scripts`, and are not needed).
+ * (test/helpers/runtime-binaries.ts; their install scripts do not run under
+ * `npm ci --ignore-scripts`, and are not needed).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { type Packed, packed, repo } from './helpers/packed.js';
+import { bunPath, denoPath } from './helpers/runtime-binaries.js';
 import type { CheckResult } from './runtimes/checks.js';
 
 const require = createRequire(import.meta.url);
@@ -32,38 +34,6 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The executable inside the first of `packages` npm installed for this platform. */
-function binary(packages: string[], file: string): string {
-  for (const name of packages) {
-    try {
-      const path = join(dirname(require.resolve(`${name}/package.json`)), file);
-      if (existsSync(path)) return path;
-    } catch {
-      // not installed for this platform
-    }
-  }
-  throw new Error(`none of ${packages.join(', ')} is installed (npm ci installs the one for this platform)`);
-}
-
-const arch = process.arch === 'arm64' ? 'aarch64' : process.arch;
-const bunPath = () =>
-  binary(
-    [
-      `@oven/bun-${process.platform}-${arch}`,
-      `@oven/bun-${process.platform}-${arch}-baseline`,
-      `@oven/bun-${process.platform}-${arch}-musl`,
-    ],
-    'bin/bun',
-  );
-const denoPath = () =>
-  binary(
-    [
-      `@deno/${process.platform}-${process.arch}-glibc`,
-      `@deno/${process.platform}-${process.arch}-musl`,
-      `@deno/${process.platform}-${process.arch}`,
-    ],
-    'deno',
-  );
 const workerdPath = () => (require('workerd') as { default: string }).default;
 
 const checksModule = join(repo, 'test', 'runtimes', 'checks.ts');

@@ -5,7 +5,7 @@
  *
  * `OAUTH_KV_CONFORMANCE_PROVIDER=sdk` uses the SDK's own in-memory example provider instead of
  * oauth-kv's PersistentOAuthClientProvider, as the baseline: oauth-kv must fail no scenario that
- * baseline passes (`conformance/run.sh`).
+ * baseline passes (`run.mjs`).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';

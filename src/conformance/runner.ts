@@ -163,8 +163,8 @@ export function nodeTestRunner(nodeTest: NodeTestApi): ConformanceRunner {
 }
 
 /**
- * The part of jest's and `bun:test`'s API the adapter uses (their globals, `@jest/globals`, or
- * `import * as bunTest from 'bun:test'`).
+ * The part of jest's and `bun:test`'s API the adapter uses (their globals,
+ * `import * as jestGlobals from '@jest/globals'`, or `import * as bunTest from 'bun:test'`).
  *
  * @example
  * ```ts
@@ -174,12 +174,13 @@ export function nodeTestRunner(nodeTest: NodeTestApi): ConformanceRunner {
  */
 export interface JestLikeApi {
   describe: (name: string, body: () => void) => unknown;
-  test: ((name: string, body: () => unknown, timeout?: number) => unknown) & {
-    skip: (name: string, body: Body) => unknown;
+  // The callbacks are typed as the adapter makes them, so jest's stricter declarations fit too.
+  test: ((name: string, body: () => Promise<void>, timeout?: number) => unknown) & {
+    skip: (name: string, body: () => void) => unknown;
   };
-  afterEach: (hook: Hook) => unknown;
-  beforeAll: (hook: Hook, timeout?: number) => unknown;
-  afterAll: (hook: Hook, timeout?: number) => unknown;
+  afterEach: (hook: () => Promise<void>) => unknown;
+  beforeAll: (hook: () => Promise<void>, timeout?: number) => unknown;
+  afterAll: (hook: () => Promise<void>, timeout?: number) => unknown;
 }
 
 /**

@@ -89,8 +89,16 @@ export class ClientRecords {
   readonly #c: Readonly<OAuthClientCollections>;
   /** The authorization server this instance last read or wrote credentials for. */
   #issuer: string | undefined;
+  /** The SDK names authorization servers (2.x): a registration naming none waits to be claimed. */
+  readonly #perServer: boolean;
 
-  constructor(store: AsyncKeyValue, serverUrl: string | URL, options: ClientRecordsOptions) {
+  constructor(
+    store: AsyncKeyValue,
+    serverUrl: string | URL,
+    options: ClientRecordsOptions,
+    perServer = false,
+  ) {
+    this.#perServer = perServer;
     let url: URL;
     try {
       url = new URL(serverUrl);
@@ -111,9 +119,18 @@ export class ClientRecords {
     return JSON.stringify([this.key, issuerKey(issuer)]);
   }
 
+  /** Where a registration saved without naming an authorization server waits to be claimed. */
+  #unboundKey(): string {
+    return JSON.stringify([this.key, null]);
+  }
+
   /**
    * Tokens or registration: for `issuer`, the set saved for it (or the latest set when that one is
-   * stamped for the same server: saved before per-server keys); without, the latest set.
+   * stamped for the same server: saved before per-server keys); without, the latest set. A
+   * registration saved without naming a server (a pre-registered client, saved before the SDK knows
+   * the authorization server) is claimed by the first server read that has none of its own: moved
+   * under that server, so it never reaches another one (a server that moves to a new
+   * authorization server gets a new registration there).
    */
   async read(kind: Kind, issuer: string | undefined): Promise<JsonObject | undefined> {
     const collection = this.#c[kind];
@@ -128,6 +145,7 @@ export class ClientRecords {
         const stamp = latest?.issuer;
         if (typeof stamp === 'string' && issuerKey(stamp) === issuerKey(issuer)) value = latest;
       }
+      if (value === undefined && kind === 'clientInformation') value = await this.#claimUnbound(issuer);
     }
     const field = kind === 'tokens' ? 'access_token' : 'client_id';
     if (value !== undefined && typeof value[field] !== 'string') {
@@ -138,20 +156,32 @@ export class ClientRecords {
     return value;
   }
 
+  async #claimUnbound(issuer: string): Promise<JsonObject | undefined> {
+    const collection = this.#c.clientInformation;
+    const unbound = await this.#store.get(this.#unboundKey(), { collection });
+    if (unbound === undefined) return undefined;
+    await this.#store.put(this.#issuerKey(issuer), unbound, { collection });
+    await this.#store.delete(this.#unboundKey(), { collection });
+    return unbound;
+  }
+
   /**
    * Saves tokens or a registration as the latest set and, when the authorization server is named
-   * (by the SDK's context or the value's own `issuer` stamp), as that server's set. Saving tokens
+   * (by the SDK's context or the value's own `issuer` stamp), as that server's set; a registration
+   * naming no server also waits to be claimed by the first server read (see `read`). Saving tokens
    * ends an authorization in progress: its discovery state is dropped, so the next authorization
-   * discovers the server's current authorization server again.
+   * discovers the server's current authorization server again. `ttl` (seconds) makes the record
+   * expire (machine-to-machine tokens: their `expires_in`).
    */
-  async write(kind: Kind, value: object, issuer: string | undefined): Promise<void> {
+  async write(kind: Kind, value: object, issuer: string | undefined, ttl?: number): Promise<void> {
     const collection = this.#c[kind];
     const record = dropUndefined(value);
     const named = issuer ?? (typeof record.issuer === 'string' ? record.issuer : undefined);
     if (named !== undefined) this.#issuer = named;
     const entries: [string, JsonObject][] = [[this.key, record]];
     if (named !== undefined) entries.push([this.#issuerKey(named), record]);
-    await this.#store.putMany(entries, { collection });
+    else if (kind === 'clientInformation' && this.#perServer) entries.push([this.#unboundKey(), record]);
+    await this.#store.putMany(entries, ttl === undefined ? { collection } : { collection, ttl });
     if (kind === 'tokens') await this.#store.delete(this.key, { collection: this.#c.discovery });
   }
 
@@ -241,6 +271,8 @@ export class ClientRecords {
         if (this.#issuer !== undefined) issuers.add(issuerKey(this.#issuer));
         if (typeof latest?.issuer === 'string') issuers.add(issuerKey(latest.issuer));
         for (const issuer of issuers) jobs.push(this.#store.delete(this.#issuerKey(issuer), { collection }));
+        if (name === 'clientInformation' && this.#perServer)
+          jobs.push(this.#store.delete(this.#unboundKey(), { collection }));
       }
       jobs.push(this.#store.delete(this.key, { collection }));
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  AddClientAuthentication,
   OAuthClientInformationContext,
   OAuthClientMetadata,
   OAuthClientProvider,
@@ -14,9 +15,22 @@ import type {
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
 import type { AsyncKeyValue } from '../contract.js';
-import { StoreSetupError } from '../errors.js';
-import { deriveStoreSecrets } from '../secrets.js';
-import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
+import {
+  type ClientProviderCoreOptions,
+  type ClientStorageCoreOptions,
+  RedirectPlumbing,
+  requireProtectedStore,
+} from './mcp-client-core.js';
+import {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  ClientCredentialsCore,
+  type ClientCredentialsCoreOptions,
+  NOT_INTERACTIVE,
+} from './mcp-client-m2m.js';
+import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
+
+export type { ClientAssertionAlgorithm, ClientAuthenticationMethod };
 
 /**
  * Options of {@link McpClientStorage}.
@@ -27,16 +41,7 @@ import { ClientRecords, type CredentialScope, type OAuthClientCollections } from
  * const options: McpClientStorageOptions = { session: 'user-42', codeVerifierTtl: 300 };
  * ```
  */
-export interface McpClientStorageOptions {
-  /**
-   * Separates several logins to the same server kept in one store (one per user of a multi-user
-   * app). Default: one login per server URL.
-   */
-  session?: string | undefined;
-  /** Lifetime in seconds of the PKCE code verifier and discovery state of an authorization in progress (default 600). */
-  codeVerifierTtl?: number | undefined;
-  /** Collection names to use instead of `OAUTH_CLIENT_COLLECTIONS`. */
-  collections?: Partial<OAuthClientCollections> | undefined;
+export interface McpClientStorageOptions extends ClientStorageCoreOptions {
   /**
    * Accept a store stack without encryption (`withEncryption`). Tokens, client secrets and the
    * PKCE verifier are then readable by whoever reads the store. Default `false`: such a store is
@@ -65,16 +70,12 @@ export class McpClientStorage {
   readonly #records: ClientRecords;
 
   constructor(store: AsyncKeyValue, serverUrl: string | URL, options: McpClientStorageOptions = {}) {
-    const allow = options.allowUnprotectedSecrets;
-    if (allow !== undefined && typeof allow !== 'boolean') {
-      throw new StoreSetupError('allowUnprotectedSecrets must be a boolean');
-    }
-    if (allow !== true && deriveStoreSecrets(store, 'mcp-client') === undefined) {
-      throw new StoreSetupError(
-        'The MCP client storage keeps tokens and client secrets: wrap the store with withEncryption, or set allowUnprotectedSecrets',
-      );
-    }
-    this.#records = new ClientRecords(store, serverUrl, options);
+    requireProtectedStore(
+      store,
+      options.allowUnprotectedSecrets,
+      'The MCP client storage keeps tokens and client secrets',
+    );
+    this.#records = new ClientRecords(store, serverUrl, options, true);
   }
 
   /**
@@ -115,7 +116,9 @@ export class McpClientStorage {
   }
 
   /**
-   * The client registration for `ctx.issuer`, or without `ctx` the latest one.
+   * The client registration for `ctx.issuer`, or without `ctx` the latest one. A registration
+   * saved without `ctx` (a pre-registered client) is taken by the first authorization server asked
+   * for that has none of its own, and from then on kept for that server only.
    *
    * @example
    * ```ts
@@ -132,10 +135,13 @@ export class McpClientStorage {
 
   /**
    * Saves the client registration for `ctx.issuer` (or its `issuer` stamp) and as the latest one.
+   * Without either (a pre-registered client), the first authorization server the SDK asks for
+   * without a registration of its own takes it.
    *
    * @example
    * ```ts
    * await storage.saveClientInformation(info, { issuer: 'https://auth.example.com' });
+   * await storage.saveClientInformation({ client_id: 'pre-registered', client_secret: 's3cret' }); // pre-registered
    * ```
    */
   async saveClientInformation(
@@ -270,22 +276,9 @@ export class McpClientStorage {
  * };
  * ```
  */
-export interface McpOAuthClientProviderOptions extends McpClientStorageOptions {
-  /** Where the OAuth state lives (wrap it with `withEncryption`). */
-  store: AsyncKeyValue;
-  /** The MCP server URL: the key of everything stored. */
-  serverUrl: string | URL;
-  /** Metadata sent with Dynamic Client Registration (and published at `clientMetadataUrl`). */
-  clientMetadata: OAuthClientMetadata;
-  /** The redirect URI of the authorization; `undefined` for non-interactive grants. */
-  redirectUrl: string | URL | undefined;
-  /** Sends the user to the authorization page; then call the transport's `finishAuth(code)`. */
-  onRedirect: (authorizationUrl: URL) => void | Promise<void>;
-  /** Makes the OAuth `state` parameter (verify it on your callback). Default: none sent. */
-  state?: (() => string | Promise<string>) | undefined;
-  /** Client ID Metadata Document URL (an https URL with a path), used where the server supports it. */
-  clientMetadataUrl?: string | undefined;
-}
+export interface McpOAuthClientProviderOptions
+  extends McpClientStorageOptions,
+    ClientProviderCoreOptions<OAuthClientMetadata> {}
 
 /**
  * A complete 2.x `OAuthClientProvider` whose registrations, tokens (per authorization server),
@@ -309,17 +302,12 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
   readonly clientMetadataUrl?: string;
   /** The OAuth `state` parameter source, when configured. */
   readonly state?: () => string | Promise<string>;
-  readonly #metadata: OAuthClientMetadata;
-  readonly #redirectUrl: string | URL | undefined;
-  readonly #onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+  readonly #plumbing: RedirectPlumbing<OAuthClientMetadata>;
 
   constructor(options: McpOAuthClientProviderOptions) {
     super(options.store, options.serverUrl, options);
-    this.#metadata = options.clientMetadata;
-    this.#redirectUrl = options.redirectUrl;
-    this.#onRedirect = options.onRedirect;
-    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
-    if (options.state !== undefined) this.state = options.state;
+    this.#plumbing = new RedirectPlumbing(options);
+    this.#plumbing.expose(this);
   }
 
   /**
@@ -331,7 +319,7 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * ```
    */
   get redirectUrl(): string | URL | undefined {
-    return this.#redirectUrl;
+    return this.#plumbing.redirectUrl;
   }
 
   /**
@@ -343,7 +331,7 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * ```
    */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#metadata;
+    return this.#plumbing.clientMetadata;
   }
 
   /**
@@ -354,7 +342,103 @@ export class McpOAuthClientProvider extends McpClientStorage implements OAuthCli
    * await authProvider.redirectToAuthorization(new URL('https://auth.example.com/authorize?...'));
    * ```
    */
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    await this.#onRedirect(authorizationUrl);
+  redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    return this.#plumbing.redirect(authorizationUrl);
+  }
+}
+
+/**
+ * Options of {@link McpClientCredentialsProvider}: the client id and either a client secret or a
+ * private key (`private_key_jwt`), both held in memory only.
+ *
+ * @example
+ * ```ts
+ * import type { McpClientCredentialsProviderOptions } from 'oauth-kv/mcp-v2';
+ * const options: McpClientCredentialsProviderOptions = {
+ *   store, serverUrl: 'https://mcp.example.com/mcp', clientId: 'reporting-job',
+ *   privateKey: process.env.CLIENT_KEY_PEM!, expectedIssuer: 'https://auth.example.com',
+ * };
+ * ```
+ */
+export interface McpClientCredentialsProviderOptions extends ClientCredentialsCoreOptions {}
+
+/**
+ * A machine-to-machine `OAuthClientProvider` for SDK 2.x: the OAuth client-credentials grant, the
+ * client authenticated by `client_secret_basic`, `client_secret_post` or `private_key_jwt` (the
+ * assertion signed here with node:crypto), and the access token kept encrypted in an oauth-kv
+ * store per authorization server until it expires, so several processes on one store share it and
+ * a new one is fetched when it has expired or the server refuses it.
+ *
+ * @example
+ * ```ts
+ * import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+ * import { McpClientCredentialsProvider } from 'oauth-kv/mcp-v2';
+ *
+ * const authProvider = new McpClientCredentialsProvider({
+ *   store, serverUrl, clientId: 'reporting-job', privateKey: process.env.CLIENT_KEY_PEM!,
+ *   expectedIssuer: 'https://auth.example.com',
+ * });
+ * await new Client({ name: 'job', version: '1.0.0' }).connect(
+ *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
+ * ```
+ */
+export class McpClientCredentialsProvider implements OAuthClientProvider {
+  readonly #core: ClientCredentialsCore;
+  /** Authenticates the client at the token endpoint (the SDK calls it). */
+  readonly addClientAuthentication: AddClientAuthentication;
+
+  constructor(options: McpClientCredentialsProviderOptions) {
+    const core = new ClientCredentialsCore(options);
+    this.#core = core;
+    this.addClientAuthentication = (headers, params, url, metadata) =>
+      core.addClientAuthentication(headers, params, url, metadata);
+  }
+
+  /**
+   * Always `undefined`: the SDK then runs the non-interactive grant.
+   *
+   * @example
+   * ```ts
+   * console.log(authProvider.redirectUrl); // undefined
+   * ```
+   */
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+  /** The client metadata (grant `client_credentials`, the configured scope and method). */
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#core.metadata();
+  }
+  /** The configured client (never stored). */
+  clientInformation(): StoredOAuthClientInformation {
+    return this.#core.clientInformation();
+  }
+  /** The access token stored for `ctx.issuer` (without `ctx`, the latest), or `undefined` once expired. */
+  async tokens(ctx?: OAuthClientInformationContext): Promise<StoredOAuthTokens | undefined> {
+    return (await this.#core.tokens(ctx?.issuer)) as StoredOAuthTokens | undefined;
+  }
+  /** Stores the token, for `ctx.issuer` and as the latest, until it expires. */
+  saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
+    return this.#core.saveTokens(tokens, ctx?.issuer);
+  }
+  /** The client-credentials grant. */
+  prepareTokenRequest(scope?: string): URLSearchParams {
+    return this.#core.prepareTokenRequest(scope);
+  }
+  /** Forgets the stored token (`'all'` and `'tokens'`). */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#core.invalidate(scope);
+  }
+  /** Never called for this grant: throws. */
+  redirectToAuthorization(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  saveCodeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  codeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
   }
 }

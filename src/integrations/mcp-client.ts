@@ -3,20 +3,37 @@
  * any oauth-kv store, so the client keeps its login across restarts.
  * @module
  */
-import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  AddClientAuthentication,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { AsyncKeyValue } from '../contract.js';
-import { ClientRecords, type CredentialScope, type OAuthClientCollections } from './mcp-client-records.js';
+import {
+  type ClientProviderCoreOptions,
+  type ClientStorageCoreOptions,
+  RedirectPlumbing,
+} from './mcp-client-core.js';
+import {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  ClientCredentialsCore,
+  type ClientCredentialsCoreOptions,
+  NOT_INTERACTIVE,
+} from './mcp-client-m2m.js';
+import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
 
 export {
   type CredentialScope,
   OAUTH_CLIENT_COLLECTIONS,
   type OAuthClientCollections,
 } from './mcp-client-records.js';
+export type { ClientAssertionAlgorithm, ClientAuthenticationMethod };
 
 /**
  * Options of {@link OAuthClientStorage}.
@@ -26,17 +43,7 @@ export {
  * new OAuthClientStorage(store, 'https://mcp.example.com/mcp', { session: 'user-42', codeVerifierTtl: 300 });
  * ```
  */
-export interface OAuthClientStorageOptions {
-  /**
-   * Separates several logins to the same server kept in one store (one per user of a multi-user
-   * app). Default: one login per server URL.
-   */
-  session?: string | undefined;
-  /** Lifetime of a saved PKCE code verifier in seconds (default 600). */
-  codeVerifierTtl?: number | undefined;
-  /** Collection names to use instead of {@link OAUTH_CLIENT_COLLECTIONS}. */
-  collections?: Partial<OAuthClientCollections> | undefined;
-}
+export interface OAuthClientStorageOptions extends ClientStorageCoreOptions {}
 
 /**
  * The persistent half of the MCP SDK's `OAuthClientProvider` for one MCP server: tokens, client
@@ -202,26 +209,9 @@ export class OAuthClientStorage {
  * };
  * ```
  */
-export interface PersistentOAuthClientProviderOptions extends OAuthClientStorageOptions {
-  /** Where the OAuth state lives (wrap it with `withEncryption`). */
-  store: AsyncKeyValue;
-  /** The MCP server URL: the key of everything stored. */
-  serverUrl: string | URL;
-  /** Metadata sent with Dynamic Client Registration. */
-  clientMetadata: OAuthClientMetadata;
-  /** The redirect URI of the authorization; `undefined` for non-interactive grants. */
-  redirectUrl: string | URL | undefined;
-  /**
-   * Sends the user to the authorization page (open a browser, print the URL, or follow it
-   * programmatically in tests). Once the user is redirected back with `?code=`, call the
-   * transport's `finishAuth(code)` and connect again.
-   */
-  onRedirect: (authorizationUrl: URL) => void | Promise<void>;
-  /** Makes the OAuth `state` parameter (verify it on your callback). Default: none sent. */
-  state?: (() => string | Promise<string>) | undefined;
-  /** SEP-991 URL-based client id (an HTTPS URL of your client metadata document). */
-  clientMetadataUrl?: string | undefined;
-}
+export interface PersistentOAuthClientProviderOptions
+  extends OAuthClientStorageOptions,
+    ClientProviderCoreOptions<OAuthClientMetadata> {}
 
 /**
  * A complete MCP SDK `OAuthClientProvider` whose registration, tokens, code verifier and discovery
@@ -247,27 +237,22 @@ export class PersistentOAuthClientProvider implements OAuthClientProvider {
   readonly clientMetadataUrl?: string;
   /** The OAuth `state` parameter source, when configured. */
   readonly state?: () => string | Promise<string>;
-  readonly #metadata: OAuthClientMetadata;
-  readonly #redirectUrl: string | URL | undefined;
-  readonly #onRedirect: (authorizationUrl: URL) => void | Promise<void>;
+  readonly #plumbing: RedirectPlumbing<OAuthClientMetadata>;
 
   constructor(options: PersistentOAuthClientProviderOptions) {
     this.storage = new OAuthClientStorage(options.store, options.serverUrl, options);
-    this.#metadata = options.clientMetadata;
-    this.#redirectUrl = options.redirectUrl;
-    this.#onRedirect = options.onRedirect;
-    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
-    if (options.state !== undefined) this.state = options.state;
+    this.#plumbing = new RedirectPlumbing(options);
+    this.#plumbing.expose(this);
   }
 
   /** The redirect URI given in the options. */
   get redirectUrl(): string | URL | undefined {
-    return this.#redirectUrl;
+    return this.#plumbing.redirectUrl;
   }
 
   /** The client metadata given in the options. */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#metadata;
+    return this.#plumbing.clientMetadata;
   }
 
   /** {@inheritDoc OAuthClientStorage.clientInformation} */
@@ -307,7 +292,97 @@ export class PersistentOAuthClientProvider implements OAuthClientProvider {
     return this.storage.invalidateCredentials(scope);
   }
   /** Hands the authorization URL to `onRedirect`. */
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    await this.#onRedirect(authorizationUrl);
+  redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    return this.#plumbing.redirect(authorizationUrl);
+  }
+}
+
+/**
+ * Options of {@link PersistentClientCredentialsProvider}: the client id and either a client secret
+ * or a private key (`private_key_jwt`), both held in memory only.
+ *
+ * @example
+ * ```ts
+ * import type { PersistentClientCredentialsProviderOptions } from 'oauth-kv/mcp';
+ * const options: PersistentClientCredentialsProviderOptions = {
+ *   store, serverUrl: 'https://mcp.example.com/mcp', clientId: 'reporting-job',
+ *   privateKey: process.env.CLIENT_KEY_PEM!, expectedIssuer: 'https://auth.example.com',
+ * };
+ * ```
+ */
+export interface PersistentClientCredentialsProviderOptions extends ClientCredentialsCoreOptions {}
+
+/**
+ * A machine-to-machine `OAuthClientProvider` for SDK 1.x: the OAuth client-credentials grant, the
+ * client authenticated by `client_secret_basic`, `client_secret_post` or `private_key_jwt` (the
+ * assertion signed here with node:crypto: no `prepareTokenRequest` or JWT signer to write), and the
+ * access token kept encrypted in an oauth-kv store until it expires, so several processes on one
+ * store share it and a new one is fetched when it has expired or the server refuses it.
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+ * import { PersistentClientCredentialsProvider } from 'oauth-kv/mcp';
+ *
+ * const authProvider = new PersistentClientCredentialsProvider({
+ *   store, serverUrl, clientId: 'reporting-job', clientSecret: process.env.CLIENT_SECRET!,
+ *   expectedIssuer: 'https://auth.example.com',
+ * });
+ * await new Client({ name: 'job', version: '1.0.0' }).connect(
+ *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
+ * ```
+ */
+export class PersistentClientCredentialsProvider implements OAuthClientProvider {
+  readonly #core: ClientCredentialsCore;
+  /** Authenticates the client at the token endpoint (the SDK calls it). */
+  readonly addClientAuthentication: AddClientAuthentication;
+
+  constructor(options: PersistentClientCredentialsProviderOptions) {
+    const core = new ClientCredentialsCore(options);
+    this.#core = core;
+    this.addClientAuthentication = (headers, params, url, metadata) =>
+      core.addClientAuthentication(headers, params, url, metadata);
+  }
+
+  /** Always `undefined`: the SDK then runs the non-interactive grant. */
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+  /** The client metadata (grant `client_credentials`, the configured scope and method). */
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#core.metadata();
+  }
+  /** The configured client (never stored). */
+  clientInformation(): OAuthClientInformationMixed {
+    return this.#core.clientInformation();
+  }
+  /** The stored access token, shared by every process on the store, or `undefined` once expired. */
+  async tokens(): Promise<OAuthTokens | undefined> {
+    return (await this.#core.tokens(undefined)) as OAuthTokens | undefined;
+  }
+  /** Stores the token until it expires. */
+  saveTokens(tokens: OAuthTokens): Promise<void> {
+    return this.#core.saveTokens(tokens, undefined);
+  }
+  /** The client-credentials grant. */
+  prepareTokenRequest(scope?: string): URLSearchParams {
+    return this.#core.prepareTokenRequest(scope);
+  }
+  /** Forgets the stored token (`'all'` and `'tokens'`). */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.#core.invalidate(scope);
+  }
+  /** Never called for this grant: throws. */
+  redirectToAuthorization(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  saveCodeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  codeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
   }
 }

@@ -26,11 +26,17 @@ export {
   type OAuthClientCollections,
 } from './mcp-client-records.js';
 export {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
+  McpClientCredentialsProvider,
+  type McpClientCredentialsProviderOptions,
   McpClientStorage,
   type McpClientStorageOptions,
   McpOAuthClientProvider,
   type McpOAuthClientProviderOptions,
 } from './mcp-client-v2.js';
+export { createMcpLogin, type LoginTransport, McpLogin, type McpLoginOptions } from './mcp-login-v2.js';
+export { McpResponseCacheStore, type McpResponseCacheStoreOptions } from './mcp-response-cache.js';
 export {
   CachedTokenVerifier,
   type CachedTokenVerifierOptions,

@@ -25,11 +25,15 @@ export {
   type ClientMetadataDocumentsOptions,
 } from './client-metadata.js';
 export {
+  type ClientAssertionAlgorithm,
+  type ClientAuthenticationMethod,
   type CredentialScope,
   OAUTH_CLIENT_COLLECTIONS,
   type OAuthClientCollections,
   OAuthClientStorage,
   type OAuthClientStorageOptions,
+  PersistentClientCredentialsProvider,
+  type PersistentClientCredentialsProviderOptions,
   PersistentOAuthClientProvider,
   type PersistentOAuthClientProviderOptions,
 } from './mcp-client.js';

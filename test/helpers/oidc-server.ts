@@ -18,12 +18,22 @@ export interface OidcServer {
   readonly url: string;
   /** Server-side errors oidc-provider reported (a failing adapter shows up here). */
   readonly errors: unknown[];
+  /** Access tokens issued so far by grant (`client_credentials`, `authorization_code`, ...). */
+  readonly grants: Record<string, number>;
   close(): Promise<void>;
 }
 
 /** Starts a provider with client credentials, introspection, revocation and registration on. */
-export async function startOidcServer(adapter: OidcAdapterConstructor): Promise<OidcServer> {
+export async function startOidcServer(
+  adapter: OidcAdapterConstructor,
+  options: {
+    clientCredentialsTtl?: number;
+    /** Accepts RFC 8707 resource indicators this predicate allows (opaque tokens, scopes api:read/api:write). */
+    resourceServer?: (resource: string) => boolean;
+  } = {},
+): Promise<OidcServer> {
   const errors: unknown[] = [];
+  const grants: Record<string, number> = {};
   let handler:
     | ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void)
     | undefined;
@@ -39,7 +49,7 @@ export async function startOidcServer(adapter: OidcAdapterConstructor): Promise<
       AccessToken: 600,
       IdToken: 600,
       RefreshToken: 6000,
-      ClientCredentials: 600,
+      ClientCredentials: options.clientCredentialsTtl ?? 600,
       DeviceCode: 600,
       Session: 600,
       Grant: 6000,
@@ -53,6 +63,17 @@ export async function startOidcServer(adapter: OidcAdapterConstructor): Promise<
       revocation: { enabled: true, allowedPolicy: async () => true },
       registration: { enabled: true },
       deviceFlow: { enabled: true },
+      ...(options.resourceServer === undefined
+        ? {}
+        : {
+            resourceIndicators: {
+              enabled: true,
+              getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+                if (!options.resourceServer?.(resource)) throw new Error(`unknown resource ${resource}`);
+                return { scope: 'api:read api:write', accessTokenFormat: 'opaque' as const };
+              },
+            },
+          }),
       devInteractions: { enabled: true },
     },
   });
@@ -64,11 +85,16 @@ export async function startOidcServer(adapter: OidcAdapterConstructor): Promise<
       }
     });
   }
+  provider.on('grant.success', (ctx: unknown) => {
+    const grant = String((ctx as { oidc: { params?: { grant_type?: unknown } } }).oidc.params?.grant_type);
+    grants[grant] = (grants[grant] ?? 0) + 1;
+  });
   handler = provider.callback();
   let closing: Promise<void> | undefined;
   return {
     url,
     errors,
+    grants,
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

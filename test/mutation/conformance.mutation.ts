@@ -10,7 +10,12 @@ import type { PreparedEntry, StoredEntry } from '../../src/entry.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { withTtlPolicy } from '../../src/wrappers/ttl.js';
 
-/** The five primitives over a Map, as in the BaseStore documentation. */
+/**
+ * The five primitives over a Map, as in the BaseStore documentation. Like a real backend it counts
+ * on what BaseStore promises its primitives (valid names, bulk key lists without duplicates) and
+ * fails loudly when that is broken, as a document database refusing an empty id or a SQL batch
+ * returning one row per distinct key would.
+ */
 class MapStore extends BaseStore {
   readonly capabilities: StoreCapabilities = {
     keys: false,
@@ -26,10 +31,19 @@ class MapStore extends BaseStore {
     if (this.#ended) throw new Error('closed twice');
     this.#ended = true;
   }
+  protected override removeEntries(collection: string, keys: readonly string[]) {
+    if (new Set(keys).size !== keys.length) throw new Error('removeEntries was given a key twice');
+    return super.removeEntries(collection, keys);
+  }
+  protected override readEntries(collection: string, keys: readonly string[]) {
+    if (new Set(keys).size !== keys.length) throw new Error('readEntries was given a key twice');
+    return super.readEntries(collection, keys);
+  }
   #slot(collection: string, key: string) {
     return JSON.stringify([collection, key]);
   }
   protected async readEntry(collection: string, key: string): Promise<StoredEntry | undefined> {
+    if (key === '' || collection === '') throw new Error('readEntry was given an empty name');
     const slot = this.#data.get(this.#slot(collection, key));
     return slot && { value: JSON.parse(slot.json), expiresAt: slot.expiresAt };
   }
