@@ -399,6 +399,59 @@ describe.skipIf(!backend.available)(`FirestoreStore on the emulator ${backend.de
     });
   });
 
+  describe('increment', () => {
+    test('an increment rewrites only value: created_at, expires_at, the TTL field and stray fields stay', async () => {
+      const s = make({ ttlField: 'ttl_at' });
+      const collection = fresh();
+      expect(await s.increment('n', 2, { collection, ttl: 300 })).toBe(2);
+      await p.raw.doc(`${collection}/n`).update({ stray: 'written by another tool' });
+      const before = (await p.raw.doc(`${collection}/n`).get()).data() as Record<string, unknown>;
+      expect(before.expires_at).toMatch(ISO_UTC);
+      expect(await s.increment('n', 5, { collection, ttl: 10 })).toBe(7);
+      const after = (await p.raw.doc(`${collection}/n`).get()).data() as Record<string, unknown>;
+      expect(after).toEqual({ ...before, value: '{"count":7}' });
+    });
+
+    test('50 concurrent increments over an expired document with stray fields: 1..50, a fresh document', async () => {
+      const [a, b] = [make({ ttlField: 'ttl_at' }), make({ ttlField: 'ttl_at' })];
+      const collection = fresh();
+      await p.raw.doc(`${collection}/n`).set({
+        version: 1,
+        value: '{"count":1000}',
+        created_at: '2000-01-01T00:00:00+00:00',
+        expires_at: '2000-01-01T00:05:00+00:00',
+        ttl_at: new Date(0),
+        stray: 'written by another tool',
+      });
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 === 0 ? a : b).increment('n', 1, { collection, ttl: 300 }),
+        ),
+      );
+      expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      const doc = (await p.raw.doc(`${collection}/n`).get()).data() as Record<string, unknown>;
+      expect(Object.keys(doc).sort()).toEqual(['created_at', 'expires_at', 'ttl_at', 'value', 'version']);
+      expect(doc.value).toBe('{"count":50}');
+    });
+
+    test('increment is bounded by operationTimeoutMs, not maxAttempts: 30 callers with maxAttempts 1 all count', async () => {
+      const [a, b] = [make({ maxAttempts: 1 }), make({ maxAttempts: 1 })];
+      const collection = fresh();
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).increment('n', 1, { collection })),
+      );
+      expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    });
+
+    test('an unreadable document is refused and kept', async () => {
+      const s = make();
+      const collection = fresh();
+      await p.raw.doc(`${collection}/n`).set({ version: 1, value: 'not json', created_at: 'x' });
+      await expect(s.increment('n', 1, { collection })).rejects.toBeInstanceOf(DeserializationError);
+      expect((await p.raw.doc(`${collection}/n`).get()).get('value')).toBe('not json');
+    });
+  });
+
   describe('bulk operations beyond one batch', () => {
     test('putMany, getMany and deleteMany over 1,201 entries (three batches)', async () => {
       const s = make();

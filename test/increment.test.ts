@@ -11,6 +11,7 @@ import { generateFernetKey } from '../src/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { PostgresStore } from '../src/stores/postgres/index.js';
 import { RedisStore } from '../src/stores/redis/index.js';
+import { WrapperStore } from '../src/wrappers/base.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { withNamespace } from '../src/wrappers/namespace.js';
 import { withTtlPolicy } from '../src/wrappers/ttl.js';
@@ -37,10 +38,12 @@ describe('wrappers and increment', () => {
     expect(inner.size).toBe(0);
   });
 
-  test('a wrapper that does not implement increment masks the capability', () => {
+  test('a wrapper that does not implement increment masks the capability; one that does forwards it', () => {
+    const plain = new WrapperStore(new MemoryStore({ sweepIntervalMs: 0 }));
+    expect(plain.capabilities.increment).toBe(false);
+    expect(plain.capabilities.atomic).toBe(true);
     const ttl = withTtlPolicy(new MemoryStore({ sweepIntervalMs: 0 }), { minTtl: 1 });
-    expect(ttl.capabilities.increment).toBe(false);
-    expect(ttl.capabilities.atomic).toBe(true);
+    expect(ttl.capabilities.increment).toBe(true);
   });
 
   test('a namespace forwards increment under its own names', async () => {

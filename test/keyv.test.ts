@@ -53,6 +53,15 @@ describe('KeyvStore', () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
 
+  test('no increment: a get-then-set over Keyv would lose counts, so it is refused and writes nothing', async () => {
+    const keyv = new Keyv();
+    const s = track(new KeyvStore(keyv));
+    expect(s.capabilities.increment).toBeUndefined();
+    await expect(s.increment('n', 1, { collection: 'c', ttl: 60 })).rejects.toBeInstanceOf(NotSupportedError);
+    expect(await s.get('n', { collection: 'c' })).toBeUndefined();
+    expect(await s.keys('c')).toEqual({ keys: [], cursor: undefined });
+  });
+
   test('capabilities: never atomic; enumeration only with a Keyv iterator', () => {
     const withIterator = track(new KeyvStore(new Keyv()));
     expect(withIterator.capabilities).toEqual({

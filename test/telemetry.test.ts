@@ -171,6 +171,27 @@ describe.skipIf(!ready)('telemetry (needs Redis)', () => {
       await store.close();
     });
 
+    test('increment is recorded as operation increment, with its collection and never its key', async () => {
+      const store = withTelemetry(new MemoryStore(), {
+        tracer: tracerProvider.getTracer('test'),
+        meter: meterProvider.getMeter('test'),
+      });
+      expect(store.capabilities.increment).toBe(true);
+      expect(await store.increment(KEY, 2, { collection: 'limits', ttl: 60 })).toBe(2);
+      const [span] = spans.getFinishedSpans();
+      expect(span?.name).toBe('oauth-kv increment');
+      expect(span?.attributes).toEqual({
+        'oauth_kv.store.kind': 'memory',
+        'db.operation.name': 'increment',
+        'db.collection.name': 'limits',
+        'oauth_kv.outcome': 'ok',
+      });
+      expect(JSON.stringify([span?.name, span?.attributes, span?.events])).not.toContain(KEY);
+      const ops = (await points()).map((p) => p.attributes['db.operation.name']);
+      expect(ops).toContain('increment');
+      await store.close();
+    });
+
     test('defaults: the global providers, store kind from the class, spans or metrics can be turned off', async () => {
       trace.setGlobalTracerProvider(tracerProvider);
       metrics.setGlobalMeterProvider(meterProvider);

@@ -144,3 +144,28 @@ describeConformance('SizeLimitWrapper', {
     skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
   });
 }
+
+{
+  // The same stack without encryption, the one a counter store (rate limits, better-auth's
+  // `increment`) would use: every layer forwards the atomic counter, so the increment section runs.
+  const backing = memory();
+  const cache = memory();
+  describeConformance('a stack of every wrapper but encryption (compose): increment forwarded', {
+    createStore: () =>
+      compose(
+        layer(withStatistics),
+        layer(withTimeout, { timeoutMs: 20_000 }),
+        layer(withRetry, { retries: 5, baseDelayMs: 0, retryNonIdempotent: true }),
+        (inner) => new EveryNthFails(inner, 5),
+        layer(withNamespace, { prefix: 'app', mode: 'single', collection: 'everything' }),
+        layer(withTtlPolicy, { minTtl: 0.5 }),
+        layer(withSizeLimit, { maxBytes: 4 * 1024 * 1024 }),
+        layer(withCache, { cache: new Unclosable(cache) }),
+        layer(withFallback, memory(), { writes: true, atomic: true }),
+        new Unclosable(backing),
+      ),
+    persistent: true,
+    sharedBacking: true,
+    skip: { 'op.close': 'a view over a shared backing whose close() leaves the backing open on purpose' },
+  });
+}

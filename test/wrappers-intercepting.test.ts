@@ -31,6 +31,7 @@ describe('InterceptingWrapper', () => {
     await store.ttlMany(['k'], { collection: 'c' });
     await store.putIfAbsent('k', { a: 2 }, { collection: 'c' });
     await store.take('k', { collection: 'c' });
+    await store.increment('n', 2, { collection: 'c', ttl: 30 });
     await store.delete('m');
     await store.deleteMany(['m']);
     await store.keys('c', { limit: 5 });
@@ -49,6 +50,7 @@ describe('InterceptingWrapper', () => {
       ['ttlMany', 'c'],
       ['putIfAbsent', 'c'],
       ['take', 'c'],
+      ['increment', 'c'],
       ['delete', 'default_collection'],
       ['deleteMany', 'default_collection'],
       ['keys', 'c'],
@@ -58,7 +60,8 @@ describe('InterceptingWrapper', () => {
       ['cull', undefined],
     ]);
     expect(store.seen[0]?.args).toEqual(['k', { a: 1 }, { collection: 'c', ttl: 60 }]);
-    expect(store.seen[10]?.args).toEqual(['c', { limit: 5 }]);
+    expect(store.seen[8]?.args).toEqual(['n', 2, { collection: 'c', ttl: 30 }]);
+    expect(store.seen[11]?.args).toEqual(['c', { limit: 5 }]);
   });
 
   test('a malformed collection or options reach the hook as no collection, and the store refuses them', async () => {

@@ -30,8 +30,8 @@ describe('ReadOnlyWrapper', () => {
     expect((await store.ttlMany(['a'], { collection: 'c' }))[0]?.value).toEqual({ n: 1 });
     expect((await store.keys('c')).keys.sort()).toEqual(['a', 'code']);
     expect(await store.collections()).toEqual(['c']);
-    // All but the atomic counter, which a wrapper forwards only when it implements it.
-    expect(store.capabilities).toEqual({ ...inner.capabilities, increment: false });
+    // The atomic counter too: this wrapper implements increment (see test/wrappers-increment.test.ts).
+    expect(store.capabilities).toEqual(inner.capabilities);
   });
 
   test("'throw' mode (default): every write throws ReadOnlyError and changes nothing", async () => {

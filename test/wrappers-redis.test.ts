@@ -43,6 +43,18 @@ function stack(mode: 'collection' | 'single' = 'collection') {
   );
 }
 
+/** The counter stack beside it: the same layers without encryption (a counter holds a number only). */
+function counterStack() {
+  return compose(
+    layer(withStatistics),
+    layer(withRetry, { retries: 2, baseDelayMs: 10 }),
+    layer(withTimeout, { timeoutMs: 20_000 }),
+    layer(withNamespace, { prefix: 'my-mcp' }),
+    layer(withTtlPolicy, { minTtl: 0.5 }),
+    new RedisStore({ url: backend.url, keyPrefix: prefix }),
+  );
+}
+
 describe.skipIf(!backend.available)(`the recommended stack over RedisStore ${backend.description}`, () => {
   let raw: Redis;
   beforeAll(() => {
@@ -68,6 +80,40 @@ describe.skipIf(!backend.available)(`the recommended stack over RedisStore ${bac
     sharedBacking: true,
     ttlSlack: 0.2,
     modelRuns: 10,
+  });
+
+  describeConformance('counters: namespace → TTL → RedisStore (no encryption), increment forwarded', {
+    createStore: () => counterStack(),
+    persistent: true,
+    sharedBacking: true,
+    ttlSlack: 0.2,
+    modelRuns: 10,
+  });
+
+  test('the encrypted stack refuses increment; the counter stack keeps a plain count with its TTL in Redis', async () => {
+    const encrypted = stack();
+    const counters = counterStack();
+    try {
+      expect(encrypted.capabilities.increment).toBe(false);
+      expect(counters.capabilities.increment).toBe(true);
+      expect(await counters.increment('ip-1', 1, { collection: 'limits', ttl: 60 })).toBe(1);
+      expect(await counters.increment('ip-1', 1, { collection: 'limits' })).toBe(2);
+      const names: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*ip-1*`, 'COUNT', 1000);
+        names.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(/my-mcp.*limits/); // the namespaced collection, as RedisStore encodes it
+      expect(JSON.parse((await raw.get(names[0] as string)) as string).value).toEqual({ count: 2 });
+      const pttl = await raw.pttl(names[0] as string);
+      expect(pttl).toBeGreaterThan(55_000);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+    } finally {
+      await Promise.all([encrypted.close(), counters.close()]);
+    }
   });
 
   test('Redis holds prefixed names, ciphertext, and the TTL of the policy', async () => {

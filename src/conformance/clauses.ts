@@ -219,12 +219,16 @@ export const CONFORMANCE_CLAUSES = {
     quotes: ['Atomic in MemoryStore (one synchronous step)'],
   },
   'cap.increment-wrappers': {
-    summary: 'only NamespaceWrapper forwards increment(); every other wrapper announces increment: false',
-    quotes: ['Among wrappers only `NamespaceWrapper` forwards it'],
+    summary:
+      'a wrapper forwards increment() only when it implements it (with its own rule: TTL policy, cache invalidation, no blind retry, fallback only with atomic); encryption announces increment: false',
+    quotes: ['a wrapper forwards it only when it implements it'],
     elsewhere: [
-      'test/increment.test.ts › a wrapper that does not implement increment masks the capability',
+      'test/increment.test.ts › a wrapper that does not implement increment masks the capability; one that does forwards it',
       'test/increment.test.ts › an encryption wrapper announces no increment and has no method that would bypass it',
       'test/increment.test.ts › a namespace forwards increment under its own names',
+      'test/wrappers-increment.test.ts › retry: an increment whose reply was lost is not retried (it would count twice) unless opted in',
+      'test/wrappers-increment.test.ts › cache: an increment invalidates the cached counter, so the next get reads the new count',
+      'test/wrappers-increment.test.ts › read-only: increment is refused in both modes and writes nothing',
     ],
   },
   'no-flush': {

@@ -40,8 +40,8 @@ export interface BetterAuthStorageOptions {
   collection?: string | undefined;
   /**
    * The store `increment` (rate limits, DPoP replay marks) runs on; it must announce
-   * `capabilities.increment` (MemoryStore, FileStore, PostgresStore, RedisStore, through
-   * `withNamespace`). Default: the main store. An encrypting store cannot add inside ciphertext, so
+   * `capabilities.increment` (MemoryStore, FileStore, PostgresStore, RedisStore, FirestoreStore,
+   * through the forwarding wrappers; not KeyvStore). Default: the main store. An encrypting store cannot add inside ciphertext, so
    * with `withEncryption` pass the unencrypted store under it here: a counter holds only a number,
    * under a hashed key.
    */

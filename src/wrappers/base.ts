@@ -12,6 +12,7 @@ import type {
   StoreCapabilities,
   TtlResult,
 } from '../contract.js';
+import { NotSupportedError } from '../errors.js';
 import { DERIVE_SECRETS, deriveStoreSecrets } from '../secrets.js';
 import { peekCollection } from './args.js';
 
@@ -131,6 +132,7 @@ export type StoreOperation =
   | 'deleteMany'
   | 'take'
   | 'putIfAbsent'
+  | 'increment'
   | 'keys'
   | 'collections'
   | 'destroyCollection'
@@ -148,6 +150,7 @@ export const STORE_OPERATIONS: ReadonlySet<StoreOperation> = new Set<StoreOperat
   'deleteMany',
   'take',
   'putIfAbsent',
+  'increment',
   'keys',
   'collections',
   'destroyCollection',
@@ -238,6 +241,14 @@ export abstract class InterceptingWrapper extends WrapperStore {
     const args = [key, value, options];
     return this.#call('putIfAbsent', options, args, (s) => s.putIfAbsent(key, value, options));
   }
+  /**
+   * Runs the wrapped store's atomic `increment` through `intercept` (operation `'increment'`);
+   * `NotSupportedError` when the store it runs on does not announce `capabilities.increment`.
+   */
+  increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    const args = [key, by, options];
+    return this.#call('increment', options, args, (s) => incrementOn(s, key, by, options));
+  }
   override keys(collection?: string, options?: KeysOptions): Promise<KeysPage> {
     const where = { collection };
     return this.#call('keys', where, [collection, options], (s) => s.keys(collection, options));
@@ -262,6 +273,23 @@ export abstract class InterceptingWrapper extends WrapperStore {
     const collection = options === NONE ? undefined : peekCollection(options);
     return this.intercept({ operation, collection, args, run: (store = this.inner) => run(store) });
   }
+}
+
+/**
+ * `store.increment(...)` when the store announces `capabilities.increment`; otherwise a rejected
+ * `NotSupportedError` (the wrappers that forward `increment` never pass it to a store that did not
+ * announce it).
+ */
+export function incrementOn(
+  store: AsyncKeyValue,
+  key: string,
+  by: number | undefined,
+  options: PutOptions | undefined,
+): Promise<number> {
+  if (store.increment === undefined || store.capabilities.increment !== true) {
+    return Promise.reject(new NotSupportedError('increment', store.constructor.name));
+  }
+  return store.increment(key, by, options);
 }
 
 /** Marks operations that address no collection. */

@@ -7,7 +7,7 @@ import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '.
 import { StoreSetupError } from '../errors.js';
 import { validateName } from '../validation.js';
 import { batchArgs, keyArgs, manyArgs, writeArgs } from './args.js';
-import { WrapperStore } from './base.js';
+import { incrementOn, WrapperStore } from './base.js';
 
 /**
  * Options of {@link CacheWrapper}.
@@ -155,6 +155,17 @@ export class CacheWrapper extends WrapperStore {
     const a = writeArgs(key, options);
     return this.#write(a.collection, [a.key], (o) =>
       this.inner.putIfAbsent(a.key, value, { ...o, ttl: a.ttl }),
+    );
+  }
+
+  /**
+   * The backing store's atomic `increment`, then the counter is dropped from the cache (the next
+   * `get` reads the new count).
+   */
+  async increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    const a = writeArgs(key, options);
+    return this.#write(a.collection, [a.key], (o) =>
+      incrementOn(this.inner, a.key, by, { ...o, ttl: a.ttl }),
     );
   }
 

@@ -38,10 +38,11 @@ export interface FallbackOptions {
    */
   writes?: boolean | undefined;
   /**
-   * Also send `take` and `putIfAbsent` to the secondary (default `false`). Their exactly-once
-   * promise then holds only within each store: an authorization code stored in the primary can
-   * be taken again once the primary is back, and a `putIfAbsent` that wins on the secondary does
-   * not know what the primary holds. Leave off for codes, refresh tokens and replay detection.
+   * Also send `take`, `putIfAbsent` and `increment` to the secondary (default `false`). Their
+   * exactly-once promise then holds only within each store: an authorization code stored in the
+   * primary can be taken again once the primary is back, a `putIfAbsent` that wins on the
+   * secondary does not know what the primary holds, and a counter on the secondary starts again
+   * from zero (a rate limit lets more through). Leave off for codes, refresh tokens and replay detection.
    */
   atomic?: boolean | undefined;
   /** Called each time the secondary is used (it receives no key or value). */
@@ -52,7 +53,7 @@ export interface FallbackOptions {
  * Sends each operation to the primary store and, when it fails with `StoreConnectionError`
  * (including `StoreTimeoutError`), repeats it on the secondary. Other errors (validation,
  * decryption, ...) are thrown as they are. Reads fall back always, writes with `writes: true`,
- * `take` / `putIfAbsent` only with `atomic: true`. `capabilities` are the primary's.
+ * `take` / `putIfAbsent` / `increment` only with `atomic: true`. `capabilities` are the primary's.
  *
  * Consistency caveats: the two stores are not synchronised. A read that falls back sees only what
  * the secondary holds (a copy you maintain, or nothing); a write that falls back is not in the
@@ -100,7 +101,9 @@ export class FallbackWrapper extends InterceptingWrapper {
   }
 
   #fallsBack(operation: StoreOperation): boolean {
-    if (operation === 'take' || operation === 'putIfAbsent') return this.#atomic;
+    if (operation === 'take' || operation === 'putIfAbsent' || operation === 'increment') {
+      return this.#atomic;
+    }
     return READS.has(operation) || this.#writes;
   }
 }

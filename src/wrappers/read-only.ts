@@ -3,7 +3,7 @@
  * @module
  */
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions } from '../contract.js';
-import { ReadOnlyError, StoreSetupError } from '../errors.js';
+import { NotSupportedError, ReadOnlyError, StoreSetupError } from '../errors.js';
 import { WrapperStore } from './base.js';
 
 /**
@@ -76,6 +76,17 @@ export class ReadOnlyWrapper extends WrapperStore {
   override async putIfAbsent(_key: string, _value: JsonObject, _options?: PutOptions): Promise<boolean> {
     this.#refuse('putIfAbsent');
     return false;
+  }
+  /**
+   * Throws `ReadOnlyError`, in `'ignore'` mode too: an ignored increment has no count to return
+   * that would not mislead a rate limit. `NotSupportedError` when the wrapped store has no
+   * `increment` at all.
+   */
+  async increment(_key: string, _by?: number, _options?: PutOptions): Promise<number> {
+    if (this.inner.increment === undefined || this.inner.capabilities.increment !== true) {
+      throw new NotSupportedError('increment', this.inner.constructor.name);
+    }
+    throw new ReadOnlyError('The store is read-only: increment is not allowed');
   }
   override async destroyCollection(_collection: string): Promise<boolean> {
     this.#refuse('destroyCollection');

@@ -43,11 +43,12 @@ export interface RetryOptions {
   /** Called before each retry (for logs and metrics; it receives no stored value). */
   onRetry?: ((info: RetryInfo) => void) | undefined;
   /**
-   * Also retry `take` and `putIfAbsent` (default `false`). A connection failure is ambiguous: the
+   * Also retry `take`, `putIfAbsent` and `increment` (default `false`). A connection failure is ambiguous: the
    * first attempt may have taken effect before the connection dropped. A retried `take` then
    * finds nothing (the value is lost to every caller), and a retried `putIfAbsent` answers
-   * `false` although this caller's write is the one stored. Leave this off for authorization
-   * codes and replay detection; the error reaches the caller, who can decide.
+   * `false` although this caller's write is the one stored, and a retried `increment` counts
+   * twice. Leave this off for authorization codes, replay detection and rate limits; the error
+   * reaches the caller, who can decide.
    */
   retryNonIdempotent?: boolean | undefined;
   /** Source of jitter in `[0, 1)` (default `Math.random`). */
@@ -81,8 +82,8 @@ export function isRetryableError(error: unknown): boolean {
  *
  * Idempotence: reads, `put`, `putMany`, `keys`, `collections` and `cull` are safe to repeat.
  * `delete`, `deleteMany` and `destroyCollection` are retried too; their effect is the same, but after
- * an ambiguous failure the result may understate what was deleted. `take` and `putIfAbsent` are
- * not retried unless `retryNonIdempotent` is set (see there why).
+ * an ambiguous failure the result may understate what was deleted. `take`, `putIfAbsent` and
+ * `increment` are not retried unless `retryNonIdempotent` is set (see there why).
  *
  * @example
  * ```ts
@@ -119,9 +120,9 @@ export class RetryWrapper extends InterceptingWrapper {
 
   protected async intercept<T>(call: StoreCall<T>): Promise<T> {
     const { operation } = call;
-    // take and putIfAbsent are not idempotent: a retry after an ambiguous failure can lose a code
-    // or make two callers win, so they run once unless the user opted in.
-    if (!this.#retryNonIdempotent && (operation === 'take' || operation === 'putIfAbsent')) return call.run();
+    // take, putIfAbsent and increment are not idempotent: a retry after an ambiguous failure can
+    // lose a code, make two callers win or count twice, so they run once unless the user opted in.
+    if (!this.#retryNonIdempotent && NOT_IDEMPOTENT.has(operation)) return call.run();
     for (let failed = 0; ; failed++) {
       try {
         return await call.run();
@@ -135,6 +136,13 @@ export class RetryWrapper extends InterceptingWrapper {
     }
   }
 }
+
+/** Operations a retry after an ambiguous failure could apply twice. */
+const NOT_IDEMPOTENT: ReadonlySet<StoreOperation> = new Set<StoreOperation>([
+  'take',
+  'putIfAbsent',
+  'increment',
+]);
 
 /**
  * Wraps `store` in a {@link RetryWrapper}.

@@ -2,10 +2,11 @@
  * The size limit wrapper: refuses values whose JSON is larger than a limit.
  * @module
  */
-import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
+import { type AsyncKeyValue, COUNTER_FIELD, type JsonObject, type PutOptions } from '../contract.js';
 import { StoreSetupError, ValueTooLargeError } from '../errors.js';
 import { snapshotValue, validateEntries } from '../validation.js';
-import { WrapperStore } from './base.js';
+import { writeArgs } from './args.js';
+import { incrementOn, WrapperStore } from './base.js';
 
 /**
  * Options of {@link SizeLimitWrapper}.
@@ -65,6 +66,16 @@ export class SizeLimitWrapper extends WrapperStore {
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
     return this.inner.putIfAbsent(key, this.#check(value), options);
+  }
+
+  /**
+   * The wrapped store's atomic `increment`. The counter it would create (`{ "count": by }`) is
+   * measured like a `put`; an existing counter grows by a few digits at most and is not measured.
+   */
+  async increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    writeArgs(key, options); // refuses a bad collection, key or TTL as the store would, first
+    if (Number.isSafeInteger(by ?? 1)) this.#check({ [COUNTER_FIELD]: by ?? 1 });
+    return incrementOn(this.inner, key, by, options);
   }
 
   /** Measures the value and returns the copy that was measured, which is what gets stored. */

@@ -6,7 +6,7 @@
 import type { AsyncKeyValue, JsonObject, PutOptions } from '../contract.js';
 import { StoreSetupError } from '../errors.js';
 import { validateCollectionOptions, validatePutOptions, validateTtl } from '../validation.js';
-import { WrapperStore } from './base.js';
+import { incrementOn, WrapperStore } from './base.js';
 
 /**
  * The TTL rules of one collection (or the default rules). All values are seconds, finite and
@@ -130,6 +130,14 @@ export class TtlPolicyWrapper extends WrapperStore {
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
     return this.inner.putIfAbsent(key, value, this.#apply(options));
+  }
+
+  /**
+   * The wrapped store's atomic `increment`, with the policy's TTL: it applies when the counter is
+   * created (a counter keeps the expiry it was created with).
+   */
+  async increment(key: string, by?: number, options?: PutOptions): Promise<number> {
+    return incrementOn(this.inner, key, by, this.#apply(options));
   }
 
   #apply(options: PutOptions | undefined): PutOptions {

@@ -141,21 +141,25 @@ export class FirestoreConnection {
   }
 
   /**
-   * Runs `attempt` until it returns something other than {@link CHANGED}, at most `maxAttempts`
-   * times, with a small random pause from the second retry on. Gives up early once the operation
+   * Runs `attempt` until it returns something other than {@link CHANGED}, at most `attempts`
+   * (default `maxAttempts`) times, with a small random pause from the second retry on. Gives up early once the operation
    * time limit has passed (the caller has already been answered with a timeout). Running out of
    * attempts is contention, which may pass: a {@link StoreConnectionError}.
    */
-  async contended<T>(operation: string, attempt: () => Promise<T | typeof CHANGED>): Promise<T> {
+  async contended<T>(
+    operation: string,
+    attempt: () => Promise<T | typeof CHANGED>,
+    attempts: number = this.#attempts,
+  ): Promise<T> {
     const started = performance.now();
-    for (let n = 0; n < this.#attempts; n++) {
+    for (let n = 0; n < attempts; n++) {
       if (n > 1) await sleep(Math.random() * Math.min(2 ** n, 50));
       if (performance.now() - started > this.#timeoutMs) break;
       const outcome = await attempt();
       if (outcome !== CHANGED) return outcome;
     }
     throw new StoreConnectionError(
-      `Firestore ${operation} failed: the document kept changing under other writers (${this.#attempts} attempts); the operation may be retried`,
+      `Firestore ${operation} failed: the document kept changing under other writers (${Number.isFinite(attempts) ? `${attempts} attempts` : `${this.#timeoutMs} ms`}); the operation may be retried`,
     );
   }
 
