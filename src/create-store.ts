@@ -4,6 +4,7 @@
  * @module
  */
 import { loadPeer } from './backend/kit.js';
+import { scrubbedMessage } from './backend/scrub.js';
 import type { AsyncKeyValue } from './contract.js';
 import type { FernetKey } from './crypto/fernet.js';
 import { StoreSetupError } from './errors.js';
@@ -72,6 +73,8 @@ export interface OpenedStore {
  * | `redis+cluster://[user:pw@]h1:7000,h2:7001` (`rediss+cluster://`) | `RedisStore` on a Cluster |
  * | `postgres://user:pw@host/db?schema=oauth&table=kv_store`, `postgresql://…` | `PostgresStore` |
  * | `firestore://PROJECT[/DATABASE][?root=services/mcp]` | `FirestoreStore` |
+ * | `keyv+redis://[user:pw@]host:6379[/db][?namespace=oauth]` (`keyv+rediss://`) | `KeyvStore` over `@keyv/redis` |
+ * | `keyv+postgres://user:pw@host/db[?namespace=oauth&table=keyv&schema=public]` (`keyv+postgresql://`) | `KeyvStore` over `@keyv/postgres` |
  *
  * An unknown scheme, a malformed URL or a missing driver is a `StoreSetupError` that names the
  * problem and never quotes the URL. Close the store when done.
@@ -155,20 +158,7 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       if (spec.kind === 'redis-cluster')
         return new RedisStore({ ...extra, ...prefix, clusterNodes: spec.nodes });
       const given = (extra.redisOptions ?? {}) as Record<string, unknown>;
-      const tls = spec.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {};
-      const redisOptions = {
-        ...given,
-        sentinels: spec.sentinels.map((s) => ({ host: s.host, port: s.port })),
-        name: spec.name,
-        ...defined({
-          db: spec.db,
-          username: spec.username,
-          password: spec.password,
-          sentinelPassword: spec.sentinelPassword,
-        }),
-        ...tls,
-      };
-      return new RedisStore({ ...extra, ...prefix, redisOptions });
+      return new RedisStore({ ...extra, ...prefix, redisOptions: { ...given, ...sentinelOptions(spec) } });
     }
     case 'postgres': {
       await loadDriver('PostgresStore', 'pg');
@@ -177,6 +167,45 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
         ...extra,
         url: spec.url,
         ...defined({ schema: spec.schema, table: spec.table, createTable: spec.createTable }),
+      });
+    }
+    case 'keyv': {
+      await loadDriver('KeyvStore', 'keyv');
+      const pkg = spec.adapter === 'redis' ? '@keyv/redis' : '@keyv/postgres';
+      const Adapter = classOf(await loadDriver('KeyvStore', pkg), pkg);
+      const { KeyvStore } = await loadEntry<typeof import('./stores/keyv/index.js')>('keyv');
+      let adapter: object;
+      try {
+        adapter =
+          spec.adapter === 'redis'
+            ? new Adapter(spec.url, { throwOnConnectError: true, connectionTimeout: KEYV_CONNECT_MS })
+            : new Adapter({ uri: spec.url, ...defined({ table: spec.table, schema: spec.schema }) });
+      } catch (err) {
+        throw new StoreSetupError(`${pkg} refused the URL: ${described(err, spec.url)}`);
+      }
+      // The adapters are event emitters: an "error" with no listener would end the process.
+      let failed: unknown;
+      (adapter as { on?: (event: string, f: (err: unknown) => void) => void }).on?.('error', (err) => {
+        failed ??= err;
+      });
+      if (spec.adapter === 'postgres') {
+        // @keyv/postgres connects and creates its table in its constructor, and a failure there
+        // only reaches the "error" event: wait for it, so it fails here as what it is.
+        const query = (adapter as { query: (sql: string) => Promise<unknown> }).query;
+        await query('SELECT 1').catch((err: unknown) => {
+          failed ??= err;
+        });
+        if (failed !== undefined) {
+          await (adapter as { disconnect(): Promise<void> }).disconnect().catch(() => {});
+          throw new StoreSetupError(
+            `${pkg} could not connect or create its table: ${described(failed, spec.url)}`,
+          );
+        }
+      }
+      return new KeyvStore(adapter as Map<unknown, unknown>, {
+        ...extra,
+        ...defined({ namespace: spec.namespace }),
+        closeAdapter: true,
       });
     }
     case 'firestore': {
@@ -189,6 +218,24 @@ async function openSpec(spec: StoreSpec, extra: Record<string, unknown>): Promis
       });
     }
   }
+}
+
+/** The ioredis options that reach the master a `redis+sentinel://` URL names through its Sentinels. */
+export function sentinelOptions(
+  spec: Extract<StoreSpec, { kind: 'redis-sentinel' }>,
+): Record<string, unknown> {
+  const tls = spec.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {};
+  return {
+    sentinels: spec.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    name: spec.name,
+    ...defined({
+      db: spec.db,
+      username: spec.username,
+      password: spec.password,
+      sentinelPassword: spec.sentinelPassword,
+    }),
+    ...tls,
+  };
 }
 
 function defined(values: Record<string, unknown>): Record<string, unknown> {
@@ -210,6 +257,7 @@ const ENTRIES = {
   redis: ['./stores/redis/index.js', 'redis'],
   postgres: ['./stores/postgres/index.js', 'postgres'],
   firestore: ['./stores/firestore/index.js', 'firestore'],
+  keyv: ['./stores/keyv/index.js', 'keyv'],
 } as const;
 
 function loadEntry<T>(name: keyof typeof ENTRIES): Promise<T> {
@@ -219,9 +267,36 @@ function loadEntry<T>(name: keyof typeof ENTRIES): Promise<T> {
   return opaqueImport(`./${built}.js`) as Promise<T>;
 }
 
-/** Loads a driver package once to turn "not installed" into a StoreSetupError naming it. */
-async function loadDriver(store: string, packageName: string): Promise<void> {
-  await loadPeer(store, packageName, () => opaqueImport(packageName));
+/** Loads a driver package, turning "not installed" into a StoreSetupError naming it. */
+function loadDriver(store: string, packageName: string): Promise<unknown> {
+  return loadPeer(store, packageName, () => opaqueImport(packageName));
+}
+
+/** A driver error's message (or code), scrubbed of the URL's credentials. */
+function described(err: unknown, url: string): string {
+  if (!(err instanceof Error)) return 'unknown error';
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // no password to hide beyond what scrub finds
+  }
+  const code = (err as { code?: unknown }).code;
+  const text = scrubbedMessage(err, [password]);
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+/** How long a `keyv+redis://` store waits for its connection, in ms. */
+const KEYV_CONNECT_MS = 5_000;
+
+/** The adapter class a Keyv adapter package exports by default (ESM or CommonJS). */
+function classOf(mod: unknown, pkg: string): new (...args: unknown[]) => object {
+  let value = mod as { default?: unknown } | undefined;
+  for (let i = 0; i < 3 && typeof value !== 'function'; i++) value = value?.default as typeof value;
+  if (typeof value !== 'function') throw new StoreSetupError(`${pkg} has no default export to construct`);
+  return value as unknown as new (
+    ...args: unknown[]
+  ) => object;
 }
 
 function opaqueImport(specifier: string): Promise<unknown> {

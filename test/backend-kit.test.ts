@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lazy, loadPeer, mapLimit, options, sleep } from '../src/backend/index.js';
+import { Lazy, loadPeer, mapLimit, options, sanitized, scrub, sleep } from '../src/backend/index.js';
 import { StoreSetupError } from '../src/errors.js';
 
 describe('backend kit', () => {
@@ -78,6 +78,31 @@ describe('backend kit', () => {
     expect(() => options.object('S', 'options', 42 as unknown as object)).toThrow(
       /must be an object, got 42/,
     );
+  });
+});
+
+describe('scrub and sanitized (driver errors kept as cause)', () => {
+  it('scrub hides URL credentials and each given secret', () => {
+    expect(scrub('redis://u:pw@h:1 and rediss://:pw2@h:2/0', [])).toBe(
+      'redis://***@h:1 and rediss://***@h:2/0',
+    );
+    expect(scrub('auth s3cret failed (s3cret)', ['s3cret', ''])).toBe('auth *** failed (***)');
+  });
+
+  it('sanitized keeps name, string code and a cut, scrubbed message; nothing else', () => {
+    const driver = Object.assign(new Error(`postgres://u:pw@db ${'x'.repeat(300)} s3cret`), {
+      name: 'DriverError',
+      code: 'ECONNREFUSED',
+      args: ['a stored value'],
+    });
+    const copy = sanitized(driver, ['s3cret']);
+    expect(copy.name).toBe('DriverError');
+    expect((copy as Error & { code?: string }).code).toBe('ECONNREFUSED');
+    expect(copy.message).toBe(`postgres://***@db ${'x'.repeat(200 - 'postgres://u:pw@db '.length)}…`);
+    expect(copy.stack).toBe(`DriverError: ${copy.message}`);
+    expect(copy).not.toHaveProperty('args');
+    expect(sanitized(Object.assign(new Error('m'), { code: 7 }), [], 'told').message).toBe('told');
+    expect(sanitized(Object.assign(new Error('m'), { code: 7 }), [])).not.toHaveProperty('code');
   });
 });
 

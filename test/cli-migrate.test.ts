@@ -2,7 +2,8 @@
  * `oauth-kv rotate` and `oauth-kv copy` as child processes on the real backends: complete runs with
  * TTLs kept, plain progress lines when standard error is not a terminal, a dry run that writes
  * nothing, runs killed (SIGKILL) or interrupted (SIGINT) halfway that resume to the same result with
- * nothing lost, copy verification, and a run under a real pseudo-terminal (tmux) that draws the bar.
+ * nothing lost, a copy killed inside one large collection that resumes with only the remainder
+ * written, copy verification, and a run under a real pseudo-terminal (tmux) that draws the bar.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { createStore } from '../src/create-store.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { cliCommand, runCli, spawnCli, until } from './helpers/cli.js';
+import { redisBinariesAvailable, redisCli, startRedisServer } from './helpers/redis-server.js';
 
 const OLD = generateFernetKey();
 const NEW = generateFernetKey();
@@ -22,6 +24,8 @@ const cwd = mkdtempSync(join(tmpdir(), 'oauth-kv-cli-migrate-'));
 const pg = await findBackend('postgres');
 const redis = await findBackend('redis');
 const ready = [pg, redis].every((b) => b.available);
+const redisBinaries = await redisBinariesAvailable();
+if (!redisBinaries && process.env.CI === 'true') throw new Error('CI=true but redis-server is not installed');
 const tables: string[] = [];
 const opened: AsyncKeyValue[] = [];
 
@@ -274,6 +278,87 @@ describe.skipIf(!ready)('oauth-kv rotate and copy (needs PostgreSQL and Redis)',
         'oauth-kv: the target already holds entries in collection "clients"; pass --overwrite to copy over them',
       );
     }, 180_000);
+
+    test.runIf(redisBinaries)(
+      'killed (SIGKILL) inside a 5,000-entry collection, the rerun writes only the remainder (PostgreSQL → fresh Redis)',
+      async () => {
+        const from = pgUrl();
+        const server = await startRedisServer();
+        try {
+          const to = `${server.url}?prefix=${uniqueName('resume')}:`;
+          const source = await open(from, [OLD]);
+          const expected = new Map<string, JsonObject>();
+          const lasting: [string, JsonObject][] = [];
+          const expiring: [string, JsonObject][] = [];
+          for (let i = 0; i < 5000; i++) {
+            const value = { id: i, secret: `s-${i}` };
+            expected.set(`tokens/k${i}`, value);
+            (i % 2 === 0 ? expiring : lasting).push([`k${i}`, value]);
+          }
+          await source.putMany(lasting, { collection: 'tokens' });
+          await source.putMany(expiring, { collection: 'tokens', ttl: 3600 });
+          const statePath = join(cwd, 'copy-5000.state.json');
+          const args = ['copy', from, to, '--page-size', '100', '--sample', '200', '--state', statePath];
+          type Saved = { done: string[]; position?: { collection: string }; counts: { copied: number } };
+          const saved = (): Saved | undefined => {
+            try {
+              return JSON.parse(readFileSync(statePath, 'utf8')) as Saved;
+            } catch {
+              return undefined;
+            }
+          };
+          const first = spawnCli(args, { cwd });
+          // Killed once at least ten pages are acknowledged, well inside the one collection.
+          await until(() => (saved()?.counts.copied ?? 0) >= 1000, 120_000, 'ten acknowledged pages');
+          first.child.kill('SIGKILL');
+          await first.exited;
+          const state = saved() as Saved;
+          const acknowledged = state.counts.copied;
+          expect(state.done).toEqual([]);
+          expect(state.position?.collection).toBe('tokens');
+          expect(acknowledged % 100).toBe(0); // whole pages only
+          expect(acknowledged).toBeGreaterThanOrEqual(1000);
+          expect(acknowledged).toBeLessThan(5000);
+          // Every acknowledged entry is in the target (maybe a part of the next page too).
+          expect(Number(await redisCli(server.port, 'DBSIZE'))).toBeGreaterThanOrEqual(acknowledged);
+
+          // Count the writes the rerun makes: the fresh server's SET calls.
+          await redisCli(server.port, 'CONFIG', 'RESETSTAT');
+          const resumed = await runCli([...args, '--json'], { cwd });
+          expect(resumed.code, resumed.stderr).toBe(0);
+          const stats = await redisCli(server.port, 'INFO', 'commandstats');
+          const sets = Number(/^cmdstat_set:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+          const result = JSON.parse(resumed.stdout) as {
+            copied: number;
+            thisRun: { copied: number };
+            resumed: boolean;
+            ok: boolean;
+            collections: { source: number; target: number; sampled: number; mismatches: number }[];
+          };
+          expect(sets).toBe(5000 - acknowledged);
+          expect(result).toMatchObject({ resumed: true, ok: true, copied: 5000 });
+          expect(result.thisRun.copied).toBe(5000 - acknowledged);
+          expect(result.collections).toMatchObject([
+            { source: 5000, target: 5000, sampled: 200, mismatches: 0 },
+          ]);
+          expect(existsSync(statePath)).toBe(false);
+          // Every value as stored (under the old key), TTLs kept: half with an hour, half none.
+          const target = await open(to, [OLD]);
+          const keyList = [...expected.keys()].map((id) => id.slice('tokens/'.length));
+          const results = await target.ttlMany(keyList, { collection: 'tokens' });
+          for (const [i, key] of keyList.entries()) {
+            expect(results[i]?.value, key).toEqual(expected.get(`tokens/${key}`));
+            if (i % 2 === 0) expect(results[i]?.ttl, key).toBeGreaterThan(3000);
+            else expect(results[i]?.ttl, key).toBeUndefined();
+          }
+          await target.close();
+          opened.splice(opened.indexOf(target), 1);
+        } finally {
+          await server.destroy();
+        }
+      },
+      240_000,
+    );
 
     test('verification catches a target that lost an entry', async () => {
       const from = `file:${join(cwd, 'copy-src')}`;

@@ -1,12 +1,14 @@
 /**
  * The `oauth-kv` command as a user runs it (a child process) against the real backends: keygen,
  * collections, keys, get (decrypted, redacted unless --reveal, --json), delete, cull and doctor on
- * files, PostgreSQL, Redis and the Firestore emulator; and every command answering a wrong URL, a
+ * files, PostgreSQL, Redis and the Firestore emulator (doctor's clock also through a real Sentinel and
+ * on every master of a real Cluster); and every command answering a wrong URL, a
  * wrong key or a missing collection with one line and a non-zero exit, no stack, no secret.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { createStore } from '../src/create-store.js';
@@ -14,6 +16,12 @@ import { Fernet } from '../src/crypto/fernet.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import { type CliResult, runCli } from './helpers/cli.js';
+import {
+  redisBinariesAvailable,
+  startRedisCluster,
+  startRedisSentinel,
+  startRedisServer,
+} from './helpers/redis-server.js';
 
 const KEY = generateFernetKey();
 const OTHER_KEY = generateFernetKey();
@@ -26,6 +34,8 @@ const pg = await findBackend('postgres');
 const redis = await findBackend('redis');
 const firestore = await findBackend('firestore');
 const ready = [pg, redis, firestore].every((b) => b.available);
+const binaries = await redisBinariesAvailable();
+if (!binaries && process.env.CI === 'true') throw new Error('CI=true but redis-server is not installed');
 const table = uniqueName('cli')
   .toLowerCase()
   .replace(/[^a-z0-9_]/g, '_');
@@ -289,3 +299,69 @@ describe.skipIf(!ready)('oauth-kv (needs PostgreSQL, Redis and the Firestore emu
     });
   });
 });
+
+describe.runIf(binaries)(
+  'doctor: the clock of Redis Sentinel and Cluster URLs (own servers on spare ports)',
+  () => {
+    type Report = { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    const clockOf = (stdout: string) => (JSON.parse(stdout) as Report).checks.find((c) => c.name === 'clock');
+    /** This process's clock 5 s behind the servers', through a preload (the servers are untouched). */
+    const behind = {
+      ...env,
+      NODE_OPTIONS: `--import=${fileURLToPath(new URL('./helpers/shift-clock.mjs', import.meta.url))}`,
+      OAUTH_KV_TEST_CLOCK_SHIFT_MS: '-5000',
+    };
+    const measured = (where: string) =>
+      `${where}: server clock (ahead of|behind) this machine by \\d+ ms \\(±\\d+ ms\\)`;
+
+    test('Sentinel: TIME on the master the Sentinel names', async () => {
+      const master = await startRedisServer(['--requirepass', PASSWORD]);
+      const sentinel = await startRedisSentinel(master.port, { password: PASSWORD });
+      try {
+        const url = `redis+sentinel://:${PASSWORD}@127.0.0.1:${sentinel.port}/mymaster`;
+        const ok = await runCli(['doctor', url, '--json'], { cwd, env });
+        expect(ok.code, ok.stderr).toBe(0);
+        const clock = clockOf(ok.stdout);
+        expect(clock?.status).toBe('ok');
+        expect(clock?.detail).toMatch(
+          new RegExp(`^${measured(`master mymaster at 127\\.0\\.0\\.1:${master.port}`)}$`),
+        );
+        const off = await runCli(['doctor', url, '--json'], { cwd, env: behind });
+        expect(clockOf(off.stdout)).toMatchObject({ status: 'warn' });
+        expect(clockOf(off.stdout)?.detail).toMatch(
+          /server clock ahead of this machine by (49|50|51)\d\d ms/,
+        );
+        for (const r of [ok, off]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      } finally {
+        await sentinel.destroy();
+        await master.destroy();
+      }
+    }, 60_000);
+
+    test('Cluster: TIME on every master', async () => {
+      const cluster = await startRedisCluster({ password: PASSWORD });
+      try {
+        const url = `redis+cluster://:${PASSWORD}@${cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+        const ok = await runCli(['doctor', url, '--json'], { cwd, env });
+        expect(ok.code, ok.stderr).toBe(0);
+        const clock = clockOf(ok.stdout);
+        expect(clock?.status).toBe('ok');
+        const parts = clock?.detail.split('; ') ?? [];
+        expect(parts).toHaveLength(3);
+        for (const port of cluster.ports)
+          expect(
+            parts.some((p) => new RegExp(`^${measured(`master 127\\.0\\.0\\.1:${port}`)}$`).test(p)),
+          ).toBe(true);
+        const off = await runCli(['doctor', url, '--json'], { cwd, env: behind });
+        const warned = clockOf(off.stdout);
+        expect(warned?.status).toBe('warn');
+        expect(warned?.detail.match(/server clock ahead of this machine by (49|50|51)\d\d ms/g)).toHaveLength(
+          3,
+        );
+        for (const r of [ok, off]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      } finally {
+        await cluster.destroy();
+      }
+    }, 120_000);
+  },
+);

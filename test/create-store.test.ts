@@ -4,8 +4,8 @@
  * from the options or OAUTH_KV_KEY, the URL from OAUTH_KV_URL; bad URLs and a missing driver are
  * StoreSetupErrors that never show a password; a driver is imported only when its scheme is used.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -16,8 +16,8 @@ import { parseStoreUrl, redactStoreUrl } from '../src/url/parse.js';
 import { findBackend, uniqueName } from './harness/backends.js';
 import {
   redisBinariesAvailable,
-  spareRedisPort,
   startRedisCluster,
+  startRedisSentinel,
   startRedisServer,
 } from './helpers/redis-server.js';
 import { errorText, failure } from './helpers/secret-scan.js';
@@ -106,6 +106,14 @@ describe('parseStoreUrl', () => {
       ['file:', /needs a directory/],
       ['file://host/x', /no host/],
       ['memory:something', /takes nothing/],
+      [`keyv+redis://:${PASSWORD}@h:0`, /port 0/],
+      [`keyv+redis://:${PASSWORD}@h/x`, /database number/],
+      [`keyv+redis://:${PASSWORD}@h?prefix=p:`, /takes no prefix parameter; use namespace/],
+      [`keyv+postgres://u:${PASSWORD}@db/x?namespace=`, /namespace must not be empty/],
+      [`keyv+postgres://u:${PASSWORD}@db:port/x`, /keyv\+postgres:\/\/ URL is not a valid URL/],
+      [`keyv+postgres://u:${PASSWORD}@db/x?table=t;drop`, /table must be a plain identifier/],
+      [`keyv+postgres://u:${PASSWORD}@db/x?schema=a.b`, /schema must be a plain identifier/],
+      [`keyv+mongodb://u:${PASSWORD}@db/x`, /Unknown store URL scheme "keyv\+mongodb:".*keyv\+redis:\/\//],
     ];
     for (const [url, message] of cases) {
       const err = await failure(() => createStore(url, { keys: false }));
@@ -120,6 +128,9 @@ describe('parseStoreUrl', () => {
     expect(redactStoreUrl(`postgres://u:${PASSWORD}@db/x`)).toBe('postgres://u:***@db/x');
     expect(redactStoreUrl(`redis+sentinel://:${PASSWORD}@a:1,b:2/m?sentinelPassword=${PASSWORD}`)).toBe(
       'redis+sentinel://:***@a:1,b:2/m?sentinelPassword=***',
+    );
+    expect(redactStoreUrl(`keyv+redis://u:${PASSWORD}@h:6379/1?namespace=a`)).toBe(
+      'keyv+redis://u:***@h:6379/1?namespace=a',
     );
     expect(redactStoreUrl('file:./data')).toBe('file:./data');
   });
@@ -205,33 +216,9 @@ describe('createStore on each backend', () => {
     'redis+sentinel:// finds the master through a real Sentinel',
     async () => {
       const master = await startRedisServer(['--requirepass', PASSWORD]);
-      const port = await spareRedisPort([master.port]);
-      const dir = temp();
-      writeFileSync(
-        join(dir, 'sentinel.conf'),
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `dir ${dir}`,
-          `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
-          `sentinel auth-pass mymaster ${PASSWORD}`,
-          '',
-        ].join('\n'),
-      );
-      const sentinel: ChildProcess = spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel'], {
-        stdio: 'ignore',
-      });
+      const sentinel = await startRedisSentinel(master.port, { password: PASSWORD });
+      const port = sentinel.port;
       try {
-        await waitFor(() => {
-          try {
-            return execFileSync('redis-cli', ['-p', String(port), 'ping'], {
-              encoding: 'utf8',
-              stdio: ['ignore', 'pipe', 'ignore'],
-            }).includes('PONG');
-          } catch {
-            return false;
-          }
-        });
         const store = await createStore(`redis+sentinel://:${PASSWORD}@127.0.0.1:${port}/mymaster/1`, {
           keys: false,
         });
@@ -253,7 +240,7 @@ describe('createStore on each backend', () => {
         expect(errorText(err)).not.toContain(PASSWORD);
         await wrong.close();
       } finally {
-        sentinel.kill('SIGKILL');
+        await sentinel.destroy();
         await master.destroy();
       }
     },
@@ -317,11 +304,25 @@ describe('drivers load only for their scheme', () => {
     expect(redis.packages).not.toContain('@google-cloud/firestore');
   });
 
+  test('keyv+redis:// loads keyv and @keyv/redis only; keyv+postgres:// keyv and @keyv/postgres', () => {
+    const redis = loaded(open('keyv+redis://127.0.0.1:6379'));
+    expect(redis.output).toContain('OPENED');
+    expect(redis.packages).toEqual(expect.arrayContaining(['keyv', '@keyv/redis']));
+    for (const other of ['ioredis', 'pg', '@keyv/postgres']) expect(redis.packages).not.toContain(other);
+    const postgres = loaded(open('keyv+postgres://postgres@127.0.0.1/test'));
+    expect(postgres.output).toContain('OPENED');
+    expect(postgres.packages).toEqual(expect.arrayContaining(['keyv', '@keyv/postgres']));
+    for (const other of ['ioredis', '@keyv/redis']) expect(postgres.packages).not.toContain(other);
+  });
+
   test('a missing driver fails createStore with a StoreSetupError naming the package', () => {
     for (const [url, pkg] of [
       [`postgres://u:${PASSWORD}@127.0.0.1/x`, 'pg'],
       [`redis://:${PASSWORD}@127.0.0.1`, 'ioredis'],
       ['firestore://p', '@google-cloud/firestore'],
+      [`keyv+redis://:${PASSWORD}@127.0.0.1`, '@keyv/redis'],
+      [`keyv+postgres://u:${PASSWORD}@127.0.0.1/x`, '@keyv/postgres'],
+      [`keyv+redis://:${PASSWORD}@127.0.0.1`, 'keyv'],
     ] as const) {
       const { output } = loaded(open(url), pkg);
       expect(output).toContain(`ERROR StoreSetupError STORE_SETUP`);
@@ -330,11 +331,3 @@ describe('drivers load only for their scheme', () => {
     }
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

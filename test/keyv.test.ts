@@ -220,6 +220,9 @@ describe('KeyvStore', () => {
     expect(() => new KeyvStore(new Map(), { namespace: 5 as unknown as string })).toThrow(StoreSetupError);
     expect(() => new KeyvStore(new Map(), 'ns' as unknown as KeyvStoreOptions)).toThrow(StoreSetupError);
     expect(() => new KeyvStore(null as unknown as Map<unknown, unknown>)).toThrow(StoreSetupError);
+    expect(() => new KeyvStore(new Map(), { closeAdapter: 'yes' as unknown as boolean })).toThrow(
+      StoreSetupError,
+    );
   });
 
   test('take is get-then-delete: only the caller whose delete removed the entry gets the value', async () => {

@@ -6,15 +6,16 @@
  * HMAC under encryption and SHA-256 without.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncKeyValue, JsonObject } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { DecryptionError, type OAuthKVError, RecordBindingError } from '../src/errors.js';
 import { BearerHasher } from '../src/integrations/bearer-hash.js';
-import { createOidcAdapter, type OidcAdapterOptions } from '../src/integrations/oidc-provider.js';
+import type { OidcAdapterOptions } from '../src/integrations/oidc-provider.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import { type BackingEnv, replicaBackings } from './helpers/fastmcp-backings.js';
+import { replicaBackings } from './helpers/fastmcp-backings.js';
+import { oidcReplicas } from './helpers/oidc-replicas.js';
 import {
   approveDevice,
   authorizationCode,
@@ -22,14 +23,12 @@ import {
   clientCredentials,
   deviceAuthorization,
   introspect,
-  type OidcServer,
   pollDeviceCode,
   readRegistration,
   redeemCode,
   refresh,
   registerClient,
   revoke,
-  startOidcServer,
 } from './helpers/oidc-server.js';
 
 const backings = await replicaBackings();
@@ -72,37 +71,17 @@ const MODES: Mode[] = [
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`oidc-provider at rest on ${backing.name}`, () => {
-    let env: BackingEnv;
-    const servers: OidcServer[] = [];
-    const stores: AsyncKeyValue[] = [];
+    const replicas = oidcReplicas(backing);
     let n = 0;
     const freshPrefix = () => `oidc-rest-${process.pid}-${Date.now()}-${n++}:`;
 
     /** A provider replica; `store` is the raw backing store below every wrapper. */
-    async function replica(prefix: string, wrap: Mode['wrap'], options: OidcAdapterOptions = {}) {
-      const store = await env.open();
-      stores.push(store);
-      const server = await startOidcServer(
-        createOidcAdapter(wrap(store), { collectionPrefix: prefix, ...options }),
-      );
-      servers.push(server);
-      return { server, store };
-    }
-
-    beforeAll(async () => {
-      env = await backing.setup();
-    });
-    afterAll(async () => {
-      for (const server of servers) await server.close();
-      if (backing.persistent) for (const store of stores) await store.close();
-      await env?.teardown();
-      // No request in this file ended in a server error, refused records included.
-      for (const server of servers) expect(server.errors).toEqual([]);
-    });
+    const replica = (prefix: string, wrap: Mode['wrap'], options: OidcAdapterOptions = {}) =>
+      replicas.replica(wrap, { collectionPrefix: prefix, ...options });
 
     /** Which of `values` (by label) appear anywhere in the backing, keys or values. */
     async function found(values: Record<string, string[]>): Promise<string[]> {
-      const dump = (await env.dump()).join('\n');
+      const dump = (await replicas.env.dump()).join('\n');
       return Object.entries(values)
         .filter(([, list]) => list.some((value) => value.length > 0 && dump.includes(value)))
         .map(([label]) => label);

@@ -3,26 +3,25 @@
  * registration, client_credentials, introspection, revocation and the device flow, across two
  * provider replicas sharing one store, and after a restart on a persistent backing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { createOidcAdapter } from '../src/integrations/oidc-provider.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import { type ReplicaBacking, replicaBackings } from './helpers/fastmcp-backings.js';
+import { replicaBackings } from './helpers/fastmcp-backings.js';
+import { oidcReplicas } from './helpers/oidc-replicas.js';
 import {
   authorizationCode,
   CODE_CLIENT,
   clientCredentials,
   deviceAuthorization,
   introspect,
-  type OidcServer,
   pollDeviceCode,
   readRegistration,
   redeemCode,
   refresh,
   registerClient,
   revoke,
-  startOidcServer,
   submitUserCode,
 } from './helpers/oidc-server.js';
 
@@ -35,32 +34,10 @@ const protection = {
 
 for (const backing of backings) {
   describe.skipIf(!backing.available)(`oidc-provider replicas on ${backing.name}`, () => {
-    let env: Awaited<ReturnType<ReplicaBacking['setup']>>;
-    const servers: OidcServer[] = [];
-    const stores: AsyncKeyValue[] = [];
+    const replicas = oidcReplicas(backing);
     const prefix = `oidc-test-${process.pid}-${Date.now()}:`;
-
-    async function replica(
-      wrap: (store: AsyncKeyValue) => AsyncKeyValue = (store) => store,
-    ): Promise<{ server: OidcServer; store: AsyncKeyValue }> {
-      const store = await env.open();
-      stores.push(store);
-      const server = await startOidcServer(
-        createOidcAdapter(wrap(store), { collectionPrefix: prefix, ...protection }),
-      );
-      servers.push(server);
-      return { server, store };
-    }
-
-    beforeAll(async () => {
-      env = await backing.setup();
-    });
-    afterAll(async () => {
-      for (const server of servers) await server.close();
-      if (backing.persistent) for (const store of stores) await store.close();
-      await env?.teardown();
-      for (const server of servers) expect(server.errors).toEqual([]);
-    });
+    const replica = (wrap?: (store: AsyncKeyValue) => AsyncKeyValue) =>
+      replicas.replica(wrap, { collectionPrefix: prefix, ...protection });
 
     it('a client registered on one replica gets client_credentials tokens on another; introspection and revocation cross replicas', async () => {
       const a = await replica();

@@ -9,14 +9,13 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   DeserializationError,
-  type OAuthKVError,
   StoreConnectionError,
   StoreOperationError,
   StoreSetupError,
 } from '../src/errors.js';
 import { type PostgresPool, PostgresStore, type PostgresStoreOptions } from '../src/stores/postgres/index.js';
-import { RetryWrapper } from '../src/wrappers/retry.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { counted, errorPolicy } from './helpers/error-policy.js';
 import { sparePort } from './helpers/pg-server.js';
 import { errorText, failure } from './helpers/secret-scan.js';
 
@@ -24,31 +23,7 @@ const backend = await findBackend('postgres');
 const PASSWORD = 'Pg-pw-4e8b1d-unique';
 const VALUE_SECRET = 'value-secret-93ac';
 
-function expectError(
-  err: unknown,
-  type: abstract new (...args: never[]) => OAuthKVError,
-  code: string,
-  retryable: boolean,
-) {
-  expect(err).toBeInstanceOf(type);
-  expect((err as OAuthKVError).code).toBe(code);
-  expect((err as OAuthKVError).retryable).toBe(retryable);
-  const text = errorText(err);
-  expect(text).not.toContain(PASSWORD);
-  expect(text).not.toContain(VALUE_SECRET);
-}
-
-/** A retry wrapper (no delay) that records its retries. */
-function counted(store: PostgresStore, retries = 3) {
-  const seen: number[] = [];
-  const wrapped = new RetryWrapper(store, {
-    retries,
-    baseDelayMs: 0,
-    retryNonIdempotent: true,
-    onRetry: (info) => seen.push(info.attempt),
-  });
-  return { wrapped, retries: seen };
-}
+const { expectError } = errorPolicy([PASSWORD, VALUE_SECRET]);
 
 describe('PostgresStore connection strings never show their password', () => {
   test.each([

@@ -9,7 +9,6 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   DeserializationError,
-  type OAuthKVError,
   StoreConnectionError,
   StoreOperationError,
   StoreSetupError,
@@ -18,6 +17,7 @@ import {
 import { RedisStore, type RedisStoreOptions } from '../src/stores/redis/index.js';
 import { RetryWrapper } from '../src/wrappers/retry.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { counted, errorPolicy } from './helpers/error-policy.js';
 import {
   type RedisServer,
   redisBinariesAvailable,
@@ -34,32 +34,7 @@ if (!binaries && (process.env.CI === 'true' || process.env.CI === '1')) {
 const PASSWORD = 'Pw-7f3a9c-unique';
 const VALUE_SECRET = 'value-secret-51d2';
 
-/** Asserts the error's class, code and retryability, and that it shows no secret. */
-function expectError(
-  err: unknown,
-  type: abstract new (...args: never[]) => OAuthKVError,
-  code: string,
-  retryable: boolean,
-) {
-  expect(err).toBeInstanceOf(type);
-  expect((err as OAuthKVError).code).toBe(code);
-  expect((err as OAuthKVError).retryable).toBe(retryable);
-  const text = errorText(err);
-  expect(text).not.toContain(PASSWORD);
-  expect(text).not.toContain(VALUE_SECRET);
-}
-
-/** A retry wrapper that counts its retries (no delay), over `store`. */
-function counted(store: RedisStore) {
-  const retries: number[] = [];
-  const wrapped = new RetryWrapper(store, {
-    retries: 3,
-    baseDelayMs: 0,
-    retryNonIdempotent: true,
-    onRetry: (info) => retries.push(info.attempt),
-  });
-  return { wrapped, retries };
-}
+const { expectError } = errorPolicy([PASSWORD, VALUE_SECRET]);
 
 describe('RedisStore configuration errors (no server needed)', () => {
   test.each([

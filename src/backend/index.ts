@@ -2,7 +2,7 @@
  * `oauth-kv/backend`: what an author of a custom backend needs. {@link BaseStore} (validation,
  * serialization and expiry decided once; a backend implements only its primitives), the py-key-value
  * document helpers, the shared validators and stored-JSON reader, and the backend kit (lazy peer import, lazily created client, bounded
- * concurrency, sleep, option checks).
+ * concurrency, sleep, option checks, driver errors scrubbed of secrets before they are kept as `cause`).
  *
  * @example
  * ```ts
@@ -29,3 +29,4 @@ export {
 export { parseStoredJson } from '../stored-json.js';
 export { isPlainObject, parseJsonObject, serializeValue, validateName, validateTtl } from '../validation.js';
 export { Lazy, loadPeer, mapLimit, options, sleep } from './kit.js';
+export { sanitized, scrub, scrubbedMessage } from './scrub.js';

@@ -1,6 +1,7 @@
 /**
- * The state file that makes `rotate` and `copy` resumable: which collections are done, and (for
- * `rotate`) the entries taken out of the store and not yet put back. Written atomically (temp file,
+ * The state file that makes `rotate` and `copy` resumable: which collections are done, (for `copy`)
+ * the `keys()` cursor after the last page written in the collection under way, and (for `rotate`)
+ * the entries taken out of the store and not yet put back. Written atomically (temp file,
  * fsync, rename), mode 0600; removed when the command completes.
  * @module
  */
@@ -27,6 +28,11 @@ export interface State {
   readonly run: string;
   done: string[];
   inFlight: InFlight[];
+  /**
+   * `copy`: the collection under way and the `keys()` cursor after its last page whose writes were
+   * all acknowledged; a rerun continues there. Absent at a collection's start.
+   */
+  position?: { collection: string; cursor: string } | undefined;
   /** Counts carried over from interrupted runs. */
   counts: Record<string, number>;
 }

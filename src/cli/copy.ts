@@ -1,9 +1,10 @@
 /**
  * `oauth-kv copy FROM_URL TO_URL`: copies every collection from one store to another, values as
  * stored (encrypted values stay encrypted under the same keys) and each entry's remaining TTL kept.
- * Resumable at collection granularity through a state file (a collection cut short is copied again:
- * writing the same value twice is harmless), and verified at the end by counting both sides and
- * comparing a sample of entries.
+ * Resumable entry by entry through a state file: after each page whose writes were all
+ * acknowledged it records the collection's `keys()` cursor, so a rerun continues after the last
+ * such page (a page cut short is written again: writing the same value twice is harmless).
+ * Verified at the end by counting both sides and comparing a sample of entries.
  * @module
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -15,8 +16,8 @@ import { progressFor } from './progress.js';
 import {
   catchInterruption,
   census,
+  cursorPages,
   DEFAULT_PAGE_SIZE,
-  pages,
   positiveInt,
   remaining,
   requireListing,
@@ -67,16 +68,19 @@ export async function copy(fromUrl: string, toUrl: string, flags: CopyFlags): Pr
       };
       await save(); // from here on a rerun resumes, even if killed in the first collection
       const todo = all.filter((c) => !state.done.includes(c));
+      /** Where a collection starts: after the last acknowledged page of an interrupted run. */
+      const startOf = (c: string) => (state.position?.collection === c ? state.position.cursor : undefined);
       let total = 0;
-      for (const c of todo) total += (await census(source, c, pageSize)).count;
+      for (const c of todo) total += (await census(source, c, pageSize, 0, startOf(c))).count;
       const progress = progressFor('copy', flags.json === true);
       const detail = () => `copied ${counts.copied}, expired ${counts.expired}`;
       const stop = catchInterruption();
+      const before = { ...counts };
       let visited = 0;
       progress.start(total);
       try {
         for (const collection of todo) {
-          for await (const keys of pages(source, collection, pageSize)) {
+          for await (const { keys, next } of cursorPages(source, collection, pageSize, startOf(collection))) {
             if (stop.requested) {
               progress.stop(visited, detail());
               await save();
@@ -98,9 +102,13 @@ export async function copy(fromUrl: string, toUrl: string, flags: CopyFlags): Pr
               counts.copied++;
             });
             visited += keys.length;
+            // Every write of the page is acknowledged: a rerun starts after it.
+            state.position = next === undefined ? undefined : { collection, cursor: next };
+            await save();
             progress.update(visited, detail());
           }
           state.done.push(collection);
+          state.position = undefined;
           await save();
         }
         progress.stop(visited, detail());
@@ -116,6 +124,7 @@ export async function copy(fromUrl: string, toUrl: string, flags: CopyFlags): Pr
         flags,
         {
           ...counts,
+          thisRun: { copied: counts.copied - before.copied, expired: counts.expired - before.expired },
           resumed: loaded !== undefined,
           from: shown(from),
           to: shown(to),
@@ -123,7 +132,7 @@ export async function copy(fromUrl: string, toUrl: string, flags: CopyFlags): Pr
           ok: bad.length === 0,
         },
         [
-          `copied ${counts.copied} entries in ${all.length} collections (${counts.expired} expired on the way)${loaded ? ', resumed' : ''}`,
+          `copied ${counts.copied} entries in ${all.length} collections (${counts.expired} expired on the way)${loaded ? `, resumed: ${counts.copied - before.copied} in this run` : ''}`,
           ...checks.map(
             (c) =>
               `${c.ok ? 'ok  ' : 'FAIL'} ${c.collection}: ${c.source} in source, ${c.target} in target, ` +

@@ -6,9 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import type { OpenedStore } from '../create-store.js';
+import { type OpenedStore, sentinelOptions } from '../create-store.js';
 import { Fernet } from '../crypto/fernet.js';
 import { DeserializationError } from '../errors.js';
+import { checkRedisOptions } from '../stores/redis/options.js';
 import type { StoreSpec } from '../url/parse.js';
 import { ENCRYPTED_DATA_FIELD } from '../wrappers/encrypted-form.js';
 import {
@@ -180,9 +181,11 @@ function keyCheck(sample: Sample, fernet: Fernet | undefined): { status: Status;
 
 async function clock(opened: OpenedStore, readOnly: boolean): Promise<{ status: Status; detail: string }> {
   const spec = opened.spec;
-  let server: (() => Promise<Reading>) | undefined;
+  let server: (() => Promise<Reading | Reading[]>) | undefined;
   if (spec.kind === 'postgres') server = () => postgresNow(spec.url);
   if (spec.kind === 'redis') server = () => redisNow(spec.url);
+  if (spec.kind === 'redis-sentinel') server = () => sentinelNow(spec);
+  if (spec.kind === 'redis-cluster') server = () => clusterNow(spec);
   if (spec.kind === 'firestore' && !readOnly) server = () => firestoreNow(spec);
   if (server === undefined) {
     const local = spec.kind === 'memory' || spec.kind === 'file';
@@ -191,12 +194,17 @@ async function clock(opened: OpenedStore, readOnly: boolean): Promise<{ status: 
       : `not measured for ${spec.kind}`;
     return { status: 'skip', detail: local ? 'local store: this machine is the clock' : why };
   }
-  const { before, at, after } = await server();
-  const skew = at - (before + after) / 2;
-  const text = `server clock ${skew >= 0 ? 'ahead of' : 'behind'} this machine by ${Math.abs(Math.round(skew))} ms (±${Math.ceil((after - before) / 2)} ms)`;
+  const readings = [await server()].flat();
+  const skews = readings.map(({ before, at, after }) => at - (before + after) / 2);
+  const texts = readings.map(({ before, after, where }, i) => {
+    const skew = skews[i] as number;
+    return `${where === undefined ? '' : `${where}: `}server clock ${skew >= 0 ? 'ahead of' : 'behind'} this machine by ${Math.abs(Math.round(skew))} ms (±${Math.ceil((after - before) / 2)} ms)`;
+  });
+  const text = texts.join('; ');
+  const off = skews.some((skew) => Math.abs(skew) > SKEW_WARN_MS);
   return {
-    status: Math.abs(skew) > SKEW_WARN_MS ? 'warn' : 'ok',
-    detail: Math.abs(skew) > SKEW_WARN_MS ? `${text}: TTLs are computed here, expiry is judged there` : text,
+    status: off ? 'warn' : 'ok',
+    detail: off ? `${text}: TTLs are computed here, expiry is judged there` : text,
   };
 }
 
@@ -205,6 +213,8 @@ interface Reading {
   before: number;
   at: number;
   after: number;
+  /** Which server answered, when the URL names several (never a password). */
+  where?: string;
 }
 
 /** Runs `read` (which returns the server's time in epoch ms) between two readings of the local clock. */
@@ -233,17 +243,65 @@ async function postgresNow(url: string): Promise<Reading> {
   }
 }
 
+/** ioredis options of the clock probes: no retries, a short connect timeout. */
+const PROBE = { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 } as const;
+
 async function redisNow(url: string): Promise<Reading> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 });
+  const client = new Redis(url, PROBE);
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.ping();
-    return await bracket(async () => {
-      const [seconds, micros] = await client.time();
-      return Number(seconds) * 1000 + Number(micros) / 1000;
-    });
+    return await redisTime(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Redis `TIME` on a connected client, warmed by a `PING` so the bracket holds one round trip. */
+async function redisTime(client: import('ioredis').Redis, where?: string): Promise<Reading> {
+  await client.ping();
+  const reading = await bracket(async () => {
+    const [seconds, micros] = await client.time();
+    return Number(seconds) * 1000 + Number(micros) / 1000;
+  });
+  return where === undefined ? reading : { ...reading, where };
+}
+
+/** `TIME` on the master the Sentinels name (the one the store writes to). */
+async function sentinelNow(spec: Extract<StoreSpec, { kind: 'redis-sentinel' }>): Promise<Reading> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis({ ...PROBE, ...sentinelOptions(spec) });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const socket = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    const at = socket?.remotePort === undefined ? '' : ` at ${socket.remoteAddress}:${socket.remotePort}`;
+    return await redisTime(client, `master ${spec.name}${at}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** `TIME` on every master of the Cluster (each judges expiry of its own slots). */
+async function clusterNow(spec: Extract<StoreSpec, { kind: 'redis-cluster' }>): Promise<Reading[]> {
+  const { Cluster } = await import('ioredis');
+  const { cluster } = checkRedisOptions({ clusterNodes: spec.nodes });
+  if (cluster === undefined) throw new CliError('the Cluster URL names no node');
+  const client = new Cluster(cluster.nodes, {
+    lazyConnect: true,
+    slotsRefreshTimeout: PROBE.connectTimeout,
+    redisOptions: { ...PROBE, ...cluster.shared },
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const masters = client.nodes('master');
+    if (masters.length === 0) throw new CliError('the Cluster named no master');
+    const readings: Reading[] = [];
+    for (const node of masters)
+      readings.push(await redisTime(node, `master ${node.options.host}:${node.options.port}`));
+    return readings;
   } finally {
     client.disconnect();
   }

@@ -9,30 +9,53 @@ import { CliError } from './common.js';
 /** Keys per page (the `--page-size` default). */
 export const DEFAULT_PAGE_SIZE = 200;
 
+/** One page of keys and the cursor that continues after it (`undefined` after the last page). */
+export interface Page {
+  readonly keys: string[];
+  readonly next: string | undefined;
+}
+
+/**
+ * Every page of keys of `collection`, in the store's order, starting at the cursor `from` (a `next`
+ * a page of an earlier walk handed out) or at the beginning.
+ */
+export async function* cursorPages(
+  store: AsyncKeyValue,
+  collection: string,
+  limit: number,
+  from?: string,
+): AsyncGenerator<Page> {
+  let cursor = from;
+  do {
+    const page = await store.keys(collection, { limit, cursor });
+    if (page.keys.length > 0) yield { keys: page.keys, next: page.cursor };
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
 /** Every page of keys of `collection`, in the store's order. */
 export async function* pages(
   store: AsyncKeyValue,
   collection: string,
   limit: number,
 ): AsyncGenerator<string[]> {
-  let cursor: string | undefined;
-  do {
-    const page = await store.keys(collection, { limit, cursor });
-    if (page.keys.length > 0) yield page.keys;
-    cursor = page.cursor;
-  } while (cursor !== undefined);
+  for await (const page of cursorPages(store, collection, limit)) yield page.keys;
 }
 
-/** How many keys `collection` holds, and up to `sample` of them spread over the collection. */
+/**
+ * How many keys `collection` holds (from the cursor `from` on, when given), and up to `sample` of
+ * them spread over the collection.
+ */
 export async function census(
   store: AsyncKeyValue,
   collection: string,
   limit: number,
   sample = 0,
+  from?: string,
 ): Promise<{ count: number; sample: string[] }> {
   let count = 0;
   const picked: string[] = [];
-  for await (const keys of pages(store, collection, limit)) {
+  for await (const { keys } of cursorPages(store, collection, limit, from)) {
     for (const key of keys) {
       count++;
       // Reservoir sampling: every key has the same chance, in one pass.

@@ -3,37 +3,66 @@
  * missing keys, and calls larger than a backend's internal batch.
  * @module
  */
-import type { JsonObject } from '../contract.js';
+import type { AsyncKeyValue, JsonObject } from '../contract.js';
 import { between, equal, ok } from './assert.js';
+import type { ClauseId } from './clauses.js';
 import { allKeys, type SuiteContext } from './context.js';
+
+/** The keys the ordered reads ask for: a duplicate and a missing key among them. */
+const ASKED = ['b', 'missing', 'a', 'b'];
+
+/** An ordered bulk read: its clauses and test name, how to call it, and what it must answer. */
+interface OrderedRead {
+  readonly op: 'getMany' | 'ttlMany';
+  readonly clauses: readonly ClauseId[];
+  readonly name: string;
+  run(s: AsyncKeyValue, keys: readonly string[], collection: string): Promise<unknown[]>;
+  /**
+   * Checks the answer to {@link ASKED} (`a` holds `{ v: 'a' }` with a 300 s TTL, `b` `{ v: 'b' }`);
+   * `again` reads other keys the same way.
+   */
+  check(got: unknown[], again: (keys: readonly string[]) => Promise<unknown[]>): void | Promise<void>;
+}
+
+const ORDERED_READS: readonly OrderedRead[] = [
+  {
+    op: 'getMany',
+    clauses: ['op.getMany', 'value.copies'],
+    name: 'getMany returns values in key order, with duplicates and undefined for missing keys',
+    run: (s, keys, collection) => s.getMany(keys, { collection }),
+    async check(got, again) {
+      equal(got, [{ v: 'b' }, undefined, { v: 'a' }, { v: 'b' }], 'getMany([b, missing, a, b])');
+      (got[0] as JsonObject).v = 'mutated';
+      equal(
+        got[3],
+        { v: 'b' },
+        'a duplicate position must be its own object (mutating the first changed it)',
+      );
+      // The shortest list with a duplicate: a backend that batches reads may count on distinct keys.
+      const pair = await again(['a', 'a']);
+      equal(pair, [{ v: 'a' }, { v: 'a' }], 'getMany([a, a])');
+      ok(pair[0] !== pair[1], 'getMany([a, a]) returned one object at both positions');
+    },
+  },
+  {
+    op: 'ttlMany',
+    clauses: ['op.ttlMany'],
+    name: 'ttlMany returns results in key order',
+    run: (s, keys, collection) => s.ttlMany(keys, { collection }),
+    check(got) {
+      const [b, missing, a, again] = got as { value: JsonObject | undefined; ttl: number | undefined }[];
+      equal(b, { value: { v: 'b' }, ttl: undefined }, 'ttlMany of an entry without TTL');
+      equal(missing, { value: undefined, ttl: undefined }, 'ttlMany of a missing key');
+      equal(a?.value, { v: 'a' }, 'ttlMany value of a');
+      between(a?.ttl, 250, 300, 'ttlMany remaining TTL of a');
+      equal(again, { value: { v: 'b' }, ttl: undefined }, 'ttlMany of a duplicate key');
+    },
+  },
+];
 
 /** Registers this section (inside the suite's `describe`). */
 export function describeBulk({ test, describe, make, fresh, bulkSize, timeout }: SuiteContext): void {
   describe('bulk operations', () => {
-    test(
-      ['op.getMany', 'value.copies'],
-      'getMany returns values in key order, with duplicates and undefined for missing keys',
-      async () => {
-        const s = await make();
-        const collection = fresh();
-        await s.put('a', { v: 'a' }, { collection });
-        await s.put('b', { v: 'b' }, { collection });
-        const got = await s.getMany(['b', 'missing', 'a', 'b'], { collection });
-        equal(got, [{ v: 'b' }, undefined, { v: 'a' }, { v: 'b' }], 'getMany([b, missing, a, b])');
-        (got[0] as JsonObject).v = 'mutated';
-        equal(
-          got[3],
-          { v: 'b' },
-          'a duplicate position must be its own object (mutating the first changed it)',
-        );
-        // The shortest list with a duplicate: a backend that batches reads may count on distinct keys.
-        const pair = await s.getMany(['a', 'a'], { collection });
-        equal(pair, [{ v: 'a' }, { v: 'a' }], 'getMany([a, a])');
-        ok(pair[0] !== pair[1], 'getMany([a, a]) returned one object at both positions');
-        equal(await s.getMany([], { collection }), [], 'getMany([])');
-      },
-    );
-
     test(
       ['op.putMany'],
       'putMany writes every entry, a later duplicate wins, and an empty batch is a no-op',
@@ -110,19 +139,18 @@ export function describeBulk({ test, describe, make, fresh, bulkSize, timeout }:
       },
     );
 
-    test(['op.ttlMany'], 'ttlMany returns results in key order', async () => {
-      const s = await make();
-      const collection = fresh();
-      await s.put('a', { n: 1 }, { collection, ttl: 300 });
-      await s.put('b', { n: 2 }, { collection });
-      const [a, missing, b, again] = await s.ttlMany(['a', 'missing', 'b', 'a'], { collection });
-      equal(a?.value, { n: 1 }, 'ttlMany value of a');
-      between(a?.ttl, 250, 300, 'ttlMany remaining TTL of a');
-      equal(missing, { value: undefined, ttl: undefined }, 'ttlMany of a missing key');
-      equal(b, { value: { n: 2 }, ttl: undefined }, 'ttlMany of an entry without TTL');
-      equal(again?.value, { n: 1 }, 'ttlMany of a duplicate key');
-      equal(await s.ttlMany([], { collection }), [], 'ttlMany([])');
-    });
+    // getMany and ttlMany: one shape, one table. Both read the same keys, a duplicate and a
+    // missing one among them, and must answer position by position.
+    for (const read of ORDERED_READS) {
+      test(read.clauses, read.name, async () => {
+        const s = await make();
+        const collection = fresh();
+        await s.put('a', { v: 'a' }, { collection, ttl: 300 });
+        await s.put('b', { v: 'b' }, { collection });
+        await read.check(await read.run(s, ASKED, collection), (keys) => read.run(s, keys, collection));
+        equal(await read.run(s, [], collection), [], `${read.op}([])`);
+      });
+    }
 
     test(
       ['op.bulk-size'],

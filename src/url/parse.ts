@@ -45,6 +45,17 @@ export type StoreSpec =
       readonly createTable: boolean | undefined;
     }
   | {
+      readonly kind: 'keyv';
+      /** The Keyv storage adapter: `@keyv/redis` or `@keyv/postgres`. */
+      readonly adapter: 'redis' | 'postgres';
+      /** The adapter's own URL (`redis://…`, `rediss://…`, `postgresql://…`), without our parameters. */
+      readonly url: string;
+      readonly namespace: string | undefined;
+      /** `@keyv/postgres` only. */
+      readonly table: string | undefined;
+      readonly schema: string | undefined;
+    }
+  | {
       readonly kind: 'firestore';
       readonly projectId: string;
       readonly databaseId: string | undefined;
@@ -54,7 +65,8 @@ export type StoreSpec =
 /** The schemes {@link parseStoreUrl} knows, for messages. */
 export const STORE_SCHEMES =
   'memory:, file:, redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster://, ' +
-  'rediss+cluster://, postgres://, postgresql:// and firestore://';
+  'rediss+cluster://, postgres://, postgresql://, firestore://, keyv+redis://, keyv+rediss://, ' +
+  'keyv+postgres:// and keyv+postgresql://';
 
 const bad = (message: string) => new StoreSetupError(message);
 
@@ -93,6 +105,11 @@ export function parseStoreUrl(text: unknown, cwd?: string): StoreSpec {
       return postgresUrl(input);
     case 'firestore':
       return firestoreUrl(rest);
+    case 'keyv+redis':
+    case 'keyv+rediss':
+    case 'keyv+postgres':
+    case 'keyv+postgresql':
+      return keyvUrl(input.slice('keyv+'.length), scheme);
     default:
       throw bad(`Unknown store URL scheme "${safeScheme(scheme)}:"; use one of ${STORE_SCHEMES}`);
   }
@@ -219,6 +236,38 @@ function postgresUrl(input: string): StoreSpec {
     table,
     createTable: create === undefined ? undefined : create === 'true',
   };
+}
+
+/** `keyv+redis://…` and `keyv+postgres://…`: the adapter's own URL behind `keyv+`. */
+function keyvUrl(inner: string, scheme: string): StoreSpec {
+  const redis = scheme.startsWith('keyv+redis');
+  const what = redis ? 'keyv+redis' : 'keyv+postgres';
+  if (redis) parseRedisUrl(inner, 'url'); // the same checks as a redis:// URL
+  let url: URL;
+  try {
+    url = new URL(inner);
+  } catch {
+    throw bad(`The ${what}:// URL is not a valid URL (check the host, the port and the percent-encoding)`);
+  }
+  const namespace = take(url, 'namespace');
+  if (namespace === '') throw bad(`The ${what}:// URL parameter namespace must not be empty`);
+  const table = redis ? undefined : take(url, 'table');
+  const schema = redis ? undefined : take(url, 'schema');
+  for (const [name, value] of [
+    ['table', table],
+    ['schema', schema],
+  ] as const) {
+    // @keyv/postgres writes both into its SQL as they are: plain identifiers only.
+    if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/i.test(value)) {
+      throw bad(`The ${what}:// URL parameter ${name} must be a plain identifier (letters, digits, _)`);
+    }
+  }
+  for (const name of ['prefix', 'table', 'schema']) {
+    if (url.searchParams.has(name)) {
+      throw bad(`The ${what}:// URL takes no ${name} parameter; use namespace to keep stores apart`);
+    }
+  }
+  return { kind: 'keyv', adapter: redis ? 'redis' : 'postgres', url: url.href, namespace, table, schema };
 }
 
 function firestoreUrl(rest: string): StoreSpec {

@@ -4,7 +4,7 @@
  * They never touch the shared server on 6379.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,4 +233,52 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-p', String(port), ...args]);
   return stdout.trim();
+}
+
+export interface RedisSentinelProcess {
+  /** The Sentinel's port. */
+  readonly port: number;
+  /** Kills the Sentinel and deletes its directory (the master is the caller's). */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a `redis-server --sentinel` on a spare port that monitors the master on `masterPort` as
+ * `name` (quorum 1; `password`: the master's), and waits until it answers `PING`.
+ */
+export async function startRedisSentinel(
+  masterPort: number,
+  options: { name?: string; password?: string } = {},
+): Promise<RedisSentinelProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'oauthkv-sentinel-'));
+  const port = await spareRedisPort([masterPort]);
+  const name = options.name ?? 'mymaster';
+  const config = join(dir, 'sentinel.conf');
+  await writeFile(
+    config,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+      ...(options.password === undefined ? [] : [`sentinel auth-pass ${name} ${options.password}`]),
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const destroy = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await gone;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil(() => ping(port), `redis-sentinel on port ${port}`);
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return { port, destroy };
 }

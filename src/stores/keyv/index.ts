@@ -58,6 +58,12 @@ export interface KeyvStoreOptions extends BaseStoreOptions {
    * A Keyv instance keeps its own namespace.
    */
   namespace?: string | undefined;
+  /**
+   * `close()` also disconnects the Keyv instance or adapter (its `disconnect()`), for a store that
+   * owns what it was given, as `createStore('keyv+redis://…')` does. Default `false`: what was
+   * passed in stays connected.
+   */
+  closeAdapter?: boolean | undefined;
 }
 
 /**
@@ -76,8 +82,8 @@ export interface KeyvStoreOptions extends BaseStoreOptions {
  * A Keyv instance passed in swallows adapter errors on reads unless it was created with
  * `throwOnErrors: true`; an adapter passed in is wrapped with `throwOnErrors: true`. An adapter's
  * failure is a {@link StoreOperationError} (never retried) unless it is clearly a lost connection
- * (a network error code in its cause chain): then a `StoreConnectionError`. `close()` never
- * disconnects what was passed in.
+ * (a network error code in its cause chain): then a `StoreConnectionError`. `close()` does not
+ * disconnect what was passed in unless `closeAdapter` is set.
  *
  * @example
  * ```ts
@@ -92,6 +98,7 @@ export interface KeyvStoreOptions extends BaseStoreOptions {
 export class KeyvStore extends BaseStore {
   readonly capabilities: StoreCapabilities;
   readonly #keyv: Lazy<Keyv>;
+  readonly #owned: { disconnect?: unknown } | undefined;
 
   constructor(keyv: KeyvSource, options: KeyvStoreOptions = {}) {
     const opts: KeyvStoreOptions = check.object('KeyvStore', 'options', options);
@@ -100,6 +107,9 @@ export class KeyvStore extends BaseStore {
       throw new StoreSetupError('KeyvStore takes a Keyv instance, a Keyv storage adapter or a Map');
     }
     this.#keyv = keyvOf(keyv, check.string('KeyvStore', 'namespace', opts.namespace, 'oauth-kv'));
+    this.#owned = check.boolean('KeyvStore', 'closeAdapter', opts.closeAdapter, false)
+      ? (keyv as { disconnect?: unknown })
+      : undefined;
     const iterable = canIterate(keyv);
     this.capabilities = {
       keys: iterable,
@@ -228,6 +238,16 @@ export class KeyvStore extends BaseStore {
     const doomed = expired.map((i) => keyvKey(i.collection, i.key));
     await this.#call('deleteMany', (keyv) => keyv.deleteMany(doomed));
     return expired.length;
+  }
+
+  protected override async closeStore(): Promise<void> {
+    const owned = this.#owned;
+    if (typeof owned?.disconnect !== 'function') return;
+    try {
+      await (owned.disconnect as () => Promise<void>).call(owned);
+    } catch {
+      // never connected, or already gone: nothing left to release
+    }
   }
 
   // ---- internals -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@
  * driver error is kept as `cause` only as a copy with its name, code and scrubbed message.
  * @module
  */
+import { sanitized, scrub } from '../../backend/scrub.js';
 import {
   InvalidKeyError,
   OAuthKVError,
@@ -164,29 +165,4 @@ function mapSqlState(
     );
   }
   return new StoreOperationError(`${at} failed ${op} (${code})`);
-}
-
-/**
- * Removes credentials from text: the `user:password@` part of any URL, and each of `secrets`.
- *
- * @example
- * ```ts
- * scrub('postgres://u:pw@h/db', []); // "postgres://***@h/db"
- * ```
- */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@\s/]*@/gi, '$1***@');
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
-  return out;
-}
-
-/** A copy of a driver error with its name, code and scrubbed, shortened message only. */
-function sanitized(err: Error, secrets: readonly string[]): Error {
-  const text = err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message;
-  const copy = new Error(scrub(text, secrets));
-  copy.name = err.name;
-  copy.stack = `${copy.name}: ${copy.message}`;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') (copy as Error & { code?: string }).code = code;
-  return copy;
 }

@@ -18,6 +18,7 @@
  * password: a driver error is kept as `cause` only as a copy with its name, code and message.
  * @module
  */
+import { sanitized, scrubbedMessage } from '../../backend/scrub.js';
 import {
   OAuthKVError,
   StoreConnectionError,
@@ -25,6 +26,8 @@ import {
   StoreSetupError,
   StoreTimeoutError,
 } from '../../errors.js';
+
+export { scrub } from '../../backend/scrub.js';
 
 /** Server replies that a later attempt may not get: loading, busy, failover, cluster changes. */
 const RETRYABLE_REPLIES = new Set([
@@ -97,7 +100,7 @@ export function mapRedisError(err: unknown, address: string, secrets: readonly s
     return new StoreOperationError(`Redis at ${address} replied with an error (${reply})`);
   }
   const code = errorCode(err);
-  const cause = sanitized(err, secrets);
+  const cause = sanitized(err, secrets, describeConnectionError(err, secrets));
   if (
     err.message === 'Command timed out' ||
     err.message.startsWith('Socket timeout') ||
@@ -140,32 +143,8 @@ export function describeConnectionError(err: unknown, secrets: readonly string[]
     return 'connection closed while the command was in flight; its outcome is unknown';
   }
   const code = errorCode(err);
-  const message = scrub(err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message, secrets);
+  const message = scrubbedMessage(err, secrets);
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
-}
-
-/**
- * Removes credentials from text: the `user:password@` part of any URL, and each of `secrets`.
- *
- * @example
- * ```ts
- * scrub('redis://u:pw@h:1', []); // "redis://***@h:1"
- * ```
- */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@\s/]*@/gi, '$1***@');
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
-  return out;
-}
-
-/** A copy of a driver error with its name, code and scrubbed message only. */
-function sanitized(err: Error, secrets: readonly string[]): Error {
-  const copy = new Error(describeConnectionError(err, secrets));
-  copy.name = err.name;
-  copy.stack = `${copy.name}: ${copy.message}`;
-  const code = errorCode(err);
-  if (code !== undefined) (copy as Error & { code?: string }).code = code;
-  return copy;
 }
 
 function errorCode(err: Error): string | undefined {
