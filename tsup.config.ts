@@ -1,4 +1,7 @@
-import { defineConfig } from 'tsup';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { buildSync, type Plugin } from 'esbuild';
+import { defineConfig, type Options } from 'tsup';
 
 /**
  * One entry per public subpath. package.json `exports` lists the same names
@@ -28,12 +31,74 @@ export const entries: Record<string, string> = {
  */
 export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
 
-export default defineConfig({
-  entry: { ...entries, ...cliEntries },
+/**
+ * The root entry's whole import graph is ONE internal file, dist/core.js (dist/core.cjs), built from
+ * src/core.ts without splitting; dist/index.js only re-exports its public names from it (two files
+ * for `import('oauth-kv')`, where shared chunks made ten and cost twice Keyv's cold import). Every
+ * other entry imports a module of that graph from the same core file (a plugin redirects it), so each
+ * class still exists once across subpaths, in both formats. Modules outside the root graph are shared
+ * between the other entries through chunks as before.
+ */
+const CORE = 'src/core.ts';
+const CORE_PLACEHOLDER = '#oauth-kv-core';
+
+/** Source files of the root entry's graph (src/index.ts included), absolute. */
+function rootGraph(): Set<string> {
+  const { metafile } = buildSync({
+    entryPoints: ['src/index.ts'],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    outdir: 'dist',
+    logLevel: 'silent',
+  });
+  const graph = new Set(Object.keys(metafile.inputs).map((f) => resolve(f)));
+  // src/core.ts re-exports exactly that graph: a module missing there would be bundled twice.
+  const listed = new Set(
+    [...readFileSync(CORE, 'utf8').matchAll(/^export \* from '(.+)';$/gm)].map((m) =>
+      resolve('src', (m[1] as string).replace(/\.js$/, '.ts')),
+    ),
+  );
+  const expected = [...graph].filter((f) => f !== resolve('src/index.ts'));
+  const missing = expected.filter((f) => !listed.has(f));
+  const extra = [...listed].filter((f) => !graph.has(f));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `${CORE} must re-export exactly the root entry's modules; missing: ${missing.join(', ') || '-'}; not in the graph: ${extra.join(', ') || '-'}`,
+    );
+  }
+  return graph;
+}
+
+/**
+ * Resolves every import of a root-graph module (but the entry being built) to the core file; with
+ * `importer`, only the imports of that one module.
+ */
+function toCore(graph: ReadonlySet<string>, importer?: string): Plugin {
+  return {
+    name: 'oauth-kv-core',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.pluginData === 'oauth-kv-core' || args.kind === 'entry-point') return undefined;
+        if (importer !== undefined && resolve(args.importer) !== importer) return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'oauth-kv-core',
+        });
+        if (found.errors.length > 0 || !graph.has(found.path)) return undefined;
+        return { path: CORE_PLACEHOLDER, external: true };
+      });
+    },
+  };
+}
+
+const shared: Options = {
   format: ['esm', 'cjs'],
-  // Inline the Standard Schema types so the published .d.ts needs no extra package.
-  dts: { resolve: ['@standard-schema/spec'] },
-  clean: true,
   // No source maps: the output is not minified (readable, with the source's names and comments
   // stripped only of types), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
   sourcemap: false,
@@ -41,12 +106,52 @@ export default defineConfig({
   removeNodeProtocol: false,
   target: 'node20',
   platform: 'node',
-  // Shared chunks keep one copy of the core (and of each error class) across subpaths in both formats.
-  splitting: true,
   treeshake: true,
   // Lets a module load a peer's CommonJS build under require and its ES modules under import
   // (src/integrations/mcp-provider.ts: the MCP SDK checks its errors with instanceof).
   esbuildOptions(options, context) {
     options.define = { ...options.define, __OAUTH_KV_CJS__: context.format === 'cjs' ? 'true' : 'false' };
   },
+};
+
+/** Writes the core file's real path, relative to each output file, over the placeholder. */
+const corePath: NonNullable<Options['plugins']>[number] = {
+  name: 'oauth-kv-core-path',
+  renderChunk(code, chunk) {
+    if (!code.includes(CORE_PLACEHOLDER)) return undefined;
+    const core = join(this.options.outDir, this.format === 'cjs' ? 'core.cjs' : 'core.js');
+    let path = relative(dirname(chunk.path), core).split('\\').join('/');
+    if (!path.startsWith('.')) path = `./${path}`;
+    return { code: code.replaceAll(`"${CORE_PLACEHOLDER}"`, JSON.stringify(path)) };
+  },
+};
+
+export default defineConfig(() => {
+  const graph = rootGraph();
+  const { index, ...others } = entries;
+  return [
+    // The core, one file per format, and the root entry, which only re-exports from it (without
+    // splitting, so it shares no chunk either).
+    {
+      ...shared,
+      entry: { core: CORE, index: index as string },
+      splitting: false,
+      dts: false,
+      clean: false,
+      esbuildPlugins: [toCore(graph, resolve('src/index.ts'))],
+      plugins: [corePath],
+    },
+    {
+      ...shared,
+      entry: { ...others, ...cliEntries },
+      // Inline the Standard Schema types so the published .d.ts needs no extra package.
+      dts: { entry: { ...entries, ...cliEntries }, resolve: ['@standard-schema/spec'] },
+      // Both builds run at once: this one's cleaning must spare the other's output.
+      clean: ['!core.js', '!core.cjs', '!index.js', '!index.cjs'],
+      // Shared chunks keep one copy of what the non-root entries share (the root graph is the core).
+      splitting: true,
+      esbuildPlugins: [toCore(graph)],
+      plugins: [corePath],
+    },
+  ];
 });

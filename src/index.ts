@@ -29,9 +29,43 @@ export {
   type TtlResult,
 } from './contract.js';
 export { type CreateStoreOptions, createStore } from './create-store.js';
-export * from './crypto/fernet.js';
-export * from './crypto/keys.js';
-export * from './errors.js';
+// Named, not `export *`: the build redirects these modules to the internal dist/core.js, which exports more.
+export {
+  Fernet,
+  type FernetDecrypted,
+  type FernetDecryptOptions,
+  type FernetEncryptOptions,
+  type FernetKey,
+} from './crypto/fernet.js';
+export {
+  deriveFastMcpStorageKey,
+  deriveFernetKey,
+  FASTMCP_STORAGE_SALT,
+  type FastMcpKeySource,
+  generateFernetKey,
+  PBKDF2_ITERATIONS,
+} from './crypto/keys.js';
+export {
+  DecryptionError,
+  DeserializationError,
+  EncryptionError,
+  InvalidKeyError,
+  InvalidTTLError,
+  NotSupportedError,
+  OAuthKVError,
+  type OAuthKVErrorCode,
+  ReadOnlyError,
+  RecordBindingError,
+  RemoteFetchError,
+  SerializationError,
+  StoreClosedError,
+  StoreConnectionError,
+  StoreOperationError,
+  StoreSetupError,
+  StoreTimeoutError,
+  ValidationError,
+  ValueTooLargeError,
+} from './errors.js';
 export { DERIVE_SECRETS, deriveStoreSecrets, type SecretSource } from './secrets.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { MAX_TTL_SECONDS } from './validation.js';

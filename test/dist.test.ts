@@ -4,7 +4,7 @@
  * `oauth-kv/file`). Builds into a temporary directory so it never disturbs dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,6 +49,22 @@ describe('the build', () => {
     expect(err).toBeInstanceOf(core.InvalidKeyError);
     expect(err).toBeInstanceOf(core.OAuthKVError);
     await store.close();
+  });
+
+  test('the root entry is two files: index re-exports from core, which loads no other file of the build', () => {
+    // Relative module specifiers of a built file (import/export ... from, require).
+    const files = (name: string) =>
+      [...readFileSync(join(out, name), 'utf8').matchAll(/(?:from\s*|require\()['"](\.[^'"]+)['"]/g)].map(
+        (m) => m[1] as string,
+      );
+    expect(files('index.js')).toEqual(['./core.js']);
+    expect(files('index.cjs')).toEqual(['./core.cjs']);
+    expect(files('core.js')).toEqual([]);
+    expect(files('core.cjs')).toEqual([]);
+    // The other subpaths share the root's classes through the same core file.
+    expect(files('file.js')).toContain('./core.js');
+    expect(files('file.cjs')).toContain('./core.cjs');
+    expect(files('conformance/core.js').some((f) => f.startsWith('../'))).toBe(true);
   });
 
   test('ESM: the same holds', async () => {
