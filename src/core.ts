@@ -6,6 +6,7 @@
  * @module
  */
 export * from './backend/kit.js';
+export * from './backend/scrub.js';
 export * from './base-store.js';
 export * from './contract.js';
 export * from './create-store.js';
