@@ -4,12 +4,13 @@
  * emulator at FIRESTORE_EMULATOR_HOST. Without it the suite prints a skip line. Each run uses its
  * own project id and deletes its documents afterwards through the emulator's REST endpoint.
  *
- * Target: every operation within 1.25× of the raw client.
+ * Target: every operation within 1.25× of the raw client. Paired and interleaved (`comparePaired`,
+ * BENCH_REPS repetitions), written to bench/results/firestore.json.
  */
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreStore } from '../src/stores/firestore/index.js';
-import { BENCH_COLLECTION, BENCH_KEYS, benchToken, newBench, report } from './lib.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, comparePaired } from './lib.js';
 
 export default async function run(): Promise<void> {
   const host = process.env.FIRESTORE_EMULATOR_HOST;
@@ -48,40 +49,49 @@ export default async function run(): Promise<void> {
     await seed.commit();
     const refs = keys.map((k) => rc.doc(k));
 
-    const bench = newBench({ time: 1500 });
-    bench
-      .add('oauth-kv get', async () => {
-        await store.get('token-1', { collection: c });
-      })
-      .add('raw firestore get', async () => {
-        parse((await rc.doc('token-1').get()).data());
-      })
-      .add('oauth-kv put', async () => {
-        await store.put('put-1', value, { collection: c, ttl: 3600 });
-      })
-      .add('raw firestore set', async () => {
-        await rc.doc('put-1').set(doc());
-      })
-      .add('oauth-kv getMany(100)', async () => {
-        await store.getMany(keys, { collection: c });
-      })
-      .add('raw firestore getAll(100)', async () => {
-        (await raw.getAll(...refs)).map((s) => parse(s.data()));
-      })
-      .add('oauth-kv putMany(100)', async () => {
-        await store.putMany(entries, { collection: c, ttl: 3600 });
-      })
-      .add('raw firestore batch(100)', async () => {
-        const batch = raw.batch();
-        for (const ref of refs) batch.set(ref, doc());
-        await batch.commit();
-      });
-    await report('firestore', bench, {
-      'get / raw': ['oauth-kv get', 'raw firestore get'],
-      'put / raw': ['oauth-kv put', 'raw firestore set'],
-      'getMany(100) / raw getAll': ['oauth-kv getMany(100)', 'raw firestore getAll(100)'],
-      'putMany(100) / raw batch': ['oauth-kv putMany(100)', 'raw firestore batch(100)'],
-    });
+    await comparePaired('firestore', [
+      {
+        label: 'get / raw firestore get',
+        target: '<= 1.25',
+        a: { name: 'oauth-kv get', run: () => store.get('token-1', { collection: c }) },
+        b: { name: 'raw firestore get', run: async () => parse((await rc.doc('token-1').get()).data()) },
+        iterations: 300,
+      },
+      {
+        label: 'put / raw firestore set',
+        target: '<= 1.25',
+        a: { name: 'oauth-kv put', run: () => store.put('put-1', value, { collection: c, ttl: 3600 }) },
+        b: { name: 'raw firestore set', run: () => rc.doc('put-1').set(doc()) },
+        iterations: 300,
+      },
+      {
+        label: 'getMany(100) / raw getAll',
+        target: '<= 1.25',
+        a: { name: 'oauth-kv getMany(100)', run: () => store.getMany(keys, { collection: c }) },
+        b: {
+          name: 'raw firestore getAll(100)',
+          run: async () => (await raw.getAll(...refs)).map((s) => parse(s.data())),
+        },
+        iterations: 80,
+      },
+      {
+        label: 'putMany(100) / raw batch',
+        target: '<= 1.25',
+        a: {
+          name: 'oauth-kv putMany(100)',
+          run: () => store.putMany(entries, { collection: c, ttl: 3600 }),
+        },
+        b: {
+          name: 'raw firestore batch(100)',
+          run: () => {
+            const batch = raw.batch();
+            for (const ref of refs) batch.set(ref, doc());
+            return batch.commit();
+          },
+        },
+        iterations: 60,
+      },
+    ]);
   } finally {
     await store.close();
     await raw.terminate();

@@ -28,7 +28,8 @@
  * - **Reported** as the median of the per-repetition ratios with their min–max, printed as a table
  *   and written to `bench/results/<suite>.json` with every repetition's figures (medians, p10/p90 of
  *   each side, samples, load average), the machine (cpus, model, load average before and after,
- *   Node version, platform) and the date.
+ *   Node version, platform, and env `BENCH_NOTE` as `machine.note`: what else ran meanwhile) and
+ *   the date.
  * - `iterations` (pairs per repetition) per comparison, scaled by env `BENCH_SCALE` (default 1) so a
  *   quick smoke run is `BENCH_SCALE=0.1 BENCH_REPS=1 npm run bench -- fernet`.
  *
@@ -188,6 +189,8 @@ export interface MachineInfo {
   arch: string;
   totalMemMB: number;
   commit?: string | undefined;
+  /** Free text from env BENCH_NOTE: what else ran on the machine, e.g. 'CI run in parallel'. */
+  note?: string | undefined;
 }
 
 /** Cpus, model, load average (1, 5, 15 min), Node version, platform and the git commit if known. */
@@ -211,6 +214,7 @@ export function machineInfo(): MachineInfo {
     arch: arch(),
     totalMemMB: Math.round(totalmem() / 2 ** 20),
     commit,
+    note: process.env.BENCH_NOTE || undefined,
   };
 }
 

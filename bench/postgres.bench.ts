@@ -5,22 +5,15 @@
  * one). Creates and drops its own schema.
  *
  * Targets: single operations within 1.25× of raw, at or ahead of Keyv; getMany(100) under 3× a
- * single get.
+ * single get. Paired and interleaved (`comparePaired`, BENCH_REPS repetitions), written to
+ * bench/results/postgres.json.
  */
 import { randomBytes } from 'node:crypto';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { PostgresStore } from '../src/stores/postgres/index.js';
-import {
-  BENCH_COLLECTION,
-  BENCH_KEYS,
-  benchToken,
-  newBench,
-  pairedRatio,
-  report,
-  writeResult,
-} from './lib.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, comparePaired } from './lib.js';
 
 const URL = process.env.OAUTH_KV_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -69,143 +62,153 @@ export default async function run(): Promise<void> {
       await keyv.set(`take-keyv-${n}`, value);
     };
 
-    const tasks: Array<[string, () => Promise<void>, { beforeEach?: () => Promise<void> }?]> = [
-      [
-        'oauth-kv get',
-        async () => {
-          await store.get('token-1', { collection: c });
-        },
-      ],
-      [
-        'raw pg get',
-        async () => {
-          const { rows } = await raw.query({ name: 'raw_get', text: sqlGet, values: [c, 'token-1', now()] });
-          if (rows.length !== 1) throw new Error('missing');
-        },
-      ],
-      [
-        'raw pg get (unprepared)',
-        async () => {
-          await raw.query(sqlGet, [c, 'token-1', now()]);
-        },
-      ],
-      [
-        'keyv get',
-        async () => {
-          await keyv.get('token-1');
-        },
-      ],
-      [
-        'oauth-kv put',
-        async () => {
-          await store.put('put-1', value, { collection: c, ttl: 3600 });
-        },
-      ],
-      [
-        'raw pg put',
-        async () => {
-          await raw.query({
-            name: 'raw_put',
-            text: sqlPut,
-            values: [c, 'put-1', JSON.stringify(value), 3600, now(), exp()],
-          });
-        },
-      ],
-      [
-        'keyv set',
-        async () => {
-          await keyv.set('put-1', value, 3600_000);
-        },
-      ],
-      [
-        'oauth-kv take',
-        async () => {
-          await store.take(`take-a-${n}`, { collection: c });
-        },
-        { beforeEach: refill('take-a') },
-      ],
-      [
-        'raw pg take',
-        async () => {
-          await raw.query({ name: 'raw_take', text: sqlTake, values: [c, `take-r-${n}`] });
-        },
-        { beforeEach: refill('take-r') },
-      ],
-      [
-        'keyv get+delete',
-        async () => {
-          await keyv.get(`take-keyv-${n}`);
-          await keyv.delete(`take-keyv-${n}`);
-        },
-        { beforeEach: refillKeyv },
-      ],
-      [
-        'oauth-kv getMany(100)',
-        async () => {
-          await store.getMany(keys, { collection: c });
-        },
-      ],
-      [
-        'raw pg getMany(100)',
-        async () => {
-          await raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] });
-        },
-      ],
-      [
-        'keyv getMany(100)',
-        async () => {
-          await keyv.getMany(keys);
-        },
-      ],
-      [
-        'oauth-kv putMany(100)',
-        async () => {
-          await store.putMany(entries, { collection: c, ttl: 3600 });
-        },
-      ],
-      [
-        'raw pg putMany(100)',
-        async () => {
-          await raw.query({
-            name: 'raw_put_many',
-            text: sqlPutMany,
-            values: [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()],
-          });
-        },
-      ],
-      [
-        'keyv setMany(100)',
-        async () => {
-          await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 })));
-        },
-      ],
-      [
-        'oauth-kv 100 sequential gets',
-        async () => {
-          for (const key of keys) await store.get(key, { collection: c });
-        },
-      ],
-    ];
-    const bench = newBench({ time: 1500 });
-    for (const [name, fn, opts] of tasks) bench.add(name, fn, opts);
-
-    const ratios: Record<string, [string, string]> = {
-      'get / raw': ['oauth-kv get', 'raw pg get'],
-      'get / raw unprepared': ['oauth-kv get', 'raw pg get (unprepared)'],
-      'put / raw': ['oauth-kv put', 'raw pg put'],
-      'take / raw': ['oauth-kv take', 'raw pg take'],
-      'getMany(100) / raw': ['oauth-kv getMany(100)', 'raw pg getMany(100)'],
-      'putMany(100) / raw': ['oauth-kv putMany(100)', 'raw pg putMany(100)'],
-      'get / keyv': ['oauth-kv get', 'keyv get'],
-      'put / keyv': ['oauth-kv put', 'keyv set'],
-      'take / keyv get+delete': ['oauth-kv take', 'keyv get+delete'],
-      'getMany(100) / keyv': ['oauth-kv getMany(100)', 'keyv getMany(100)'],
-      'putMany(100) / keyv': ['oauth-kv putMany(100)', 'keyv setMany(100)'],
-      'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
-      'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
+    const ours = {
+      get: { name: 'oauth-kv get', run: () => store.get('token-1', { collection: c }) },
+      put: { name: 'oauth-kv put', run: () => store.put('put-1', value, { collection: c, ttl: 3600 }) },
+      take: {
+        name: 'oauth-kv take',
+        run: () => store.take(`take-a-${n}`, { collection: c }),
+        before: refill('take-a'),
+      },
+      getMany: { name: 'oauth-kv getMany(100)', run: () => store.getMany(keys, { collection: c }) },
+      putMany: {
+        name: 'oauth-kv putMany(100)',
+        run: () => store.putMany(entries, { collection: c, ttl: 3600 }),
+      },
     };
-    await report('postgres', bench, ratios);
-    await paired(tasks, ratios);
+    const rawGet = {
+      name: 'raw pg get',
+      run: async () => {
+        const { rows } = await raw.query({ name: 'raw_get', text: sqlGet, values: [c, 'token-1', now()] });
+        if (rows.length !== 1) throw new Error('missing');
+      },
+    };
+    await comparePaired('postgres', [
+      { label: 'get / raw pg', target: '<= 1.25', a: ours.get, b: rawGet, iterations: 800 },
+      {
+        label: 'get / raw pg (unprepared)',
+        a: ours.get,
+        b: { name: 'raw pg get (unprepared)', run: () => raw.query(sqlGet, [c, 'token-1', now()]) },
+        iterations: 400,
+      },
+      {
+        label: 'put / raw pg',
+        target: '<= 1.25',
+        a: ours.put,
+        b: {
+          name: 'raw pg put',
+          run: () =>
+            raw.query({
+              name: 'raw_put',
+              text: sqlPut,
+              values: [c, 'put-1', JSON.stringify(value), 3600, now(), exp()],
+            }),
+        },
+        iterations: 600,
+      },
+      {
+        label: 'take / raw pg',
+        target: '<= 1.25',
+        a: ours.take,
+        b: {
+          name: 'raw pg take',
+          run: () => raw.query({ name: 'raw_take', text: sqlTake, values: [c, `take-r-${n}`] }),
+          before: refill('take-r'),
+        },
+        iterations: 600,
+      },
+      {
+        label: 'getMany(100) / raw pg',
+        target: '<= 1.25',
+        a: ours.getMany,
+        b: {
+          name: 'raw pg getMany(100)',
+          run: () => raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] }),
+        },
+        iterations: 200,
+      },
+      {
+        label: 'putMany(100) / raw pg',
+        target: '<= 1.25',
+        a: ours.putMany,
+        b: {
+          name: 'raw pg putMany(100)',
+          run: () =>
+            raw.query({
+              name: 'raw_put_many',
+              text: sqlPutMany,
+              values: [c, keys, keys.map(() => JSON.stringify(value)), 3600, now(), exp()],
+            }),
+        },
+        iterations: 150,
+      },
+      {
+        label: 'get / keyv',
+        target: '<= 1',
+        a: ours.get,
+        b: { name: 'keyv get', run: () => keyv.get('token-1') },
+        iterations: 800,
+      },
+      {
+        label: 'put / keyv',
+        target: '<= 1',
+        a: ours.put,
+        b: { name: 'keyv set', run: () => keyv.set('put-1', value, 3600_000) },
+        iterations: 600,
+      },
+      {
+        label: 'take / keyv get+delete',
+        target: '<= 1',
+        a: ours.take,
+        b: {
+          name: 'keyv get+delete',
+          run: async () => {
+            await keyv.get(`take-keyv-${n}`);
+            await keyv.delete(`take-keyv-${n}`);
+          },
+          before: refillKeyv,
+        },
+        iterations: 600,
+      },
+      {
+        label: 'getMany(100) / keyv',
+        target: '<= 1',
+        a: ours.getMany,
+        b: { name: 'keyv getMany(100)', run: () => keyv.getMany(keys) },
+        iterations: 200,
+      },
+      {
+        label: 'putMany(100) / keyv',
+        target: '<= 1',
+        a: ours.putMany,
+        b: {
+          name: 'keyv setMany(100)',
+          run: () => keyv.setMany(keys.map((key) => ({ key, value, ttl: 3600_000 }))),
+        },
+        iterations: 150,
+      },
+      { label: 'getMany(100) / one get', target: '< 3', a: ours.getMany, b: ours.get, iterations: 300 },
+      {
+        label: 'raw getMany(100) / raw get',
+        a: {
+          name: 'raw pg getMany(100)',
+          run: () => raw.query({ name: 'raw_get_many', text: sqlGetMany, values: [c, keys, now()] }),
+        },
+        b: rawGet,
+        iterations: 300,
+      },
+      {
+        label: 'getMany(100) / 100 sequential gets',
+        a: ours.getMany,
+        b: {
+          name: 'oauth-kv 100 sequential gets',
+          run: async () => {
+            for (const key of keys) await store.get(key, { collection: c });
+          },
+        },
+        iterations: 20,
+      },
+    ]);
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});
@@ -213,52 +216,6 @@ export default async function run(): Promise<void> {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   }
-}
-
-/**
- * On a shared, loaded machine the load changes during a sequential tinybench run and skews ratios.
- * This pass measures each ratio by alternating its two tasks operation by operation (A, B, A, B,
- * ...) and comparing medians, so both sides see the same load. Writes
- * bench/results/postgres-paired.json.
- */
-async function paired(
-  tasks: Array<[string, () => Promise<void>, { beforeEach?: () => Promise<void> }?]>,
-  ratios: Record<string, [string, string]>,
-  iterations = 300,
-): Promise<void> {
-  const byName = new Map(tasks.map(([name, fn, opts]) => [name, { fn, before: opts?.beforeEach }]));
-  const rows: Array<{
-    ratio: string;
-    numerator: string;
-    'median (ms)': string;
-    denominator: string;
-    'median (ms) ': string;
-    value: string;
-  }> = [];
-  const computed: Record<string, number> = {};
-  for (const [label, [num, den]] of Object.entries(ratios)) {
-    const a = byName.get(num);
-    const b = byName.get(den);
-    if (a === undefined || b === undefined) continue;
-    const n = num.includes('sequential') || den.includes('sequential') ? 30 : iterations;
-    const { ratio, medianA, medianB } = await pairedRatio(
-      { run: a.fn, before: a.before },
-      { run: b.fn, before: b.before },
-      n,
-    );
-    computed[label] = ratio;
-    rows.push({
-      ratio: label,
-      numerator: num,
-      'median (ms)': medianA.toFixed(4),
-      denominator: den,
-      'median (ms) ': medianB.toFixed(4),
-      value: `${ratio.toFixed(2)}×`,
-    });
-  }
-  console.log(`\n## postgres (paired, operation by operation, medians of ${iterations})`);
-  console.table(rows);
-  writeResult('postgres-paired', { suite: 'postgres-paired', iterations, rows, ratios: computed });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

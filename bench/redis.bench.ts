@@ -5,22 +5,15 @@
  * on that prefix only).
  *
  * Targets: single operations within 1.25× of raw, at or ahead of Keyv; getMany(100) under 3× a
- * single get.
+ * single get. Paired and interleaved (`comparePaired`, BENCH_REPS repetitions), written to
+ * bench/results/redis.json.
  */
 import { randomBytes } from 'node:crypto';
 import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis/index.js';
-import {
-  BENCH_COLLECTION,
-  BENCH_KEYS,
-  benchToken,
-  newBench,
-  pairedRatio,
-  report,
-  writeResult,
-} from './lib.js';
+import { BENCH_COLLECTION, BENCH_KEYS, benchToken, comparePaired } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,16 +24,6 @@ async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
     if (keys.length > 0) await client.unlink(keys);
     cursor = next;
   } while (cursor !== '0');
-}
-
-/** The ratio of a paired measurement; `setup` runs untimed before each side. */
-async function paired(
-  a: () => Promise<unknown>,
-  b: () => Promise<unknown>,
-  iterations: number,
-  setup?: () => Promise<void>,
-): Promise<number> {
-  return (await pairedRatio({ run: a, before: setup }, { run: b, before: setup }, iterations)).ratio;
 }
 
 export default async function run(): Promise<void> {
@@ -89,161 +72,129 @@ export default async function run(): Promise<void> {
     await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 })));
 
     let n = 0;
-    const bench = newBench({ time: 1500 });
-    bench
-      .add('oauth-kv get', async () => {
-        await store.get('token-1', { collection: c });
-      })
-      .add('raw ioredis get', async () => {
-        parse(await raw.get(rawKey('token-1')));
-      })
-      .add('keyv get', async () => {
-        await keyv.get('token-1');
-      })
-      .add('oauth-kv put', async () => {
-        await store.put('put-1', value, { collection: c, ttl: 3600 });
-      })
-      .add('raw ioredis put', async () => {
-        await raw.set(rawKey('put-1'), doc('put-1'), 'PX', 3_600_000);
-      })
-      .add('keyv set', async () => {
-        await keyv.set('put-1', value, 3_600_000);
-      })
-      .add(
-        'oauth-kv take',
-        async () => {
+    const ours = {
+      get: { name: 'oauth-kv get', run: () => store.get('token-1', { collection: c }) },
+      put: { name: 'oauth-kv put', run: () => store.put('put-1', value, { collection: c, ttl: 3600 }) },
+      take: {
+        name: 'oauth-kv take',
+        run: async () => {
           if ((await store.take(`take-${n}`, { collection: c })) === undefined) throw new Error('missing');
         },
-        {
-          beforeEach: async () => {
-            n++;
-            await store.put(`take-${n}`, value, { collection: c, ttl: 3600 });
-          },
+        before: async () => {
+          n++;
+          await store.put(`take-${n}`, value, { collection: c, ttl: 3600 });
         },
-      )
-      .add(
-        'raw ioredis take',
-        async () => {
-          parse(await raw.getdel(rawKey(`take-${n}`)));
-        },
-        {
-          beforeEach: async () => {
+      },
+      getMany: { name: 'oauth-kv getMany(100)', run: () => store.getMany(keys, { collection: c }) },
+      putMany: {
+        name: 'oauth-kv putMany(100)',
+        run: () => store.putMany(entries, { collection: c, ttl: 3600 }),
+      },
+    };
+    const rawGet = { name: 'raw ioredis get', run: async () => parse(await raw.get(rawKey('token-1'))) };
+    const rawGetMany = {
+      name: 'raw ioredis getMany(100)',
+      run: async () => (await raw.mget(rawKeys)).map(parse),
+    };
+    await comparePaired('redis', [
+      { label: 'get / raw ioredis', target: '<= 1.25', a: ours.get, b: rawGet, iterations: 1500 },
+      {
+        label: 'put / raw ioredis',
+        target: '<= 1.25',
+        a: ours.put,
+        b: { name: 'raw ioredis put', run: () => raw.set(rawKey('put-1'), doc('put-1'), 'PX', 3_600_000) },
+        iterations: 1500,
+      },
+      {
+        label: 'take / raw ioredis',
+        target: '<= 1.25',
+        a: ours.take,
+        b: {
+          name: 'raw ioredis take',
+          run: async () => parse(await raw.getdel(rawKey(`take-${n}`))),
+          before: async () => {
             n++;
             await raw.set(rawKey(`take-${n}`), doc(`take-${n}`), 'PX', 3_600_000);
           },
         },
-      )
-      .add(
-        'keyv get+delete',
-        async () => {
-          await keyv.get(`take-${n}`);
-          await keyv.delete(`take-${n}`);
-        },
-        {
-          beforeEach: async () => {
+        iterations: 1000,
+      },
+      {
+        label: 'getMany(100) / raw ioredis',
+        target: '<= 1.25',
+        a: ours.getMany,
+        b: rawGetMany,
+        iterations: 300,
+      },
+      {
+        label: 'putMany(100) / raw ioredis',
+        target: '<= 1.25',
+        a: ours.putMany,
+        b: { name: 'raw ioredis putMany(100)', run: rawPutMany },
+        iterations: 300,
+      },
+      {
+        label: 'get / keyv',
+        target: '<= 1',
+        a: ours.get,
+        b: { name: 'keyv get', run: () => keyv.get('token-1') },
+        iterations: 1500,
+      },
+      {
+        label: 'put / keyv',
+        target: '<= 1',
+        a: ours.put,
+        b: { name: 'keyv set', run: () => keyv.set('put-1', value, 3_600_000) },
+        iterations: 1500,
+      },
+      {
+        label: 'take / keyv get+delete',
+        target: '<= 1',
+        a: ours.take,
+        b: {
+          name: 'keyv get+delete',
+          run: async () => {
+            await keyv.get(`take-${n}`);
+            await keyv.delete(`take-${n}`);
+          },
+          before: async () => {
             n++;
             await keyv.set(`take-${n}`, value, 3_600_000);
           },
         },
-      )
-      .add('oauth-kv getMany(100)', async () => {
-        await store.getMany(keys, { collection: c });
-      })
-      .add('raw ioredis getMany(100)', async () => {
-        (await raw.mget(rawKeys)).map(parse);
-      })
-      .add('keyv getMany(100)', async () => {
-        await keyv.getMany(keys);
-      })
-      .add('oauth-kv putMany(100)', async () => {
-        await store.putMany(entries, { collection: c, ttl: 3600 });
-      })
-      .add('raw ioredis putMany(100)', async () => {
-        await rawPutMany();
-      })
-      .add('keyv setMany(100)', async () => {
-        await keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 })));
-      })
-      .add('oauth-kv 100 sequential gets', async () => {
-        for (const key of keys) await store.get(key, { collection: c });
-      });
-
-    await report('redis', bench, {
-      'get / raw': ['oauth-kv get', 'raw ioredis get'],
-      'put / raw': ['oauth-kv put', 'raw ioredis put'],
-      'take / raw': ['oauth-kv take', 'raw ioredis take'],
-      'getMany(100) / raw': ['oauth-kv getMany(100)', 'raw ioredis getMany(100)'],
-      'putMany(100) / raw': ['oauth-kv putMany(100)', 'raw ioredis putMany(100)'],
-      'get / keyv': ['oauth-kv get', 'keyv get'],
-      'put / keyv': ['oauth-kv put', 'keyv set'],
-      'take / keyv get+delete': ['oauth-kv take', 'keyv get+delete'],
-      'getMany(100) / keyv': ['oauth-kv getMany(100)', 'keyv getMany(100)'],
-      'putMany(100) / keyv': ['oauth-kv putMany(100)', 'keyv setMany(100)'],
-      'getMany(100) / single get': ['oauth-kv getMany(100)', 'oauth-kv get'],
-      'getMany(100) / 100 sequential gets': ['oauth-kv getMany(100)', 'oauth-kv 100 sequential gets'],
-    });
-
-    // The same ratios, measured alternately (medians): the figures to quote on a shared machine.
-    const pairedRatios: Record<string, number> = {};
-    const getOurs = () => store.get('token-1', { collection: c });
-    const getRaw = async () => parse(await raw.get(rawKey('token-1')));
-    let m = 0;
-    pairedRatios['get / raw'] = await paired(getOurs, getRaw, 3000);
-    pairedRatios['get / keyv'] = await paired(getOurs, () => keyv.get('token-1'), 3000);
-    pairedRatios['put / raw'] = await paired(
-      () => store.put('put-1', value, { collection: c, ttl: 3600 }),
-      () => raw.set(rawKey('put-1'), doc('put-1'), 'PX', 3_600_000),
-      3000,
-    );
-    pairedRatios['put / keyv'] = await paired(
-      () => store.put('put-1', value, { collection: c, ttl: 3600 }),
-      () => keyv.set('put-1', value, 3_600_000),
-      3000,
-    );
-    pairedRatios['take / raw'] = await paired(
-      () => store.take(`ptake-${m}`, { collection: c }),
-      async () => parse(await raw.getdel(rawKey(`ptake-${m}`))),
-      3000,
-      async () => {
-        m++;
-        await store.put(`ptake-${m}`, value, { collection: c, ttl: 3600 });
-        await raw.set(rawKey(`ptake-${m}`), doc(`ptake-${m}`), 'PX', 3_600_000);
+        iterations: 1000,
       },
-    );
-    pairedRatios['getMany(100) / raw'] = await paired(
-      () => store.getMany(keys, { collection: c }),
-      async () => (await raw.mget(rawKeys)).map(parse),
-      400,
-    );
-    pairedRatios['getMany(100) / keyv'] = await paired(
-      () => store.getMany(keys, { collection: c }),
-      () => keyv.getMany(keys),
-      400,
-    );
-    pairedRatios['putMany(100) / raw'] = await paired(
-      () => store.putMany(entries, { collection: c, ttl: 3600 }),
-      rawPutMany,
-      300,
-    );
-    pairedRatios['putMany(100) / keyv'] = await paired(
-      () => store.putMany(entries, { collection: c, ttl: 3600 }),
-      () => keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 }))),
-      300,
-    );
-    pairedRatios['getMany(100) / single get'] = await paired(
-      () => store.getMany(keys, { collection: c }),
-      getOurs,
-      1000,
-    );
-    pairedRatios['raw getMany(100) / raw single get'] = await paired(
-      async () => (await raw.mget(rawKeys)).map(parse),
-      getRaw,
-      1000,
-    );
-    console.log('\n## redis (paired, medians)');
-    for (const [label, ratio] of Object.entries(pairedRatios))
-      console.log(`  ${label}: ${ratio.toFixed(2)}×`);
-    writeResult('redis-paired', { suite: 'redis-paired', ratios: pairedRatios });
+      {
+        label: 'getMany(100) / keyv',
+        target: '<= 1',
+        a: ours.getMany,
+        b: { name: 'keyv getMany(100)', run: () => keyv.getMany(keys) },
+        iterations: 300,
+      },
+      {
+        label: 'putMany(100) / keyv',
+        target: '<= 1',
+        a: ours.putMany,
+        b: {
+          name: 'keyv setMany(100)',
+          run: () => keyv.setMany(keys.map((key) => ({ key, value, ttl: 3_600_000 }))),
+        },
+        iterations: 300,
+      },
+      { label: 'getMany(100) / one get', target: '< 3', a: ours.getMany, b: ours.get, iterations: 500 },
+      { label: 'raw getMany(100) / raw get', a: rawGetMany, b: rawGet, iterations: 500 },
+      {
+        label: 'getMany(100) / 100 sequential gets',
+        a: ours.getMany,
+        b: {
+          name: 'oauth-kv 100 sequential gets',
+          run: async () => {
+            for (const key of keys) await store.get(key, { collection: c });
+          },
+        },
+        iterations: 30,
+      },
+    ]);
   } finally {
     await store.close();
     await keyv.disconnect().catch(() => {});
