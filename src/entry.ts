@@ -5,7 +5,7 @@
  */
 import type { JsonObject } from './contract.js';
 import { DeserializationError } from './errors.js';
-import { formatJsonPath, readStoredJson, storedJsonError } from './stored-json.js';
+import { formatJsonPath, readStoredJson, readStoredObject, storedJsonError } from './stored-json.js';
 import { isPlainObject } from './validation.js';
 
 /**
@@ -347,6 +347,10 @@ export function isUnreadableEntry(
 export function decodeEntryDocument(document: unknown): StoredEntry | UnreadableEntry {
   let doc = document;
   if (typeof doc === 'string') {
+    // The common case first: one parse, no result object; a document that fails it is read again
+    // by readStoredJson, which says why.
+    const fast = readStoredObject(doc);
+    if (fast !== undefined) return decodeFields(fast);
     const read = readStoredJson(doc);
     if (!read.ok) {
       if (read.kind !== 'inexact') return unreadable(notADocument());
@@ -359,6 +363,11 @@ export function decodeEntryDocument(document: unknown): StoredEntry | Unreadable
     doc = read.value;
   }
   if (!isPlainObject(doc)) return unreadable(notADocument());
+  return decodeFields(doc);
+}
+
+/** The entry of a document object (a plain object: parsed JSON or what the backend handed over). */
+function decodeFields(doc: Record<string, unknown>): StoredEntry | UnreadableEntry {
   const raw = doc.value;
   let value: JsonObject | undefined;
   if (typeof raw === 'string') {

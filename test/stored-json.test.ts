@@ -176,6 +176,19 @@ describe('parseStoredJson examples', () => {
     ['10^23 + 1 (its double prints as 1e+23)', '{"n": 100000000000000000000001}', 'cannot hold', '$.n'],
     ['24 digits no double prints', '{"n": 123456789012345678901234}', 'cannot hold', '$.n'],
     ['a number beyond the double range', '{"n": 1e400}', 'beyond the range of a double', '$.n'],
+    [
+      'an exponent after a newline in an array',
+      '{"a":[1,\n\t-1.5E+400]}',
+      'beyond the range of a double',
+      '$.a[1]',
+    ],
+    ['a compact 20-digit integer in an array', '{"a":[1,18446744073709551615]}', 'cannot hold', '$.a[1]'],
+    [
+      'a big integer beside a numeric string',
+      '{"s":"110169484474386276334","n":-9007199254740993}',
+      'cannot hold',
+      '$.n',
+    ],
     ['a 400-digit integer', `{"n": 1${'0'.repeat(400)}}`, 'beyond the range of a double', '$.n'],
     ['NaN', '{"x": [1, NaN]}', 'holds NaN', '$.x[1]'],
     ['-Infinity at the top', '{"x": -Infinity}', 'holds -Infinity', '$.x'],
@@ -198,6 +211,17 @@ describe('parseStoredJson examples', () => {
         expect.objectContaining({ message: expect.not.stringContaining(literal) }),
       );
     }
+  });
+
+  it('a number nested thousands of levels deep is checked too, without overflowing the call stack', () => {
+    const depth = 5000; // past the recursive walk's limit: the rest is walked with an explicit stack
+    const nest = (inner: string) => `${'{"a": ['.repeat(depth)}${inner}${']}'.repeat(depth)}`;
+    const path = `$${'.a[0]'.repeat(depth)}`;
+    expect(() => parseStoredJson(`{"x": ${nest('9007199254740993')}}`)).toThrow(`(at $.x${path.slice(1)})`);
+    expect(() => parseStoredJson(`{"x": ${nest('1e400')}}`)).toThrow('beyond the range of a double');
+    let inner: unknown = parseStoredJson(`{"x": ${nest('9007199254740992')}}`).x;
+    for (let i = 0; i < depth; i++) inner = (inner as { a: unknown[] }).a[0];
+    expect(inner).toBe(2 ** 53);
   });
 
   it('the first problem in text order is the one reported', () => {
