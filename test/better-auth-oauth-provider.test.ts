@@ -15,17 +15,15 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { toNodeHandler } from 'better-auth/node';
 import { jwt } from 'better-auth/plugins/jwt';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/index.js';
 import { betterAuthStorage } from '../src/integrations/better-auth.js';
-import { PostgresStore } from '../src/stores/postgres/index.js';
-import { RedisStore } from '../src/stores/redis/index.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { withNamespace } from '../src/wrappers/namespace.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { type Backing, postgresBacking, redisBacking } from './helpers/better-auth-backings.js';
 
 const redis = await findBackend('redis');
 const postgres = await findBackend('postgres');
@@ -38,48 +36,6 @@ const ORIGIN = 'http://localhost:3000';
 const SECRET = 'better-auth-test-secret-0123456789abcdef';
 const REDIRECT = 'https://app.example/callback'; // never followed: the code is read from the redirect
 const KEY = generateFernetKey();
-
-interface Backing {
-  open(): AsyncKeyValue;
-  dump(): Promise<string>;
-  drop(): Promise<void>;
-}
-
-function redisBacking(): Backing {
-  const prefix = `${uniqueName('bao')}:`;
-  const raw = new Redis(redis.url);
-  return {
-    open: () => new RedisStore({ url: redis.url, keyPrefix: prefix }),
-    async dump() {
-      const keys = await raw.keys(`${prefix}*`);
-      const values = keys.length === 0 ? [] : await raw.mget(keys);
-      return JSON.stringify([keys, values]);
-    },
-    async drop() {
-      const keys = await raw.keys(`${prefix}*`);
-      if (keys.length > 0) await raw.del(...keys);
-      raw.disconnect();
-    },
-  };
-}
-
-async function postgresBacking(): Promise<Backing> {
-  const schema = uniqueName('oauthkv_bao');
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  await client.query(`CREATE SCHEMA "${schema}"`);
-  return {
-    open: () => new PostgresStore({ url: postgres.url, schema }),
-    async dump() {
-      const rows = await client.query(`SELECT collection, key, value::text AS v FROM "${schema}".kv_store`);
-      return JSON.stringify(rows.rows);
-    },
-    async drop() {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
-}
 
 /**
  * The primary database the replicas share, as in production: better-auth's own Kysely/pg adapter
@@ -203,8 +159,8 @@ function redeem(replica: Replica, clientId: string, code: string, verifier: stri
 }
 
 const backends = [
-  ['Redis', redis, async () => redisBacking()],
-  ['PostgreSQL', postgres, postgresBacking],
+  ['Redis', redis, async () => redisBacking(redis.url, 'bao')],
+  ['PostgreSQL', postgres, () => postgresBacking(postgres.url, 'oauthkv_bao')],
 ] as const;
 
 for (const [name, backend, makeBacking] of backends) {

@@ -12,19 +12,16 @@ import { betterAuth } from 'better-auth';
 import { memoryAdapter } from 'better-auth/adapters/memory';
 import { toNodeHandler } from 'better-auth/node';
 import { oneTimeToken } from 'better-auth/plugins/one-time-token';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { NotSupportedError, StoreSetupError, ValidationError } from '../src/errors.js';
 import { generateFernetKey } from '../src/index.js';
 import { betterAuthStorage } from '../src/integrations/better-auth.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import { PostgresStore } from '../src/stores/postgres/index.js';
-import { RedisStore } from '../src/stores/redis/index.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { withNamespace } from '../src/wrappers/namespace.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { type Backing, postgresBacking, redisBacking } from './helpers/better-auth-backings.js';
 
 const redis = await findBackend('redis');
 const postgres = await findBackend('postgres');
@@ -36,49 +33,6 @@ afterAll(async () => {
 const ORIGIN = 'http://localhost:3000';
 const SECRET = 'better-auth-test-secret-0123456789abcdef';
 const KEY = generateFernetKey();
-
-/** One backing: how to open a store instance on it, and everything stored there as text. */
-interface Backing {
-  open(): AsyncKeyValue;
-  dump(): Promise<string>;
-  drop(): Promise<void>;
-}
-
-function redisBacking(): Backing {
-  const prefix = `${uniqueName('ba')}:`;
-  const raw = new Redis(redis.url);
-  return {
-    open: () => new RedisStore({ url: redis.url, keyPrefix: prefix }),
-    async dump() {
-      const keys = await raw.keys(`${prefix}*`);
-      const values = keys.length === 0 ? [] : await raw.mget(keys);
-      return JSON.stringify([keys, values]);
-    },
-    async drop() {
-      const keys = await raw.keys(`${prefix}*`);
-      if (keys.length > 0) await raw.del(...keys);
-      raw.disconnect();
-    },
-  };
-}
-
-async function postgresBacking(): Promise<Backing> {
-  const schema = uniqueName('oauthkv_ba');
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  await client.query(`CREATE SCHEMA "${schema}"`);
-  return {
-    open: () => new PostgresStore({ url: postgres.url, schema }),
-    async dump() {
-      const rows = await client.query(`SELECT collection, key, value::text AS v FROM "${schema}".kv_store`);
-      return JSON.stringify(rows.rows);
-    },
-    async drop() {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
-}
 
 /** A better-auth replica on its own store instance, served over HTTP. */
 interface Replica {
@@ -142,8 +96,8 @@ async function session(replica: Replica, cookie: string): Promise<{ user: { emai
 }
 
 const backends = [
-  ['Redis', redis, async () => redisBacking()],
-  ['PostgreSQL', postgres, postgresBacking],
+  ['Redis', redis, async () => redisBacking(redis.url, 'ba')],
+  ['PostgreSQL', postgres, () => postgresBacking(postgres.url, 'oauthkv_ba')],
 ] as const;
 
 for (const [name, backend, makeBacking] of backends) {
