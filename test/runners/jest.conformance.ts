@@ -1,40 +1,7 @@
-// Run by test/conformance-runners.test.ts with jest (test/runners/jest.config.cjs): both suites on
-// MemoryStore through jestLikeRunner and jest's own API (@jest/globals), and the store suite on
-// PostgreSQL when OAUTH_KV_TEST_POSTGRES_URL is set (in a schema of its own, dropped at the end).
+// Run by test/conformance-runners.test.ts with jest (test/runners/jest.config.cjs): the suites of
+// ./jest-like-suites.ts through jestLikeRunner and jest's own API (@jest/globals).
 import * as jestGlobals from '@jest/globals';
-import pg from 'pg';
-import { describeConformance, describeOAuthConformance, jestLikeRunner } from '../../src/conformance/core.js';
-import { MemoryStore } from '../../src/stores/memory.js';
-import { PostgresStore } from '../../src/stores/postgres/index.js';
+import { jestLikeRunner } from '../../src/conformance/core.js';
+import { describeRunnerSuites } from './jest-like-suites.js';
 
-const runner = jestLikeRunner(jestGlobals);
-describeConformance('MemoryStore', {
-  runner,
-  createStore: () => new MemoryStore(),
-  skip: { 'ttl.subsecond': 'an opt-out shown by the runner' },
-});
-describeOAuthConformance('MemoryStore', {
-  runner,
-  createStore: () => new MemoryStore(),
-  sharedBacking: false,
-});
-
-const url = process.env.OAUTH_KV_TEST_POSTGRES_URL;
-if (url) {
-  const schema = `oauthkv_jest_${process.pid}`;
-  const admin = new pg.Pool({ connectionString: url, max: 1 });
-  describeConformance('PostgresStore', {
-    runner,
-    createStore: () => new PostgresStore({ url, schema }),
-    persistent: true,
-    ttlSlack: 0.2,
-    skip: { 'names.nul': 'PostgreSQL TEXT cannot hold U+0000' },
-    setup: async () => void (await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)),
-    cleanup: async () => {
-      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".kv_store`);
-      console.log(`rows left by the suite: ${rows[0].n}`);
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await admin.end();
-    },
-  });
-}
+describeRunnerSuites(jestLikeRunner(jestGlobals), 'jest');
