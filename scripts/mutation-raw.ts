@@ -4,7 +4,9 @@
  * directory, deletes the marks from the mutated files there, runs Stryker with the same test set
  * (no break threshold) and prints the counts and each mutant not killed, with the line of the
  * code. Arguments, if any, replace the `mutate` list (`npm run mutation:raw -- src/base-store.ts:54-60`:
- * line numbers of the copy, which shift by the deleted marks).
+ * line numbers of the copy, which shift by the deleted marks). `--with-unit-tests` adds the unit tests of
+ * the mutated files to the test set (test/mutation/vitest.unit.config.ts): what survives that run is what
+ * no test of the project kills.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,8 +28,10 @@ try {
     const text = readFileSync(path, 'utf8');
     writeFileSync(path, text.replace(/^[ \t]*\/\/ Stryker (disable|restore)[^\n]*\n/gm, ''));
   }
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const only = args.filter((a) => a !== '--with-unit-tests');
   if (only.length > 0) config.mutate = only;
+  if (only.length < args.length) config.vitest = { configFile: 'test/mutation/vitest.unit.config.ts' };
   config.thresholds = { ...config.thresholds, break: null };
   config.reporters = ['json', 'clear-text'];
   config.jsonReporter = { fileName: 'raw.json' };

@@ -319,7 +319,7 @@ export abstract class BaseStore implements AsyncKeyValue {
     }
     // Stryker disable next-line ConditionalExpression: equivalent, a shortcut: writeEntries([]) writes nothing
     if (prepared.length === 0) return;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent on the suite's stores (writing a duplicate twice, in order, leaves the later one); test/base-store-batch.test.ts checks writeEntries gets each key once
+    // Stryker disable next-line ConditionalExpression: `true` is equivalent (a list without duplicates is its own last occurrences); `false` is killed by the smallest BaseStore, which refuses a key twice, but Stryker cannot mark one variant
     if (keys.size !== prepared.length) prepared = lastOccurrences(prepared);
     await this.writeEntries(collection, prepared, timing);
   }

@@ -41,7 +41,6 @@ export function validateName(name: unknown, what: 'key' | 'collection'): asserts
  */
 export function validateTtl(ttl: unknown): asserts ttl is number | undefined {
   if (ttl === undefined) return;
-  // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent: the finite check below refuses every non-number too (only the message differs)
   if (typeof ttl !== 'number') {
     throw new InvalidTTLError(`The TTL must be a number of seconds or undefined, got ${describeType(ttl)}`);
   }
@@ -131,7 +130,10 @@ export function validateKeysOptions(options: unknown): {
     throw invalidOption(`keys() limit must be a positive integer, got ${describeScalar(limit)}`, 'limit');
   }
   if (cursor !== undefined && typeof cursor !== 'string') {
-    throw invalidOption('keys() cursor must be the string a previous page returned', 'cursor');
+    throw invalidOption(
+      `keys() cursor must be the string a previous page returned, got ${describeType(cursor)}`,
+      'cursor',
+    );
   }
   return { limit: limit as number | undefined, cursor };
 }
@@ -198,11 +200,9 @@ function invalidOption(message: string, option: string | undefined): ValidationE
   ]);
 }
 
-// Stryker disable all: message wording; the contract fixes codes and paths, not words
 function describeScalar(value: unknown): string {
   return typeof value === 'number' ? String(value) : describeType(value);
 }
-// Stryker restore all
 
 /**
  * Checks that `value` is a plain JSON object that survives a JSON round trip unchanged and returns
@@ -306,7 +306,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * top, and is turned into text only when something is wrong, so a valid value costs no string
  * building. Each member is read once: the copy holds what was checked.
  */
-function copyJson(value: unknown, path: Array<string | number>, ancestors: object[]): unknown {
+function copyJson(value: unknown, path: Array<string | number>, ancestors: unknown[]): unknown {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) {
@@ -320,33 +320,24 @@ function copyJson(value: unknown, path: Array<string | number>, ancestors: objec
       return value;
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new SerializationError(`${String(value)} is not representable in JSON`, formatPath(path));
+        throw new SerializationError(`JSON cannot hold ${String(value)}`, formatPath(path));
       }
       return value;
-    case 'object':
-      break;
-    default: {
-      // Stryker disable next-line all: message wording; the contract fixes codes and paths, not words
-      const what = value === undefined ? 'undefined' : `A ${typeof value}`;
-      throw new SerializationError(`${what} is not representable in JSON`, formatPath(path));
-    }
   }
+  // Anything else that is not null, an array or a plain object (undefined, a function, a symbol, a
+  // bigint, a Date, a Map, a class instance) is refused by the last branch below.
   if (value === null) return null;
   if (ancestors.includes(value)) throw new SerializationError('The value holds a cycle', formatPath(path));
   ancestors.push(value);
   let copy: unknown;
   if (Array.isArray(value)) copy = copyArray(value, path, ancestors);
   else if (isPlainObject(value)) copy = copyObject(value, path, ancestors);
-  else {
-    // Stryker disable next-line all: message wording; the contract fixes codes and paths, not words
-    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    throw new SerializationError(`A ${name} instance is not a plain JSON object`, formatPath(path));
-  }
+  else throw new SerializationError(`JSON cannot hold ${describeType(value)}`, formatPath(path));
   ancestors.pop();
   return copy;
 }
 
-function copyArray(array: unknown[], path: Array<string | number>, ancestors: object[]): unknown[] {
+function copyArray(array: unknown[], path: Array<string | number>, ancestors: unknown[]): unknown[] {
   if (Object.getPrototypeOf(array) !== Array.prototype) {
     throw new SerializationError('An array subclass is not a plain JSON array', formatPath(path));
   }
@@ -364,7 +355,6 @@ function copyArray(array: unknown[], path: Array<string | number>, ancestors: ob
   const copy: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) {
     path.push(i);
-    // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent: a hole reads as undefined, refused at the same path (only the message differs)
     if (!Object.hasOwn(array, i)) throw new SerializationError('A sparse array has a hole', formatPath(path));
     copy[i] = copyJson(array[i], path, ancestors);
     path.pop();
@@ -375,7 +365,7 @@ function copyArray(array: unknown[], path: Array<string | number>, ancestors: ob
 function copyObject(
   object: Record<string, unknown>,
   path: Array<string | number>,
-  ancestors: object[],
+  ancestors: unknown[],
 ): Record<string, unknown> {
   refuseSymbols(object, path);
   const copy: Record<string, unknown> = {};
@@ -431,14 +421,14 @@ function formatPath(path: ReadonlyArray<string | number>): string {
   return out;
 }
 
-// Stryker disable all: message wording; the contract fixes codes and paths, not words
+/** What a refusal's message says was found: `null`, `an array`, `a Date`, `an object`, `a string`. */
 function describeType(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') {
+    if (isPlainObject(value)) return 'an object';
     const name = (value as { constructor?: { name?: string } }).constructor?.name;
-    return name && name !== 'Object' ? `a ${name}` : 'an object';
+    return name && name !== 'Object' ? `a ${name}` : 'an object with a prototype of its own';
   }
   return `a ${typeof value}`;
 }
-// Stryker restore all

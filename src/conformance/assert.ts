@@ -87,3 +87,8 @@ export function describeError(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   return `${err.constructor.name}${code === undefined ? '' : ` (${String(code)})`}: ${err.message}`;
 }
+
+/** The message of `err` says what was found (clause `errors.found`): `found` matches it. */
+export function saysFound(err: Error, found: RegExp, what: string): void {
+  ok(found.test(err.message), `${what}: the message must say what was found (${found}), got: ${err.message}`);
+}

@@ -4,7 +4,7 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { describeError, equal, fail, ok, rejection, rejects } from './assert.js';
+import { describeError, equal, fail, ok, rejection, rejects, saysFound } from './assert.js';
 import type { SuiteContext } from './context.js';
 
 /** Rejects with `code`, an `Error` that is not retryable (a retry would never succeed). */
@@ -26,13 +26,14 @@ export async function refused(
   return err;
 }
 
-const BAD_NAMES: Array<[string, unknown]> = [
-  ['an empty string', ''],
-  ['a number', 42],
-  ['undefined', undefined],
-  ['null', null],
-  ['an object', { key: 'k' }],
-  ['a lone surrogate', 'a\uD800b'],
+/** Bad names, each with what a refusal's message must say was found (`errors.found`). */
+const BAD_NAMES: Array<[string, unknown, RegExp]> = [
+  ['an empty string', '', /empty/i],
+  ['a number', 42, /\ba number\b/],
+  ['undefined', undefined, /\bundefined\b/i],
+  ['null', null, /\bnull\b/i],
+  ['an object', { key: 'k' }, /\bgot an object$/],
+  ['a lone surrogate', 'a\uD800b', /surrogate/i],
 ];
 
 class Point {
@@ -40,7 +41,8 @@ class Point {
 }
 class List extends Array<number> {}
 
-function badValues(): Array<[string, unknown, string]> {
+/** Bad values: what each is, the path its refusal names, and what its message must say was found. */
+function badValues(): Array<[string, unknown, string, RegExp]> {
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
   const sparse: unknown[] = [1];
@@ -54,56 +56,74 @@ function badValues(): Array<[string, unknown, string]> {
   let deep: Record<string, unknown> = {};
   for (let i = 0; i < 100_000; i++) deep = { d: deep };
   return [
-    ['a top-level array', [1, 2], '$'],
-    ['a top-level string', 'text', '$'],
-    ['a top-level number', 7, '$'],
-    ['null', null, '$'],
-    ['undefined', undefined, '$'],
-    ['a Date', new Date(0), '$'],
-    ['a Map', new Map([['a', 1]]), '$'],
-    ['a class instance', new Point(), '$'],
-    ['an undefined member', { a: undefined }, '$.a'],
-    ['a function member', { f: () => 1 }, '$.f'],
-    ['a symbol member', { s: Symbol('s') }, '$.s'],
-    ['a BigInt member', { b: 10n }, '$.b'],
-    ['NaN', { n: Number.NaN }, '$.n'],
-    ['Infinity', { n: Number.POSITIVE_INFINITY }, '$.n'],
-    ['-Infinity deep inside', { a: { b: [1, Number.NEGATIVE_INFINITY] } }, '$.a.b[1]'],
-    ['a nested Date', { at: { when: new Date(0) } }, '$.at.when'],
-    ['a nested Set', { s: new Set([1]) }, '$.s'],
-    ['undefined in an array', { list: [1, undefined] }, '$.list[1]'],
-    ['a sparse array', { list: sparse }, '$.list[1]'],
-    ['a cycle', cyclic, '$.self'],
-    ['a lone surrogate in a string', { s: 'x\uDC00' }, '$.s'],
-    ['a lone surrogate in a member name', { ok: { 'a\uD800': 1 } }, '$.ok["a\\ud800"]'],
-    ['an array with a named member (JSON drops it)', { list: named }, '$.list'],
-    ['an array with a member named x1', { list: digitLast }, '$.list'],
-    ['an array with a member named 1x', { list: digitFirst }, '$.list'],
-    ['NaN under a member name that is not an identifier', { '1a': { 'b-c': Number.NaN } }, '$["1a"]["b-c"]'],
-    ['nesting 100,000 levels deep', deep, '$'],
-    ['a symbol-keyed member (JSON drops it)', { ok: { [Symbol('s')]: 1 } }, '$.ok'],
-    ['an array subclass', { list: List.from([1]) }, '$.list'],
+    ['a top-level array', [1, 2], '$', /\bgot an array\b/i],
+    ['a top-level string', 'text', '$', /\bgot a string\b/],
+    ['a top-level number', 7, '$', /\bgot a number\b/],
+    ['null', null, '$', /\bgot null\b/i],
+    ['undefined', undefined, '$', /\bgot undefined\b/i],
+    ['a Date', new Date(0), '$', /\bgot a Date\b/],
+    ['a Map', new Map([['a', 1]]), '$', /\bgot a Map\b/],
+    ['a class instance', new Point(), '$', /\bgot a Point\b/],
+    ['an undefined member', { a: undefined }, '$.a', /\bundefined\b/i],
+    ['a function member', { f: () => 1 }, '$.f', /\ba function\b/],
+    ['a symbol member', { s: Symbol('s') }, '$.s', /\ba symbol\b/],
+    ['a BigInt member', { b: 10n }, '$.b', /\ba bigint\b/],
+    ['NaN', { n: Number.NaN }, '$.n', /\bNaN\b/],
+    ['Infinity', { n: Number.POSITIVE_INFINITY }, '$.n', /(^|[^-])\bInfinity\b/],
+    ['-Infinity deep inside', { a: { b: [1, Number.NEGATIVE_INFINITY] } }, '$.a.b[1]', /-Infinity\b/],
+    ['a nested Date', { at: { when: new Date(0) } }, '$.at.when', /\ba Date\b/],
+    ['a nested Set', { s: new Set([1]) }, '$.s', /\ba Set\b/],
+    ['undefined in an array', { list: [1, undefined] }, '$.list[1]', /\bundefined\b/i],
+    ['a sparse array', { list: sparse }, '$.list[1]', /\bsparse|\bhole\b/i],
+    ['a cycle', cyclic, '$.self', /\bcycl/i],
+    ['a lone surrogate in a string', { s: 'x\uDC00' }, '$.s', /\bsurrogate\b/i],
+    ['a lone surrogate in a member name', { ok: { 'a\uD800': 1 } }, '$.ok["a\\ud800"]', /\bsurrogate\b/i],
+    ['an array with a named member (JSON drops it)', { list: named }, '$.list', /\bnamed\b/i],
+    ['an array with a member named x1', { list: digitLast }, '$.list', /\bnamed\b/i],
+    ['an array with a member named 1x', { list: digitFirst }, '$.list', /\bnamed\b/i],
+    [
+      'NaN under a member name that is not an identifier',
+      { '1a': { 'b-c': Number.NaN } },
+      '$["1a"]["b-c"]',
+      /\bNaN\b/,
+    ],
+    ['nesting 100,000 levels deep', deep, '$', /\bnested|\bdeep/i],
+    ['a symbol-keyed member (JSON drops it)', { ok: { [Symbol('s')]: 1 } }, '$.ok', /\bsymbol/i],
+    ['an array subclass', { list: List.from([1]) }, '$.list', /\bsubclass\b/i],
+    [
+      'an object made by Object.create({})',
+      { o: Object.create({}) },
+      '$.o',
+      /\ban object with a prototype of its own\b/,
+    ],
+    [
+      'an object whose prototype has no constructor',
+      { o: Object.create(Object.create(null)) },
+      '$.o',
+      /\ban object with a prototype of its own\b/,
+    ],
   ];
 }
 
-const BAD_TTLS: Array<[string, unknown]> = [
-  ['0', 0],
-  ['negative', -1],
-  ['NaN', Number.NaN],
-  ['Infinity', Number.POSITIVE_INFINITY],
-  ['-Infinity', Number.NEGATIVE_INFINITY],
-  ['a boolean', true],
-  ['a string', '60'],
-  ['null', null],
-  ['beyond 100 years (no date can hold it)', 1e13],
+/** Bad TTLs, each with what a refusal's message must say was found. */
+const BAD_TTLS: Array<[string, unknown, RegExp]> = [
+  ['0', 0, /\bgot 0\b/],
+  ['negative', -1, /\bgot -1\b/],
+  ['NaN', Number.NaN, /\bgot NaN\b/],
+  ['Infinity', Number.POSITIVE_INFINITY, /\bgot Infinity\b/],
+  ['-Infinity', Number.NEGATIVE_INFINITY, /\bgot -Infinity\b/],
+  ['a boolean', true, /\bgot a boolean\b/],
+  ['a string', '60', /\bgot a string\b/],
+  ['null', null, /\bgot null\b/i],
+  ['beyond 100 years (no date can hold it)', 1e13, /\b100 years\b|\bat most\b/i],
 ];
 
 /** Registers this section (inside the suite's `describe`). */
 export function describeBadInput({ test, describe, make, fresh }: SuiteContext): void {
   describe('bad input is refused and nothing is written or lost', () => {
-    for (const [label, key] of BAD_NAMES) {
+    for (const [label, key, found] of BAD_NAMES) {
       test(
-        ['names.valid', 'errors.code'],
+        ['names.valid', 'errors.code', 'errors.found'],
         `a key that is ${label} → InvalidKeyError from every operation`,
         async () => {
           const s = await make();
@@ -132,8 +152,10 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
                 ),
             ],
           ];
-          for (const [op, run] of ops)
-            await refused(run(), 'INVALID_KEY', `${op} with a key that is ${label}`, 'key');
+          for (const [op, run] of ops) {
+            const what = `${op} with a key that is ${label}`;
+            saysFound(await refused(run(), 'INVALID_KEY', what, 'key'), found, what);
+          }
           equal(await s.get('ok', { collection }), undefined, 'putMany with one bad key wrote the good one');
           equal(
             await s.get('there', { collection }),
@@ -144,9 +166,9 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
       );
     }
 
-    for (const [label, collection] of BAD_NAMES.filter(([, v]) => v !== undefined)) {
+    for (const [label, collection, found] of BAD_NAMES.filter(([, v]) => v !== undefined)) {
       test(
-        ['names.valid', 'collection.null'],
+        ['names.valid', 'collection.null', 'errors.found'],
         `a collection that is ${label} → InvalidKeyError`,
         async () => {
           const s = await make();
@@ -164,7 +186,8 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
             ['ttlMany', () => s.ttlMany(['k'], { collection: c })],
           ];
           for (const [op, run] of ops) {
-            await refused(run(), 'INVALID_KEY', `${op} in a collection that is ${label}`, 'collection');
+            const what = `${op} in a collection that is ${label}`;
+            saysFound(await refused(run(), 'INVALID_KEY', what, 'collection'), found, what);
           }
           for (const [op, cap, run] of [
             ['keys', 'keys', () => s.keys(c)],
@@ -182,9 +205,9 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
       );
     }
 
-    for (const [label, value, path] of badValues()) {
+    for (const [label, value, path, found] of badValues()) {
       test(
-        ['value.refused', 'value.nothing-written'],
+        ['value.refused', 'value.nothing-written', 'errors.found'],
         `a value with ${label} → SerializationError naming the path`,
         async () => {
           const s = await make();
@@ -215,6 +238,7 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
               err.message.replace(path, '').replace(/[\s()]|\bat\b/g, '').length > 0,
               `the SerializationError of ${op} must say what is wrong, not only where: ${err.message}`,
             );
+            saysFound(err, found, `the SerializationError of ${op} of a value with ${label}`);
           }
           equal(
             await s.get('k', { collection }),
@@ -226,27 +250,37 @@ export function describeBadInput({ test, describe, make, fresh }: SuiteContext):
       );
     }
 
-    for (const [label, ttl] of BAD_TTLS) {
-      test(['ttl.refused', 'errors.code'], `a TTL that is ${label} → InvalidTTLError`, async () => {
-        const s = await make();
-        const collection = fresh();
-        await s.put('k', { original: true }, { collection });
-        const t = ttl as number;
-        const ops: Array<[string, () => Promise<unknown>]> = [
-          ['put over an entry', () => s.put('k', { a: 1 }, { collection, ttl: t })],
-          ['put', () => s.put('new', { a: 1 }, { collection, ttl: t })],
-          ['putIfAbsent', () => s.putIfAbsent('new', { a: 1 }, { collection, ttl: t })],
-          ['putIfAbsent over an existing entry', () => s.putIfAbsent('k', { a: 1 }, { collection, ttl: t })],
-          ['putMany', () => s.putMany([['new', { a: 1 }]], { collection, ttl: t })],
-        ];
-        for (const [op, run] of ops) await refused(run(), 'INVALID_TTL', `${op} with a TTL that is ${label}`);
-        equal(
-          await s.ttl('k', { collection }),
-          { value: { original: true }, ttl: undefined },
-          'the entry kept',
-        );
-        equal(await s.get('new', { collection }), undefined, 'an entry a refused write would create');
-      });
+    for (const [label, ttl, found] of BAD_TTLS) {
+      test(
+        ['ttl.refused', 'errors.code', 'errors.found'],
+        `a TTL that is ${label} → InvalidTTLError`,
+        async () => {
+          const s = await make();
+          const collection = fresh();
+          await s.put('k', { original: true }, { collection });
+          const t = ttl as number;
+          const ops: Array<[string, () => Promise<unknown>]> = [
+            ['put over an entry', () => s.put('k', { a: 1 }, { collection, ttl: t })],
+            ['put', () => s.put('new', { a: 1 }, { collection, ttl: t })],
+            ['putIfAbsent', () => s.putIfAbsent('new', { a: 1 }, { collection, ttl: t })],
+            [
+              'putIfAbsent over an existing entry',
+              () => s.putIfAbsent('k', { a: 1 }, { collection, ttl: t }),
+            ],
+            ['putMany', () => s.putMany([['new', { a: 1 }]], { collection, ttl: t })],
+          ];
+          for (const [op, run] of ops) {
+            const what = `${op} with a TTL that is ${label}`;
+            saysFound(await refused(run(), 'INVALID_TTL', what), found, what);
+          }
+          equal(
+            await s.ttl('k', { collection }),
+            { value: { original: true }, ttl: undefined },
+            'the entry kept',
+          );
+          equal(await s.get('new', { collection }), undefined, 'an entry a refused write would create');
+        },
+      );
     }
 
     test(

@@ -266,6 +266,11 @@ export const CONFORMANCE_CLAUSES = {
     summary: 'error messages never contain a stored value',
     quotes: ['Messages never contain a stored value'],
   },
+  'errors.found': {
+    summary:
+      "a refusal's message says what was found: the type of a bad name, TTL or options argument, the number given, or what JSON cannot hold",
+    quotes: ["A refusal's message says what was expected and what was found"],
+  },
   'errors.backend': {
     summary:
       'driver failures map to StoreConnectionError, StoreTimeoutError, StoreSetupError, StoreOperationError',

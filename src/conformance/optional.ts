@@ -62,6 +62,69 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
     );
 
     test(
+      ['cap.keys'],
+      'keys() lists exactly the live keys after overwrites, deletes, takes and expiry, in pages of any size',
+      async (ctx) => {
+        const s = await make();
+        if (!s.capabilities.keys) ctx.skip('the store does not announce capabilities.keys');
+        const collection = fresh();
+        const name = (i: number) => `k${String(i).padStart(4, '0')}`;
+        // 1100 keys (more than a backend's internal chunk or batch), written in a scrambled order.
+        const n = 1100;
+        const order = Array.from({ length: n }, (_, i) => (i * 389) % n);
+        for (let i = 0; i < n; i += 275) {
+          await s.putMany(
+            order.slice(i, i + 275).map((k) => [name(k), { k }] as const),
+            { collection },
+          );
+        }
+        const live = new Set(order.map(name));
+        // A run of 600 neighbours deleted at once, then single deletes, takes and overwrites.
+        const run = Array.from({ length: 600 }, (_, i) => name(300 + i));
+        equal(await s.deleteMany(run, { collection }), 600, 'deleteMany of 600 neighbouring keys');
+        for (const k of run) live.delete(k);
+        for (let i = 0; i < 300; i += 9) {
+          await s.delete(name(i), { collection });
+          live.delete(name(i));
+        }
+        for (let i = 1; i < 300; i += 11) {
+          await s.take(name(i), { collection });
+          live.delete(name(i));
+        }
+        for (let i = 905; i < n; i += 5) await s.put(name(i), { again: i }, { collection });
+        // Entries that expire: new keys, overwrites of live keys, and a deleted key written again.
+        const expiring = [name(2000), name(2001), name(1003), name(1004), name(1005), name(310)];
+        for (const k of expiring) {
+          await s.put(k, { soon: true }, { collection, ttl: 0.3 });
+          live.delete(k);
+        }
+        for (const k of [name(400), name(401), name(3000)]) {
+          await s.put(k, { back: true }, { collection });
+          live.add(k);
+        }
+        await sleep(300 + slackMs);
+        const expected = [...live].sort();
+        for (const limit of [7, 100, 256, 1000]) {
+          equal([...(await allKeys(s, collection, limit))].sort(), expected, `keys() in pages of ${limit}`);
+        }
+
+        // Paging while deleting each page after reading it (a purge): every key once, then nothing.
+        const purged: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page: KeysPage = await s.keys(collection, { limit: 50, cursor });
+          purged.push(...page.keys);
+          await s.deleteMany(page.keys, { collection });
+          cursor = page.cursor;
+          ok(++pages < 1000, 'keys() never returned a final page while its pages were deleted');
+        } while (cursor !== undefined);
+        equal(purged.sort(), expected, 'the keys listed while each page was deleted after it was read');
+        equal(await s.keys(collection), { keys: [], cursor: undefined }, 'keys() of the purged collection');
+      },
+    );
+
+    test(
       ['cap.keys', 'cap.destroyCollection', 'cap.collections', 'names.distinct', 'no-flush'],
       'collections whose names share a prefix stay apart in keys(), destroyCollection() and collections()',
       async () => {

@@ -5,14 +5,15 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { equal, ok, rejects } from './assert.js';
+import { equal, ok, rejects, saysFound } from './assert.js';
 import { allKeys, type SuiteContext } from './context.js';
 
-const BAD_OPTIONS: Array<[string, unknown]> = [
-  ['a number (a TTL meant as options)', 300],
-  ['a string (a collection meant as options)', 'clients'],
-  ['null', null],
-  ['an array', [{ collection: 'c' }]],
+/** Bad options arguments, each with what a refusal's message must say was found. */
+const BAD_OPTIONS: Array<[string, unknown, RegExp]> = [
+  ['a number (a TTL meant as options)', 300, /\bgot a number\b/],
+  ['a string (a collection meant as options)', 'clients', /\bgot a string\b/],
+  ['null', null, /\bgot null\b/i],
+  ['an array', [{ collection: 'c' }], /\bgot an array\b/i],
 ];
 
 /** Registers the tests (inside the suite's `describe`). */
@@ -44,9 +45,9 @@ export function describeValidation({ test, describe, make, fresh }: SuiteContext
       );
     });
 
-    for (const [label, options] of BAD_OPTIONS) {
+    for (const [label, options, found] of BAD_OPTIONS) {
       test(
-        ['options.shape'],
+        ['options.shape', 'errors.found'],
         `options that are ${label} → ValidationError from every operation, nothing written`,
         async () => {
           const s = await make();
@@ -66,7 +67,7 @@ export function describeValidation({ test, describe, make, fresh }: SuiteContext
           ];
           for (const [op, run] of ops) {
             const err = await rejects(run(), 'VALIDATION_ERROR', `${op} with options that are ${label}`);
-            ok(err.message.trim() !== '', `${op} with options that are ${label}: the refusal has no message`);
+            saysFound(err, found, `${op} with options that are ${label}`);
             equal(
               (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
               'options',
@@ -84,31 +85,32 @@ export function describeValidation({ test, describe, make, fresh }: SuiteContext
     }
 
     test(
-      ['keys.options'],
+      ['keys.options', 'errors.found'],
       'keys() options of the wrong shape → ValidationError naming the option',
       async (ctx) => {
         const s = await make();
         if (!s.capabilities.keys) ctx.skip('the store does not announce capabilities.keys');
         const collection = fresh();
         await s.put('k', { a: 1 }, { collection });
-        const cases: Array<[unknown, string]> = [
-          [{ limit: 0 }, 'options.limit'],
-          [{ limit: -1 }, 'options.limit'],
-          [{ limit: 1.5 }, 'options.limit'],
-          [{ limit: '10' }, 'options.limit'],
-          [{ limit: Number.NaN }, 'options.limit'],
-          [{ cursor: 5 }, 'options.cursor'],
-          [5, 'options'],
-          [null, 'options'],
+        const cases: Array<[unknown, string, RegExp]> = [
+          [{ limit: 0 }, 'options.limit', /\bgot 0\b/],
+          [{ limit: -1 }, 'options.limit', /\bgot -1\b/],
+          [{ limit: 1.5 }, 'options.limit', /\bgot 1\.5\b/],
+          [{ limit: '10' }, 'options.limit', /\bgot a string\b/],
+          [{ limit: Number.NaN }, 'options.limit', /\bgot NaN\b/],
+          [{ limit: null }, 'options.limit', /\bgot null\b/i],
+          [{ cursor: 5 }, 'options.cursor', /\bgot a number\b/],
+          [5, 'options', /\bgot a number\b/],
+          [null, 'options', /\bgot null\b/i],
         ];
-        for (const [options, path] of cases) {
+        for (const [options, path, found] of cases) {
           const what = `keys(collection, ${JSON.stringify(options)})`;
           const err = await rejects(
             s.keys(collection, options as { limit: number }),
             'VALIDATION_ERROR',
             what,
           );
-          ok(err.message.trim() !== '', `${what}: the refusal has no message`);
+          saysFound(err, found, what);
           equal(
             (err as { issues?: Array<{ path?: unknown }> }).issues?.[0]?.path,
             path,

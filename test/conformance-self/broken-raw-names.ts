@@ -3,7 +3,7 @@
  * of input, copies, optional capabilities, close(), atomicity and errors.
  */
 import type { CollectionOptions, JsonObject, KeysOptions, KeysPage, PutOptions } from '../../src/contract.js';
-import { SerializationError, StoreConnectionError } from '../../src/errors.js';
+import { InvalidTTLError, SerializationError, StoreConnectionError } from '../../src/errors.js';
 import { RawStore, type Slot } from './raw-store.js';
 import { checkName, checkOptions, checkTtl, snapshot } from './raw-validate.js';
 
@@ -126,6 +126,16 @@ export class MessageQuotesValue extends RawStore {
       );
       (err as Error).message += ` in ${quoted}`;
       throw err;
+    }
+  }
+}
+/** A refused TTL's message says only that it is wrong, not what was given. */
+export class TtlRefusalSaysNothingFound extends RawStore {
+  protected override expiry(ttl: unknown) {
+    try {
+      return super.expiry(ttl);
+    } catch (err) {
+      throw new InvalidTTLError(`invalid TTL (${(err as Error).name})`);
     }
   }
 }

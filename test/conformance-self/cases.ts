@@ -148,6 +148,7 @@ export const CASES: BrokenCase[] = [
   rawCase(names.ReadsValueTwice, ['value.read-once'], [T.readOnce]),
   rawCase(names.PutIfAbsentChecksLate, ['value.refused'], [T.nan], 'putIfAbsent over an existing entry'),
   rawCase(names.MessageQuotesValue, ['errors.messages'], [T.messages]),
+  rawCase(names.TtlRefusalSaysNothingFound, ['errors.found'], [T.ttlZero], 'must say what was found'),
   rawCase(names.ThrowsPlainObjects, ['errors.code'], [T.badKeyNumber], 'must be an Error'),
   rawCase(names.RetryableRefusal, ['errors.code'], [T.badKeyNumber], 'retryable'),
   rawCase(names.SmallValueLimit, ['value.json'], [T.large], 'largeValueBytes'),

@@ -21,7 +21,7 @@ import {
   StoreClosedError,
   ValidationError,
 } from '../../src/errors.js';
-import { checkName, checkOptions, checkTtl, collectionOf, snapshot } from './raw-validate.js';
+import { checkName, checkOptions, checkTtl, collectionOf, kind, snapshot } from './raw-validate.js';
 
 export interface Slot {
   json: string;
@@ -225,10 +225,13 @@ export class RawStore implements AsyncKeyValue {
   }
   protected pageOptions(options: unknown): { limit?: number; cursor?: string } {
     const { limit, cursor } = checkOptions(options) as { limit?: unknown; cursor?: unknown };
-    const bad = (option: string) =>
-      new ValidationError(`bad ${option}`, [{ message: `bad ${option}`, path: `options.${option}` }]);
-    if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) > 0)) throw bad('limit');
-    if (cursor !== undefined && typeof cursor !== 'string') throw bad('cursor');
+    const bad = (option: string, got: string) => {
+      const message = `bad ${option}, got ${got}`;
+      return new ValidationError(message, [{ message, path: `options.${option}` }]);
+    };
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) > 0))
+      throw bad('limit', typeof limit === 'number' ? String(limit) : kind(limit));
+    if (cursor !== undefined && typeof cursor !== 'string') throw bad('cursor', kind(cursor));
     return { limit: limit as number | undefined, cursor: cursor as string | undefined };
   }
   async collections(): Promise<string[]> {

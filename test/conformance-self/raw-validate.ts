@@ -7,9 +7,20 @@ import { InvalidKeyError, InvalidTTLError, SerializationError, ValidationError }
 
 export const MAX_TTL = 100 * 365.25 * 24 * 3600;
 
+/** What was found, for a message (clause errors.found): `null`, `an array`, `a Date`, `a number`. */
+export function kind(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v !== 'object') return `a ${typeof v}`;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === null || proto === Object.prototype) return 'an object';
+  const name = proto.constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object with a prototype of its own';
+}
+
 export function checkName(name: unknown, what: 'key' | 'collection'): string {
-  if (typeof name !== 'string' || name === '')
-    throw new InvalidKeyError(`the ${what} must be a non-empty string`);
+  if (typeof name !== 'string') throw new InvalidKeyError(`the ${what} must be a string, got ${kind(name)}`);
+  if (name === '') throw new InvalidKeyError(`the ${what} must not be empty`);
   if (!name.isWellFormed()) throw new InvalidKeyError(`the ${what} holds a lone surrogate`);
   return name;
 }
@@ -17,7 +28,8 @@ export function checkName(name: unknown, what: 'key' | 'collection'): string {
 export function checkTtl(ttl: unknown): number | undefined {
   if (ttl === undefined) return undefined;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL) {
-    throw new InvalidTTLError('the TTL must be seconds above 0 and at most 100 years');
+    const got = typeof ttl === 'number' ? String(ttl) : kind(ttl);
+    throw new InvalidTTLError(`the TTL must be seconds above 0 and at most 100 years, got ${got}`);
   }
   return ttl;
 }
@@ -26,7 +38,7 @@ export function checkTtl(ttl: unknown): number | undefined {
 export function checkOptions(options: unknown): { collection?: unknown; ttl?: unknown } {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ValidationError('options must be an object', [
+    throw new ValidationError(`options must be an object, got ${kind(options)}`, [
       { message: 'must be an object', path: 'options' },
     ]);
   }
@@ -58,13 +70,14 @@ export function snapshot(value: unknown): { copy: Record<string, unknown>; json:
     const proto = Object.getPrototypeOf(v);
     return proto === Object.prototype || proto === null;
   };
-  if (!plain(value)) throw new SerializationError('a value must be a plain object', '$');
+  if (!plain(value)) throw new SerializationError(`a value must be a plain object, got ${kind(value)}`, '$');
   const seen: object[] = [];
   const walk = (v: unknown, path: Path): unknown => {
     if (typeof v === 'string') return v.isWellFormed() ? v : refuse('lone surrogate', path);
     if (typeof v === 'boolean' || v === null) return v;
-    if (typeof v === 'number') return Number.isFinite(v) ? v : refuse('not a finite number', path);
-    if (typeof v !== 'object') return refuse(`a ${typeof v} is not JSON`, path);
+    if (typeof v === 'number') return Number.isFinite(v) ? v : refuse(`${v} is not a finite number`, path);
+    if (typeof v !== 'object')
+      return refuse(`${v === undefined ? 'undefined' : `a ${typeof v}`} is not JSON`, path);
     if (seen.includes(v)) refuse('cycle', path);
     seen.push(v);
     let out: unknown;
@@ -93,7 +106,7 @@ export function snapshot(value: unknown): { copy: Record<string, unknown>; json:
         });
       }
       out = obj;
-    } else refuse('not a plain object', path);
+    } else refuse(`${kind(v)} is not a plain object`, path);
     seen.pop();
     return out;
   };

@@ -3,7 +3,7 @@
 // it comes; the smallest BaseStore
 // (the five primitives, no optional capability, every default of the base in use); and a TTL
 // policy wrapper, whose option checks live in src/validation.ts; and the OAuth certification.
-import { BaseStore, type RemovedEntry } from '../../src/base-store.js';
+import { BaseStore, type BatchTiming, type RemovedEntry } from '../../src/base-store.js';
 import { describeConformance, describeOAuthConformance } from '../../src/conformance/index.js';
 import type { StoreCapabilities } from '../../src/contract.js';
 import type { PreparedEntry, StoredEntry } from '../../src/entry.js';
@@ -34,6 +34,16 @@ class MapStore extends BaseStore {
   protected override removeEntries(collection: string, keys: readonly string[]) {
     if (new Set(keys).size !== keys.length) throw new Error('removeEntries was given a key twice');
     return super.removeEntries(collection, keys);
+  }
+  protected override writeEntries(
+    collection: string,
+    entries: ReadonlyArray<readonly [string, PreparedEntry]>,
+    timing: BatchTiming,
+  ) {
+    if (new Set(entries.map(([key]) => key)).size !== entries.length) {
+      throw new Error('writeEntries was given a key twice');
+    }
+    return super.writeEntries(collection, entries, timing);
   }
   protected override readEntries(collection: string, keys: readonly string[]) {
     if (new Set(keys).size !== keys.length) throw new Error('readEntries was given a key twice');
