@@ -50,7 +50,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import type { JsonObject } from '../src/contract.js';
 
@@ -237,16 +236,6 @@ export function pykvValue(text: string | null, now = Date.now()): unknown {
   const d = JSON.parse(text) as { value: unknown; expires_at?: string };
   if (d.expires_at !== undefined && Date.parse(d.expires_at) <= now) return undefined;
   return d.value;
-}
-
-/** Deletes the keys matching `pattern` (SCAN + UNLINK): a Redis benchmark's cleanup of its own prefix. */
-export async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 /** The machine a result was measured on (written into every result file). */

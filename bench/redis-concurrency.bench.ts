@@ -18,6 +18,7 @@ import Keyv from 'keyv';
 import { createStorage } from 'unstorage';
 import redisDriver from 'unstorage/drivers/redis';
 import { RedisStore } from '../src/stores/redis/index.js';
+import { unlinkMatching } from '../test/helpers/redis-keys.js';
 import {
   BENCH_COLLECTION,
   benchToken,
@@ -26,7 +27,6 @@ import {
   pykvDocument,
   pykvStamps,
   pykvValue,
-  unlinkMatching,
 } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

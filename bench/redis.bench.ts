@@ -13,6 +13,7 @@ import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis/index.js';
+import { unlinkMatching } from '../test/helpers/redis-keys.js';
 import {
   BENCH_COLLECTION,
   BENCH_KEYS,
@@ -21,7 +22,6 @@ import {
   pykvDocument,
   pykvStamps,
   pykvValue,
-  unlinkMatching,
 } from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
