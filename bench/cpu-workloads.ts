@@ -16,6 +16,7 @@ import { MemoryStore } from '../src/stores/memory.js';
 import { snapshotValue } from '../src/validation.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { fernetNpm } from '../test/helpers/fernet-npm.js';
+import { oneKbValue, pykvDocument, pykvStamps, pykvValue } from './lib.js';
 
 /** A fixed Fernet key (32 bytes, base64url). */
 export const WORKLOAD_KEY = 'cw_0ruEjQ4I3hcJhTMnR2Mld2Z9wODyDD8tnYwNDUDs=';
@@ -34,24 +35,6 @@ export function tokenDocument(i = 0): JsonObject {
     resource: ['https://mcp.example/mcp'],
     claims: { sub: '110169484474386276334', email_verified: true, iat: 1_795_343_400 },
   };
-}
-
-/** A ~1 KB OAuth client registration (the Fernet suite's value). */
-export function oneKbValue(): JsonObject {
-  const value = {
-    client_id: 'mcp_0123456789abcdef',
-    client_secret: 'cs_'.padEnd(64, 'x'),
-    client_name: 'ChatGPT',
-    redirect_uris: ['https://chatgpt.com/aip/oauth/callback', 'https://chat.openai.com/aip/oauth/callback'],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_post',
-    scope: 'openid profile email offline_access',
-    client_id_issued_at: 1_795_343_400,
-    padding: '',
-  };
-  value.padding = 'p'.repeat(Math.max(0, 1024 - JSON.stringify(value).length));
-  return value;
 }
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `token-${i}`);
@@ -117,31 +100,16 @@ export class DocumentMapStore extends BaseStore {
 /** The plain way (what the raw-driver floors of bench/redis.bench.ts do): stringify / parse + one date check. */
 const rawDocs = new Map<string, string>();
 function rawPutMany(entries: ReadonlyArray<readonly [string, JsonObject]>, ttl: number): void {
-  const now = Date.now();
-  const created = new Date(now).toISOString().replace('Z', '+00:00');
-  const expires = new Date(now + ttl * 1000).toISOString().replace('Z', '+00:00');
+  const stamps = pykvStamps(Date.now(), ttl * 1000);
   for (const [key, value] of entries) {
-    rawDocs.set(
-      `${COLLECTION}::${key}`,
-      JSON.stringify({
-        collection: COLLECTION,
-        created_at: created,
-        expires_at: expires,
-        key,
-        value,
-        version: 1,
-      }),
-    );
+    rawDocs.set(`${COLLECTION}::${key}`, pykvDocument(COLLECTION, key, value, stamps));
   }
 }
 function rawGetMany(keys: readonly string[]): unknown[] {
   const now = Date.now();
   return keys.map((key) => {
     const text = rawDocs.get(`${COLLECTION}::${key}`);
-    if (text === undefined) return undefined;
-    const d = JSON.parse(text) as { value: unknown; expires_at?: string };
-    if (d.expires_at !== undefined && Date.parse(d.expires_at) <= now) return undefined;
-    return d.value;
+    return text === undefined ? undefined : pykvValue(text, now);
   });
 }
 

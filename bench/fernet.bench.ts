@@ -10,25 +10,7 @@ import { generateFernetKey } from '../src/crypto/keys.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
 import { fernetNpm } from '../test/helpers/fernet-npm.js';
-import { comparePaired } from './lib.js';
-
-/** A realistic ~1 KB OAuth client registration. */
-function oneKbValue(): { client_id: string; [key: string]: unknown } {
-  const value = {
-    client_id: 'mcp_0123456789abcdef',
-    client_secret: 'cs_'.padEnd(64, 'x'),
-    client_name: 'ChatGPT',
-    redirect_uris: ['https://chatgpt.com/aip/oauth/callback', 'https://chat.openai.com/aip/oauth/callback'],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_post',
-    scope: 'openid profile email offline_access',
-    client_id_issued_at: 1_795_343_400,
-    padding: '',
-  };
-  value.padding = 'p'.repeat(Math.max(0, 1024 - JSON.stringify(value).length));
-  return value;
-}
+import { comparePaired, oneKbValue } from './lib.js';
 
 export default async function run(): Promise<void> {
   const key = generateFernetKey();

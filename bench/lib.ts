@@ -51,6 +51,7 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import type { JsonObject } from '../src/contract.js';
 
 export interface BenchRow {
   suite: string;
@@ -178,6 +179,64 @@ export function benchToken(): Record<string, string | number> {
 
 /** The 100 keys of the bulk benchmarks. */
 export const BENCH_KEYS: readonly string[] = Array.from({ length: 100 }, (_, i) => `token-${i}`);
+
+/** A realistic ~1 KB OAuth client registration (the Fernet benchmarks' value). */
+export function oneKbValue(): JsonObject {
+  const value = {
+    client_id: 'mcp_0123456789abcdef',
+    client_secret: 'cs_'.padEnd(64, 'x'),
+    client_name: 'ChatGPT',
+    redirect_uris: ['https://chatgpt.com/aip/oauth/callback', 'https://chat.openai.com/aip/oauth/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'openid profile email offline_access',
+    client_id_issued_at: 1_795_343_400,
+    padding: '',
+  };
+  value.padding = 'p'.repeat(Math.max(0, 1024 - JSON.stringify(value).length));
+  return value;
+}
+
+/** The `created_at` and `expires_at` of a py-key-value document written at `now` (ms) to live `ttlMs`. */
+export function pykvStamps(now: number, ttlMs: number): { created_at: string; expires_at: string } {
+  return {
+    created_at: new Date(now).toISOString().replace('Z', '+00:00'),
+    expires_at: new Date(now + ttlMs).toISOString().replace('Z', '+00:00'),
+  };
+}
+
+/**
+ * The py-key-value document the stores write, built the plain way (the raw-driver floors):
+ * `JSON.stringify` of the fields in the stores' order.
+ */
+export function pykvDocument(
+  collection: string,
+  key: string,
+  value: unknown,
+  stamps: { created_at: string; expires_at: string },
+): string {
+  return JSON.stringify({
+    collection,
+    created_at: stamps.created_at,
+    expires_at: stamps.expires_at,
+    key,
+    value,
+    version: 1,
+  });
+}
+
+/**
+ * The value of a py-key-value document read the plain way (the raw-driver floors): `JSON.parse` and
+ * one date check; `undefined` once expired. A missing document (`null`) throws: a floor that reads
+ * nothing would measure nothing.
+ */
+export function pykvValue(text: string | null, now = Date.now()): unknown {
+  if (text === null) throw new Error('missing');
+  const d = JSON.parse(text) as { value: unknown; expires_at?: string };
+  if (d.expires_at !== undefined && Date.parse(d.expires_at) <= now) return undefined;
+  return d.value;
+}
 
 /** The machine a result was measured on (written into every result file). */
 export interface MachineInfo {

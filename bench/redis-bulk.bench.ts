@@ -7,7 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { BENCH_COLLECTION, BENCH_KEYS, benchToken, type Comparison, comparePaired } from './lib.js';
+import {
+  BENCH_COLLECTION,
+  BENCH_KEYS,
+  benchToken,
+  type Comparison,
+  comparePaired,
+  pykvDocument,
+  pykvStamps,
+  pykvValue,
+} from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export default async function run(): Promise<void> {
@@ -28,29 +37,14 @@ export default async function run(): Promise<void> {
     const keys = [...BENCH_KEYS];
     const entries = keys.map((k) => [k, value] as const);
     const rawKeys = keys.map((k) => `${prefix}raw-${c}::${k}`);
-    const doc = (key: string) => {
-      const now = Date.now();
-      return JSON.stringify({
-        collection: c,
-        created_at: new Date(now).toISOString().replace('Z', '+00:00'),
-        expires_at: new Date(now + 3_600_000).toISOString().replace('Z', '+00:00'),
-        key,
-        value,
-        version: 1,
-      });
-    };
-    const parse = (text: string | null) => {
-      if (text === null) throw new Error('missing');
-      const d = JSON.parse(text) as { value: unknown; expires_at?: string };
-      if (d.expires_at !== undefined && Date.parse(d.expires_at) <= Date.now()) return undefined;
-      return d.value;
-    };
+    /** The py-key-value document the store writes, built the plain way. */
+    const doc = (key: string) => pykvDocument(c, key, value, pykvStamps(Date.now(), 3_600_000));
     const sha = (await raw.script(
       'LOAD',
       "local px = ARGV[#KEYS + 1]\nfor i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[i], 'PX', px) end\nreturn #KEYS",
     )) as string;
     const rawPutMany = () => raw.evalsha(sha, rawKeys.length, ...rawKeys, ...keys.map(doc), 3_600_000);
-    const rawGetMany = async () => (await raw.mget(rawKeys)).map(parse);
+    const rawGetMany = async () => (await raw.mget(rawKeys)).map((text) => pykvValue(text));
     await rawPutMany();
     await store.putMany(entries, { collection: c, ttl: 3600 });
     await before?.putMany(entries, { collection: c, ttl: 3600 });

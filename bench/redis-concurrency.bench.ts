@@ -18,7 +18,16 @@ import Keyv from 'keyv';
 import { createStorage } from 'unstorage';
 import redisDriver from 'unstorage/drivers/redis';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { BENCH_COLLECTION, benchToken, type Comparison, comparePaired } from './lib.js';
+import { unlinkMatching } from '../test/helpers/redis-keys.js';
+import {
+  BENCH_COLLECTION,
+  benchToken,
+  type Comparison,
+  comparePaired,
+  pykvDocument,
+  pykvStamps,
+  pykvValue,
+} from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LEVELS = [1, 10, 100, 1000];
@@ -35,15 +44,6 @@ async function gets(get: () => Promise<unknown>, inFlight: number, total: number
     while (left-- > 0) await get();
   };
   await Promise.all(Array.from({ length: inFlight }, loop));
-}
-
-async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 export default async function run(): Promise<void> {
@@ -68,28 +68,10 @@ export default async function run(): Promise<void> {
   try {
     await store.put('token-1', value, { collection: c, ttl: 3600 });
     const rawKey = `${prefix}raw-${c}::token-1`;
-    const now = Date.now();
-    await raw.set(
-      rawKey,
-      JSON.stringify({
-        collection: c,
-        created_at: new Date(now).toISOString().replace('Z', '+00:00'),
-        expires_at: new Date(now + 3_600_000).toISOString().replace('Z', '+00:00'),
-        key: 'token-1',
-        value,
-        version: 1,
-      }),
-      'PX',
-      3_600_000,
-    );
+    const document = pykvDocument(c, 'token-1', value, pykvStamps(Date.now(), 3_600_000));
+    await raw.set(rawKey, document, 'PX', 3_600_000);
     await keyv.set('token-1', value, 3_600_000);
     await unstorage.setItem('token-1', value);
-    const parse = (text: string | null) => {
-      if (text === null) throw new Error('missing');
-      const d = JSON.parse(text) as { value: unknown; expires_at?: string };
-      if (d.expires_at !== undefined && Date.parse(d.expires_at) <= Date.now()) return undefined;
-      return d.value;
-    };
     const contenders: Record<string, () => Promise<unknown>> = {
       'oauth-kv': async () => {
         if ((await store.get('token-1', { collection: c })) === undefined) throw new Error('missing');
@@ -101,8 +83,8 @@ export default async function run(): Promise<void> {
               if ((await before.get('token-1', { collection: c })) === undefined) throw new Error('missing');
             },
           }),
-      'raw ioredis': async () => parse(await raw.get(rawKey)),
-      'raw ioredis autopipelining': async () => parse(await rawAuto.get(rawKey)),
+      'raw ioredis': async () => pykvValue(await raw.get(rawKey)),
+      'raw ioredis autopipelining': async () => pykvValue(await rawAuto.get(rawKey)),
       'keyv (@keyv/redis)': async () => {
         if ((await keyv.get('token-1')) === undefined) throw new Error('missing');
       },

@@ -13,18 +13,18 @@ import KeyvRedis from '@keyv/redis';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisStore } from '../src/stores/redis/index.js';
-import { BENCH_COLLECTION, BENCH_KEYS, benchToken, comparePaired } from './lib.js';
+import { unlinkMatching } from '../test/helpers/redis-keys.js';
+import {
+  BENCH_COLLECTION,
+  BENCH_KEYS,
+  benchToken,
+  comparePaired,
+  pykvDocument,
+  pykvStamps,
+  pykvValue,
+} from './lib.js';
 
 const REDIS_URL = process.env.OAUTH_KV_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
 
 export default async function run(): Promise<void> {
   const tag = `oauthkv_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -42,23 +42,7 @@ export default async function run(): Promise<void> {
     const rawKey = (k: string) => `${prefix}raw-${c}::${k}`;
     const rawKeys = keys.map(rawKey);
     /** The py-key-value document the store writes, built the plain way. */
-    const doc = (key: string) => {
-      const now = Date.now();
-      return JSON.stringify({
-        collection: c,
-        created_at: new Date(now).toISOString().replace('Z', '+00:00'),
-        expires_at: new Date(now + 3_600_000).toISOString().replace('Z', '+00:00'),
-        key,
-        value,
-        version: 1,
-      });
-    };
-    const parse = (text: string | null) => {
-      if (text === null) throw new Error('missing');
-      const d = JSON.parse(text) as { value: unknown; expires_at?: string };
-      if (d.expires_at !== undefined && Date.parse(d.expires_at) <= Date.now()) return undefined;
-      return d.value;
-    };
+    const doc = (key: string) => pykvDocument(c, key, value, pykvStamps(Date.now(), 3_600_000));
     await store.putMany(entries, { collection: c, ttl: 3600 });
     // The script the store runs for putMany with a TTL (the same command for the floor).
     const putManySha = (await raw.script(
@@ -91,10 +75,10 @@ export default async function run(): Promise<void> {
         run: () => store.putMany(entries, { collection: c, ttl: 3600 }),
       },
     };
-    const rawGet = { name: 'raw ioredis get', run: async () => parse(await raw.get(rawKey('token-1'))) };
+    const rawGet = { name: 'raw ioredis get', run: async () => pykvValue(await raw.get(rawKey('token-1'))) };
     const rawGetMany = {
       name: 'raw ioredis getMany(100)',
-      run: async () => (await raw.mget(rawKeys)).map(parse),
+      run: async () => (await raw.mget(rawKeys)).map((text) => pykvValue(text)),
     };
     await comparePaired('redis', [
       { label: 'get / raw ioredis', target: '<= 1.25', a: ours.get, b: rawGet, iterations: 1500 },
@@ -111,7 +95,7 @@ export default async function run(): Promise<void> {
         a: ours.take,
         b: {
           name: 'raw ioredis take',
-          run: async () => parse(await raw.getdel(rawKey(`take-${n}`))),
+          run: async () => pykvValue(await raw.getdel(rawKey(`take-${n}`))),
           before: async () => {
             n++;
             await raw.set(rawKey(`take-${n}`), doc(`take-${n}`), 'PX', 3_600_000);

@@ -21,6 +21,21 @@ const require = createRequire(import.meta.url);
 
 const run = promisify(execFile);
 
+/** Runs a child process to its end: its exit code and its output (stdout, then stderr). */
+function runChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string }> {
+  return run(command, args, { env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024 }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+}
+
 interface Tap {
   code: number;
   out: string;
@@ -37,16 +52,7 @@ async function nodeTest(file: string): Promise<Tap> {
     '--test-reporter=tap',
     file,
   ];
-  const result = await run(process.execPath, args, {
-    env: { ...process.env, CI: '' },
-    maxBuffer: 32 * 1024 * 1024,
-  }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: err.code,
-      out: err.stdout + err.stderr,
-    }),
-  );
+  const result = await runChild(process.execPath, args, { CI: '' });
   return {
     ...result,
     count: (what) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(result.out)?.[1] ?? Number.NaN),
@@ -126,16 +132,7 @@ describeConformance('MemoryStore through jestLikeRunner', {
 async function bunTest(
   file: string,
 ): Promise<{ code: number; out: string; count: (what: string) => number }> {
-  const result = await run(bunPath(), ['test', `./${file}`], {
-    env: { ...process.env, CI: '', NO_COLOR: '1' },
-    maxBuffer: 32 * 1024 * 1024,
-  }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: err.code,
-      out: err.stdout + err.stderr,
-    }),
-  );
+  const result = await runChild(bunPath(), ['test', `./${file}`], { CI: '', NO_COLOR: '1' });
   return {
     ...result,
     count: (what) => Number(new RegExp(`^ (\\d+) ${what}$`, 'm').exec(result.out)?.[1] ?? Number.NaN),
@@ -189,16 +186,7 @@ async function jestRun(
 ): Promise<{ code: number; out: string; count: (what: string) => number }> {
   const jest = join(dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
   const args = [jest, '--config', 'test/runners/jest.config.cjs', '--verbose', '--ci', file];
-  const result = await run(process.execPath, args, {
-    env: { ...process.env, CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
-    maxBuffer: 32 * 1024 * 1024,
-  }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: err.code,
-      out: err.stdout + err.stderr,
-    }),
-  );
+  const result = await runChild(process.execPath, args, { CI: '', NO_COLOR: '1', FORCE_COLOR: '0' });
   const summary = /^Tests:\s+(.*)$/m.exec(result.out)?.[1] ?? '';
   return {
     ...result,

@@ -6,38 +6,19 @@
  * (no lifetime) is not trusted.
  */
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { OAUTH_CLIENT_COLLECTIONS, PersistentOAuthClientProvider } from '../src/integrations/mcp.js';
 import { MemoryStore } from '../src/stores/memory.js';
-import {
-  type AuthServerHandle,
-  followAuthorization,
-  type ResourceServerHandle,
-  startAuthorizationServer,
-  startResourceServer,
-} from './helpers/mcp-two-as.js';
+import { followAuthorization, twoAuthorizationServers } from './helpers/mcp-two-as.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
-let as1: AuthServerHandle;
-let as2: AuthServerHandle;
-let rs: ResourceServerHandle;
-
-beforeAll(async () => {
-  as1 = await startAuthorizationServer();
-  as2 = await startAuthorizationServer();
-  rs = await startResourceServer(as1);
-});
-afterAll(async () => {
-  await rs.close();
-  await as1.close();
-  await as2.close();
-});
+const servers = twoAuthorizationServers();
 
 function provider(store: AsyncKeyValue, redirects: URL[]) {
   return new PersistentOAuthClientProvider({
     store,
-    serverUrl: rs.mcpUrl,
+    serverUrl: servers.rs.mcpUrl,
     redirectUrl: REDIRECT,
     clientMetadata: { client_name: 'v1 test', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' },
     onRedirect: (url) => {
@@ -47,68 +28,68 @@ function provider(store: AsyncKeyValue, redirects: URL[]) {
 }
 
 async function login(p: PersistentOAuthClientProvider, redirects: URL[]): Promise<void> {
-  expect(await auth(p, { serverUrl: rs.mcpUrl })).toBe('REDIRECT');
+  expect(await auth(p, { serverUrl: servers.rs.mcpUrl })).toBe('REDIRECT');
   const params = await followAuthorization(redirects.at(-1) as URL);
-  expect(await auth(p, { serverUrl: rs.mcpUrl, authorizationCode: params.get('code') as string })).toBe(
-    'AUTHORIZED',
-  );
+  expect(
+    await auth(p, { serverUrl: servers.rs.mcpUrl, authorizationCode: params.get('code') as string }),
+  ).toBe('AUTHORIZED');
 }
 
 describe('PersistentOAuthClientProvider (SDK 1.x) follows the server to a new authorization server', () => {
   it('in the same process', async () => {
-    rs.use(as1);
+    servers.rs.use(servers.as1);
     const redirects: URL[] = [];
     const p = provider(new MemoryStore(), redirects);
     await login(p, redirects);
-    expect((await p.tokens())?.issuer).toBe(as1.base.href);
+    expect((await p.tokens())?.issuer).toBe(servers.as1.base.href);
 
-    rs.use(as2);
-    const as1Before = as1.seen.length;
+    servers.rs.use(servers.as2);
+    const as1Before = servers.as1.seen.length;
     // The server now answers 401 (AS1's token): the transport runs auth() again.
-    expect(await auth(p, { serverUrl: rs.mcpUrl })).toBe('REDIRECT');
-    expect(redirects.at(-1)?.origin).toBe(as2.base.origin);
-    expect(as1.seen.slice(as1Before)).toEqual([]); // no refresh at the old server
+    expect(await auth(p, { serverUrl: servers.rs.mcpUrl })).toBe('REDIRECT');
+    expect(redirects.at(-1)?.origin).toBe(servers.as2.base.origin);
+    expect(servers.as1.seen.slice(as1Before)).toEqual([]); // no refresh at the old server
     const params = await followAuthorization(redirects.at(-1) as URL);
-    expect(await auth(p, { serverUrl: rs.mcpUrl, authorizationCode: params.get('code') as string })).toBe(
-      'AUTHORIZED',
-    );
+    expect(
+      await auth(p, { serverUrl: servers.rs.mcpUrl, authorizationCode: params.get('code') as string }),
+    ).toBe('AUTHORIZED');
     const tokens = await p.tokens();
-    expect(tokens?.issuer).toBe(as2.base.href);
-    expect((await as2.provider.verifyAccessToken(tokens?.access_token as string)).clientId).toBe(
+    expect(tokens?.issuer).toBe(servers.as2.base.href);
+    expect((await servers.as2.provider.verifyAccessToken(tokens?.access_token as string)).clientId).toBe(
       (await p.clientInformation())?.client_id,
     );
   });
 
   it('after a restart', async () => {
-    rs.use(as1);
+    servers.rs.use(servers.as1);
     const store = new MemoryStore();
     const redirects: URL[] = [];
     await login(provider(store, redirects), redirects);
 
-    rs.use(as2);
-    const as1Before = as1.seen.length;
+    servers.rs.use(servers.as2);
+    const as1Before = servers.as1.seen.length;
     const restarted = provider(store, redirects);
-    expect(await auth(restarted, { serverUrl: rs.mcpUrl })).toBe('REDIRECT');
-    expect(redirects.at(-1)?.origin).toBe(as2.base.origin);
-    expect(as1.seen.slice(as1Before)).toEqual([]);
+    expect(await auth(restarted, { serverUrl: servers.rs.mcpUrl })).toBe('REDIRECT');
+    expect(redirects.at(-1)?.origin).toBe(servers.as2.base.origin);
+    expect(servers.as1.seen.slice(as1Before)).toEqual([]);
   });
 
   it('ignores (and drops) discovery state stored by oauth-kv 0.1 without a lifetime', async () => {
-    rs.use(as2);
+    servers.rs.use(servers.as2);
     const store = new MemoryStore();
     const redirects: URL[] = [];
     const p = provider(store, redirects);
     await store.put(
       p.storage.key,
-      { authorizationServerUrl: as1.base.href },
+      { authorizationServerUrl: servers.as1.base.href },
       { collection: OAUTH_CLIENT_COLLECTIONS.discovery },
     );
     expect(await p.discoveryState()).toBeUndefined();
     expect(
       await store.get(p.storage.key, { collection: OAUTH_CLIENT_COLLECTIONS.discovery }),
     ).toBeUndefined();
-    expect(await auth(p, { serverUrl: rs.mcpUrl })).toBe('REDIRECT');
-    expect(redirects.at(-1)?.origin).toBe(as2.base.origin);
+    expect(await auth(p, { serverUrl: servers.rs.mcpUrl })).toBe('REDIRECT');
+    expect(redirects.at(-1)?.origin).toBe(servers.as2.base.origin);
   });
 
   it('keeps the discovery state of an authorization in progress for the code verifier lifetime only', async () => {
@@ -116,14 +97,14 @@ describe('PersistentOAuthClientProvider (SDK 1.x) follows the server to a new au
     const store = new MemoryStore({ clock: () => now });
     const p = new PersistentOAuthClientProvider({
       store,
-      serverUrl: rs.mcpUrl,
+      serverUrl: servers.rs.mcpUrl,
       redirectUrl: REDIRECT,
       clientMetadata: { redirect_uris: [REDIRECT] },
       onRedirect: () => {},
       codeVerifierTtl: 60,
     });
-    await p.saveDiscoveryState({ authorizationServerUrl: as1.base.href });
-    expect((await p.discoveryState())?.authorizationServerUrl).toBe(as1.base.href);
+    await p.saveDiscoveryState({ authorizationServerUrl: servers.as1.base.href });
+    expect((await p.discoveryState())?.authorizationServerUrl).toBe(servers.as1.base.href);
     now += 61_000;
     expect(await p.discoveryState()).toBeUndefined();
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auth, Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AsyncKeyValue } from '../src/contract.js';
 import { generateFernetKey } from '../src/crypto/keys.js';
 import { StoreSetupError } from '../src/errors.js';
@@ -20,37 +20,20 @@ import { McpClientStorage, McpOAuthClientProvider } from '../src/integrations/mc
 import { FileStore } from '../src/stores/file/index.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { withEncryption } from '../src/wrappers/encryption.js';
-import {
-  type AuthServerHandle,
-  followAuthorization,
-  type ResourceServerHandle,
-  startAuthorizationServer,
-  startResourceServer,
-} from './helpers/mcp-two-as.js';
+import { type AuthServerHandle, followAuthorization, twoAuthorizationServers } from './helpers/mcp-two-as.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dirs: string[] = [];
-let as1: AuthServerHandle;
-let as2: AuthServerHandle;
-let rs: ResourceServerHandle;
-
-beforeAll(async () => {
-  as1 = await startAuthorizationServer();
-  as2 = await startAuthorizationServer();
-  rs = await startResourceServer(as1);
-});
+const servers = twoAuthorizationServers();
 afterAll(async () => {
-  await rs.close();
-  await as1.close();
-  await as2.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function provider(store: AsyncKeyValue, redirects: URL[] = []) {
   return new McpOAuthClientProvider({
     store,
-    serverUrl: rs.mcpUrl,
+    serverUrl: servers.rs.mcpUrl,
     redirectUrl: REDIRECT,
     clientMetadata: { client_name: 'v2 test', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' },
     onRedirect: (url) => {
@@ -61,7 +44,7 @@ function provider(store: AsyncKeyValue, redirects: URL[] = []) {
 
 /** Connect; on 401 the SDK runs auth() and redirects; follow, finishAuth, connect again; call the tool. */
 async function loginAndCall(p: McpOAuthClientProvider, redirects: URL[]): Promise<string> {
-  const first = new StreamableHTTPClientTransport(rs.mcpUrl, { authProvider: p });
+  const first = new StreamableHTTPClientTransport(servers.rs.mcpUrl, { authProvider: p });
   await expect(new Client({ name: 't', version: '1' }).connect(first)).rejects.toBeInstanceOf(
     UnauthorizedError,
   );
@@ -74,7 +57,7 @@ async function loginAndCall(p: McpOAuthClientProvider, redirects: URL[]): Promis
 
 async function callTool(p: McpOAuthClientProvider): Promise<string> {
   const client = new Client({ name: 't', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(rs.mcpUrl, { authProvider: p }));
+  await client.connect(new StreamableHTTPClientTransport(servers.rs.mcpUrl, { authProvider: p }));
   const result = await client.callTool({ name: 'whoami', arguments: {} });
   await client.close();
   return (result.content as { text: string }[])[0]?.text ?? '';
@@ -84,22 +67,24 @@ const count = (as: AuthServerHandle, what: string) => as.seen.filter((s) => s.wh
 
 describe('McpOAuthClientProvider with the real 2.x client', () => {
   it('authorizes, survives a restart and serves a second process on the same encrypted FileStore', async () => {
-    rs.use(as1);
+    servers.rs.use(servers.as1);
     const directory = mkdtempSync(join(tmpdir(), 'oauth-kv-v2-'));
     dirs.push(directory);
     const key = generateFernetKey();
     const store = withEncryption(new FileStore({ directory }), { keys: [key] });
     const redirects: URL[] = [];
     const p = provider(store, redirects);
-    const registrations = count(as1, 'register');
+    const registrations = count(servers.as1, 'register');
 
     const text = await loginAndCall(p, redirects);
-    const info = await p.clientInformation({ issuer: as1.base.href });
+    const info = await p.clientInformation({ issuer: servers.as1.base.href });
     expect(text).toBe(`client ${info?.client_id}`);
-    expect(count(as1, 'register')).toBe(registrations + 1);
+    expect(count(servers.as1, 'register')).toBe(registrations + 1);
     // Stamped and keyed by the authorization server; the latest set is what each request reads.
-    expect((await p.tokens({ issuer: as1.base.href }))?.issuer).toBe(as1.base.href);
-    expect((await p.tokens())?.access_token).toBe((await p.tokens({ issuer: as1.base.href }))?.access_token);
+    expect((await p.tokens({ issuer: servers.as1.base.href }))?.issuer).toBe(servers.as1.base.href);
+    expect((await p.tokens())?.access_token).toBe(
+      (await p.tokens({ issuer: servers.as1.base.href }))?.access_token,
+    );
     expect(await p.discoveryState()).toBeUndefined(); // ended with the authorization
     await store.close();
 
@@ -119,7 +104,7 @@ describe('McpOAuthClientProvider with the real 2.x client', () => {
         ['--import', 'tsx', join(ROOT, 'test/helpers/mcp-v2-child.ts')],
         {
           cwd: ROOT,
-          env: { ...process.env, DIR: directory, KEY: key, MCP_URL: rs.mcpUrl.href },
+          env: { ...process.env, DIR: directory, KEY: key, MCP_URL: servers.rs.mcpUrl.href },
           timeout: 60_000,
         },
         (err, stdout, stderr) =>
@@ -127,7 +112,7 @@ describe('McpOAuthClientProvider with the real 2.x client', () => {
       );
     });
     expect(child.split('\n').pop()).toBe(`client ${info?.client_id}`);
-    expect(count(as1, 'register')).toBe(registrations + 1);
+    expect(count(servers.as1, 'register')).toBe(registrations + 1);
 
     // Nothing secret readable on disk.
     const tokens = await provider(withEncryption(new FileStore({ directory }), { keys: [key] })).tokens();
@@ -141,63 +126,65 @@ describe('McpOAuthClientProvider with the real 2.x client', () => {
   });
 
   it('follows a move to another authorization server without presenting the first one credentials, and keeps both', async () => {
-    rs.use(as1);
+    servers.rs.use(servers.as1);
     const store = withEncryption(new MemoryStore(), { keys: [generateFernetKey()] });
     const redirects: URL[] = [];
     const p = provider(store, redirects);
     await loginAndCall(p, redirects);
-    const atAs1 = await p.clientInformation({ issuer: as1.base.href });
-    const as2Before = as2.seen.length;
+    const atAs1 = await p.clientInformation({ issuer: servers.as1.base.href });
+    const as2Before = servers.as2.seen.length;
 
-    rs.use(as2);
+    servers.rs.use(servers.as2);
     const text = await loginAndCall(p, redirects);
-    expect(redirects.at(-1)?.origin).toBe(as2.base.origin);
-    const atAs2 = await p.clientInformation({ issuer: as2.base.href });
+    expect(redirects.at(-1)?.origin).toBe(servers.as2.base.origin);
+    const atAs2 = await p.clientInformation({ issuer: servers.as2.base.href });
     expect(atAs2?.client_id).not.toBe(atAs1?.client_id);
     expect(text).toBe(`client ${atAs2?.client_id}`);
     // AS2 saw a registration and its own client only: never AS1's client id or refresh token.
-    const sinceMove = as2.seen.slice(as2Before);
+    const sinceMove = servers.as2.seen.slice(as2Before);
     expect(sinceMove.some((s) => s.what === 'register')).toBe(true);
     expect(sinceMove.every((s) => s.clientId === undefined || s.clientId === atAs2?.client_id)).toBe(true);
     // AS1's registration is still there, under AS1.
-    expect((await p.clientInformation({ issuer: as1.base.href }))?.client_id).toBe(atAs1?.client_id);
+    expect((await p.clientInformation({ issuer: servers.as1.base.href }))?.client_id).toBe(atAs1?.client_id);
 
     // Back to AS1: its registration and refresh token are used again (a refresh, no registration,
     // no new login).
-    rs.use(as1);
-    const as1Before = as1.seen.length;
+    servers.rs.use(servers.as1);
+    const as1Before = servers.as1.seen.length;
     const redirectsBefore = redirects.length;
     expect(await callTool(p)).toBe(`client ${atAs1?.client_id}`);
     expect(redirects.length).toBe(redirectsBefore);
-    expect(as1.seen.slice(as1Before)).toEqual([{ what: 'token:refresh_token', clientId: atAs1?.client_id }]);
+    expect(servers.as1.seen.slice(as1Before)).toEqual([
+      { what: 'token:refresh_token', clientId: atAs1?.client_id },
+    ]);
   });
 
   it('registers again when the authorization server forgot the client', async () => {
-    rs.use(as1);
+    servers.rs.use(servers.as1);
     const store = withEncryption(new MemoryStore(), { keys: [generateFernetKey()] });
     const redirects: URL[] = [];
     const p = provider(store, redirects);
     await loginAndCall(p, redirects);
-    const before = await p.clientInformation({ issuer: as1.base.href });
+    const before = await p.clientInformation({ issuer: servers.as1.base.href });
 
     // The authorization server loses its client registrations.
-    await as1.store.destroyCollection(MCP_CLIENTS_COLLECTION);
+    await servers.as1.store.destroyCollection(MCP_CLIENTS_COLLECTION);
     // What the transport runs on a 401: the refresh is answered invalid_client, the SDK invalidates
     // the client and tokens, registers again and starts a new authorization.
     const warn = console.warn;
     console.warn = () => {};
     try {
-      expect(await auth(p, { serverUrl: rs.mcpUrl })).toBe('REDIRECT');
+      expect(await auth(p, { serverUrl: servers.rs.mcpUrl })).toBe('REDIRECT');
     } finally {
       console.warn = warn;
     }
-    const after = await p.clientInformation({ issuer: as1.base.href });
+    const after = await p.clientInformation({ issuer: servers.as1.base.href });
     expect(after?.client_id).toBeDefined();
     expect(after?.client_id).not.toBe(before?.client_id);
     const params = await followAuthorization(redirects.at(-1) as URL);
-    expect(await auth(p, { serverUrl: rs.mcpUrl, authorizationCode: params.get('code') as string })).toBe(
-      'AUTHORIZED',
-    );
+    expect(
+      await auth(p, { serverUrl: servers.rs.mcpUrl, authorizationCode: params.get('code') as string }),
+    ).toBe('AUTHORIZED');
     expect(await callTool(p)).toBe(`client ${after?.client_id}`);
   });
 });

@@ -1,18 +1,3 @@
-/**
- * The 2.x MCP client login helper (`oauth-kv/mcp-v2` createMcpLogin) end to end: a real 2.x MCP
- * server (`@modelcontextprotocol/server` McpServer + requireBearerAuth) whose protected-resource
- * metadata names a separate authorization server (`@modelcontextprotocol/server-legacy`'s
- * mcpAuthRouter over oauth-kv's PersistentOAuthServerProvider), the real 2.x Client over
- * StreamableHTTPClientTransport, and a scripted browser that follows the authorization redirect to
- * the helper's loopback callback. First login (encrypted at rest), reuse after a restart, recovery
- * when the authorization server forgot the client (stale registration: registers again), the URL
- * printed without a browser, and a changed callback port.
- */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { OAuthError, OAuthErrorCode } from '@modelcontextprotocol/server';
@@ -21,14 +6,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OAuthStateStore, PersistentOAuthServerProvider } from '../src/integrations/mcp.js';
 import { createMcpLogin, type McpLogin } from '../src/integrations/mcp-v2.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import {
+  countRegistrations,
+  expectEncryptedAtRest,
+  listenOnLoopback,
+  NO_RATE_LIMITS,
+  scriptedBrowser,
+  tempDirs,
+  whilePortBusy,
+} from './helpers/mcp-login-fixtures.js';
 import { startV2ResourceServer, type V2ResourceServer } from './helpers/mcp-v2-resource.js';
 
-const dirs: string[] = [];
-const temp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'oauth-kv-login-v2-'));
-  dirs.push(dir);
-  return dir;
-};
+const temp = tempDirs('oauth-kv-login-v2-');
 
 interface AuthServer {
   base: URL;
@@ -44,45 +33,15 @@ async function startAuthServer(port = 0): Promise<AuthServer> {
     res.setHeader('connection', 'close');
     next();
   });
-  const listener = await new Promise<Server>((resolve) => {
-    const l = app.listen(port, '127.0.0.1', () => resolve(l as Server));
-  });
-  const address = listener.address();
-  const base = new URL(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}/`);
+  const { base, close } = await listenOnLoopback(app, port);
   const provider = new PersistentOAuthServerProvider({
     state: new OAuthStateStore(new MemoryStore()),
     approve: () => ({ subject: 'alice' }),
     errors: legacyAuth,
   });
-  const info: AuthServer = {
-    base,
-    provider,
-    registrations: 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        listener.closeAllConnections();
-        listener.close(() => resolve());
-      }),
-  };
-  const store = provider.clientsStore;
-  const register = store.registerClient?.bind(store);
-  if (register) {
-    store.registerClient = (client) => {
-      info.registrations++;
-      return register(client);
-    };
-  }
-  const noLimit = { rateLimit: false as const };
-  app.use(
-    legacyAuth.mcpAuthRouter({
-      provider,
-      issuerUrl: base,
-      authorizationOptions: noLimit,
-      clientRegistrationOptions: noLimit,
-      tokenOptions: noLimit,
-      revocationOptions: noLimit,
-    }),
-  );
+  const info: AuthServer = { base, provider, registrations: 0, close };
+  countRegistrations(provider.clientsStore, () => info.registrations++);
+  app.use(legacyAuth.mcpAuthRouter({ provider, issuerUrl: base, ...NO_RATE_LIMITS }));
   return info;
 }
 
@@ -108,22 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rs.close();
   await as.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** The scripted user: opens the authorization URL, the server approves, the redirect goes to the callback. */
-function scriptedBrowser() {
-  const visits: URL[] = [];
-  const browse = async (url: URL) => {
-    visits.push(url);
-    const approved = await fetch(url, { redirect: 'manual' });
-    const location = approved.headers.get('location');
-    if (approved.status !== 302 || location === null) throw new Error(`no redirect: ${approved.status}`);
-    const back = await fetch(location);
-    if (back.status !== 200) throw new Error(`the callback answered ${back.status}`);
-  };
-  return { visits, browse };
-}
 
 async function whoami(login: McpLogin): Promise<string> {
   const client = new Client({ name: 'login-v2-test', version: '1.0.0' });
@@ -161,13 +105,7 @@ describe('createMcpLogin (SDK 2.x) against a real 2.x MCP server and a separate 
     expect(tokens?.issuer).toBe(as.base.href);
     const port = first.redirectUrl.port;
     await first.close();
-    const files = readdirSync(directory, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-    expect(files.length).toBeGreaterThan(2);
-    for (const file of files) {
-      const content = readFileSync(join(file.parentPath, file.name), 'utf8');
-      expect(content).not.toContain(tokens?.access_token as string);
-      expect(content).not.toContain('Login v2 test');
-    }
+    expectEncryptedAtRest(directory, [tokens?.access_token as string, 'Login v2 test']);
 
     // The client restarts: same port, no browser, no registration.
     const second = await createMcpLogin({ serverUrl: rs.mcpUrl, directory, openBrowser: browser.browse });
@@ -221,9 +159,7 @@ describe('createMcpLogin (SDK 2.x) against a real 2.x MCP server and a separate 
     const port = Number(first.redirectUrl.port);
     await first.close();
     const registered = as.registrations;
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', () => resolve()));
-    try {
+    await whilePortBusy(port, async () => {
       const second = await createMcpLogin({ serverUrl: rs.mcpUrl, directory, openBrowser: browser.browse });
       expect(Number(second.redirectUrl.port)).not.toBe(port);
       expect(await whoami(second)).toMatch(/^client /); // the tokens still work
@@ -233,9 +169,7 @@ describe('createMcpLogin (SDK 2.x) against a real 2.x MCP server and a separate 
       expect(as.registrations).toBe(registered + 1); // registered for the new redirect URI
       expect(browser.visits.at(-1)?.searchParams.get('redirect_uri')).toBe(second.redirectUrl.href);
       await second.close();
-    } finally {
-      blocker.close();
-    }
+    });
   }, 60_000);
 
   test('a given store without encryption is refused unless allowUnprotectedSecrets', async () => {

@@ -6,10 +6,7 @@
  * the server lost its state (stale registration: the client registers again), the URL printed
  * when there is no browser, a callback with a foreign state refused, and a busy port.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -22,20 +19,21 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { OAuthStateStore, PersistentOAuthServerProvider } from '../src/integrations/mcp.js';
 import { createMcpLogin, type McpLogin } from '../src/integrations/mcp-login.js';
 import { MemoryStore } from '../src/stores/memory.js';
+import {
+  countRegistrations,
+  expectEncryptedAtRest,
+  listenOnLoopback,
+  NO_RATE_LIMITS,
+  scriptedBrowser,
+  tempDirs,
+  whilePortBusy,
+} from './helpers/mcp-login-fixtures.js';
 
-const dirs: string[] = [];
-const temp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'oauth-kv-login-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs('oauth-kv-login-');
 
 interface McpTestServer {
   url: URL;
@@ -47,49 +45,17 @@ interface McpTestServer {
 /** A real MCP server with its own OAuth authorization server; state in a fresh MemoryStore. */
 async function startServer(port = 0): Promise<McpTestServer> {
   const app = createMcpExpressApp({ host: '127.0.0.1' });
-  const listener = await new Promise<Server>((resolve) => {
-    const l = app.listen(port, '127.0.0.1', () => resolve(l as Server));
-  });
-  const address = listener.address();
-  const actual = typeof address === 'object' && address !== null ? address.port : port;
-  const base = new URL(`http://127.0.0.1:${actual}/`);
+  const { base, port: actual, close } = await listenOnLoopback(app, port);
   const mcpUrl = new URL('/mcp', base);
   const state = new OAuthStateStore(new MemoryStore());
-  const info: McpTestServer = {
-    url: mcpUrl,
-    port: actual,
-    registrations: 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        listener.closeAllConnections();
-        listener.close(() => resolve());
-      }),
-  };
+  const info: McpTestServer = { url: mcpUrl, port: actual, registrations: 0, close };
   const provider = new PersistentOAuthServerProvider({
     state,
     approve: () => ({ subject: 'alice' }),
     resource: mcpUrl,
   });
-  const clientsStore = provider.clientsStore;
-  const register = clientsStore.registerClient?.bind(clientsStore);
-  if (register) {
-    clientsStore.registerClient = (client) => {
-      info.registrations++;
-      return register(client);
-    };
-  }
-  const noLimit = { rateLimit: false as const };
-  app.use(
-    mcpAuthRouter({
-      provider,
-      issuerUrl: base,
-      resourceServerUrl: mcpUrl,
-      authorizationOptions: noLimit,
-      clientRegistrationOptions: noLimit,
-      tokenOptions: noLimit,
-      revocationOptions: noLimit,
-    }),
-  );
+  countRegistrations(provider.clientsStore, () => info.registrations++);
+  app.use(mcpAuthRouter({ provider, issuerUrl: base, resourceServerUrl: mcpUrl, ...NO_RATE_LIMITS }));
   const bearer = requireBearerAuth({
     verifier: provider,
     resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl),
@@ -120,20 +86,6 @@ async function startServer(port = 0): Promise<McpTestServer> {
     },
   );
   return info;
-}
-
-/** The scripted user: opens the authorization URL, the server approves, the redirect goes to the callback. */
-function scriptedBrowser() {
-  const visits: URL[] = [];
-  const browse = async (url: URL) => {
-    visits.push(url);
-    const approved = await fetch(url, { redirect: 'manual' });
-    const location = approved.headers.get('location');
-    if (approved.status !== 302 || location === null) throw new Error(`no redirect: ${approved.status}`);
-    const back = await fetch(location);
-    if (back.status !== 200) throw new Error(`the callback answered ${back.status}`);
-  };
-  return { visits, browse };
 }
 
 async function whoami(login: McpLogin): Promise<string> {
@@ -172,15 +124,7 @@ describe('createMcpLogin against a real MCP server', () => {
       const port = first.redirectUrl.port;
       await first.close();
       // Encrypted at rest: no token, no client name in any file.
-      const files = readdirSync(directory, { recursive: true, withFileTypes: true }).filter((f) =>
-        f.isFile(),
-      );
-      expect(files.length).toBeGreaterThan(2);
-      for (const file of files) {
-        const text = readFileSync(join(file.parentPath, file.name), 'utf8');
-        expect(text).not.toContain(tokens?.access_token as string);
-        expect(text).not.toContain('Login test');
-      }
+      expectEncryptedAtRest(directory, [tokens?.access_token as string, 'Login test']);
 
       // 2. The client restarts: same port, no browser, no registration.
       const second = await createMcpLogin({ serverUrl: server.url, directory, openBrowser: browser.browse });
@@ -292,9 +236,7 @@ describe('createMcpLogin against a real MCP server', () => {
       await whoami(first);
       const port = Number(first.redirectUrl.port);
       await first.close();
-      const blocker = createServer();
-      await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', () => resolve()));
-      try {
+      await whilePortBusy(port, async () => {
         const second = await createMcpLogin({
           serverUrl: server.url,
           directory,
@@ -308,9 +250,7 @@ describe('createMcpLogin against a real MCP server', () => {
         expect(server.registrations).toBe(2); // registered for the new redirect URI
         expect(browser.visits.at(-1)?.searchParams.get('redirect_uri')).toBe(second.redirectUrl.href);
         await second.close();
-      } finally {
-        blocker.close();
-      }
+      });
     } finally {
       await server.close();
     }

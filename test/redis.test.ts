@@ -25,6 +25,7 @@ import {
   type RedisStoreOptions,
 } from '../src/stores/redis/index.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { unlinkMatching } from './helpers/redis-keys.js';
 import { spareRedisPort } from './helpers/redis-server.js';
 
 const backend = await findBackend('redis');
@@ -76,16 +77,6 @@ function countRoundTrips(client: Redis) {
       replied = true;
     },
   };
-}
-
-/** Deletes every key under `pattern` (SCAN + UNLINK), never anything else. */
-async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {

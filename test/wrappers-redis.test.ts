@@ -16,20 +16,11 @@ import { withStatistics } from '../src/wrappers/statistics.js';
 import { withTimeout } from '../src/wrappers/timeout.js';
 import { withTtlPolicy } from '../src/wrappers/ttl.js';
 import { findBackend, uniqueName } from './harness/backends.js';
+import { unlinkMatching } from './helpers/redis-keys.js';
 
 const backend = await findBackend('redis');
 const prefix = `${uniqueName('oauthkv-wrappers')}:`;
 const key = generateFernetKey();
-
-/** Deletes every key under `pattern` (SCAN + UNLINK), never anything else. */
-async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
 
 function stack(mode: 'collection' | 'single' = 'collection') {
   return compose(

@@ -23,23 +23,18 @@ import { generateFernetKey } from '../../src/crypto/keys.js';
 import { McpOAuthClientProvider } from '../../src/integrations/mcp-v2.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { withEncryption } from '../../src/wrappers/encryption.js';
+import {
+  baselineProvider,
+  CIMD,
+  clientMetadata,
+  context,
+  onRedirect,
+  REDIRECT,
+  runScenario,
+  serverUrl,
+} from './client-common.js';
 
-const serverUrl = process.argv.at(-1) as string;
-const REDIRECT = 'http://localhost:3000/callback';
-const CIMD = 'https://conformance-test.local/client-metadata.json';
-const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as Record<string, string>;
-const metadata: OAuthClientMetadata = {
-  client_name: 'oauth-kv conformance client (SDK 2.x)',
-  redirect_uris: [REDIRECT],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-};
-
-let authorizationUrl: URL | undefined;
-const onRedirect = (url: URL) => {
-  authorizationUrl = url;
-};
+const metadata: OAuthClientMetadata = clientMetadata('oauth-kv conformance client (SDK 2.x)');
 
 /** The baseline: every field in memory, nothing else. */
 class InMemoryProvider implements OAuthClientProvider {
@@ -97,7 +92,7 @@ class InMemoryProvider implements OAuthClientProvider {
 }
 
 function provider(): OAuthClientProvider {
-  if (process.env.OAUTH_KV_CONFORMANCE_PROVIDER === 'sdk') return new InMemoryProvider();
+  if (baselineProvider) return new InMemoryProvider();
   return new McpOAuthClientProvider({
     store: withEncryption(new MemoryStore(), { keys: generateFernetKey() }),
     serverUrl,
@@ -108,51 +103,15 @@ function provider(): OAuthClientProvider {
   });
 }
 
-async function main(): Promise<void> {
-  const authProvider = provider();
-  if (context.client_id) {
-    const info: StoredOAuthClientInformation = { client_id: context.client_id };
-    if (context.client_secret) info.client_secret = context.client_secret;
-    await authProvider.saveClientInformation?.(info);
-  }
-  let transport = new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider });
-  let client = new Client({ name: 'oauth-kv-conformance-v2', version: '1.0.0' });
-  /** Completes a pending authorization headlessly: follow the redirect, hand the callback back. */
-  const authorize = async (): Promise<void> => {
-    if (authorizationUrl === undefined) throw new Error('unauthorized without an authorization URL');
-    const response = await fetch(authorizationUrl, { redirect: 'manual' });
-    authorizationUrl = undefined;
-    const location = response.headers.get('location');
-    if (!location) throw new Error(`authorization answered ${response.status} without a redirect`);
-    await transport.finishAuth(new URL(location).searchParams);
-  };
-  /** Runs `step`, authorizing and retrying (at most 3 times) when the server asks for it. */
-  const withAuth = async <T>(step: () => Promise<T>, reconnect: boolean): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await step();
-      } catch (err) {
-        if (!(err instanceof UnauthorizedError) || attempt >= 3) throw err;
-        await authorize();
-        if (reconnect) {
-          transport = new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider });
-          client = new Client({ name: 'oauth-kv-conformance-v2', version: '1.0.0' });
-        }
-      }
-    }
-  };
-  await withAuth(() => client.connect(transport), true);
-  const { tools } = await withAuth(() => client.listTools(), false);
-  for (const tool of tools) {
-    await withAuth(() => client.callTool({ name: tool.name, arguments: {} }), false).catch(() => undefined);
-  }
-  await client.close();
+const authProvider = provider();
+if (context.client_id) {
+  const info: StoredOAuthClientInformation = { client_id: context.client_id };
+  if (context.client_secret) info.client_secret = context.client_secret;
+  await authProvider.saveClientInformation?.(info);
 }
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runScenario({
+  makeTransport: () => new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }),
+  makeClient: () => new Client({ name: 'oauth-kv-conformance-v2', version: '1.0.0' }),
+  finishAuth: (transport, callback) => transport.finishAuth(callback),
+  isUnauthorized: (err) => err instanceof UnauthorizedError,
+});

@@ -2,14 +2,19 @@
  * The SDK-independent core of the MCP client side, shared by the 1.x (`oauth-kv/mcp`) and 2.x
  * (`oauth-kv/mcp-v2`) adapters: the options every storage and provider takes, the redirect and
  * registration plumbing of an `OAuthClientProvider` (redirect URI, client metadata, `state`,
- * Client ID Metadata Document URL, `redirectToAuthorization`), and the check that a store holding
- * client secrets encrypts. Each adapter only adds its own SDK's types. Internal.
+ * Client ID Metadata Document URL, `redirectToAuthorization`), the members both storages share, and
+ * the check that a store holding client secrets encrypts. Each adapter only adds its own SDK's types. Internal.
  * @module
  */
 import type { AsyncKeyValue } from '../contract.js';
 import { StoreSetupError } from '../errors.js';
 import { deriveStoreSecrets } from '../secrets.js';
-import type { ClientRecordsOptions, OAuthClientCollections } from './mcp-client-records.js';
+import type {
+  ClientRecords,
+  ClientRecordsOptions,
+  CredentialScope,
+  OAuthClientCollections,
+} from './mcp-client-records.js';
 
 /** The storage options of both SDK lines. */
 export interface ClientStorageCoreOptions extends ClientRecordsOptions {
@@ -90,5 +95,101 @@ export function requireProtectedStore(
   }
   if (allowUnprotectedSecrets !== true && deriveStoreSecrets(store, 'mcp-client') === undefined) {
     throw new StoreSetupError(`${what}: wrap the store with withEncryption, or set allowUnprotectedSecrets`);
+  }
+}
+
+/**
+ * The members the 1.x and 2.x client storages share (key, PKCE verifier, discovery state,
+ * invalidation), over the records of one server; `Discovery` is the SDK's discovery state type.
+ * Each adapter adds tokens and registrations typed with its own SDK's types.
+ */
+export abstract class ClientStorageBase<Discovery extends object> {
+  readonly #records: ClientRecords;
+
+  constructor(records: ClientRecords) {
+    this.#records = records;
+  }
+
+  /** @internal The records of this server (and session), for the adapter's typed members. */
+  protected get records(): ClientRecords {
+    return this.#records;
+  }
+
+  /**
+   * The key all records of this server (and session) are stored under.
+   *
+   * @example
+   * ```ts
+   * console.log(storage.key); // "https://mcp.example.com/mcp"
+   * ```
+   */
+  get key(): string {
+    return this.records.key;
+  }
+
+  /**
+   * The saved PKCE code verifier. Throws when none is saved (expired, or never started), as the
+   * SDK expects.
+   *
+   * @example
+   * ```ts
+   * const verifier = await storage.codeVerifier();
+   * ```
+   */
+  codeVerifier(): Promise<string> {
+    return this.records.codeVerifier();
+  }
+
+  /**
+   * Saves the PKCE code verifier of an authorization in progress, with a short lifetime.
+   *
+   * @example
+   * ```ts
+   * await storage.saveCodeVerifier(verifier);
+   * ```
+   */
+  saveCodeVerifier(codeVerifier: string): Promise<void> {
+    return this.records.saveCodeVerifier(codeVerifier);
+  }
+
+  /**
+   * The discovery state of an authorization in progress, or `undefined`: it lives as long as the
+   * code verifier and ends when tokens are saved, so a server that moves to another
+   * authorization server is followed (in the same process and after a restart).
+   *
+   * @example
+   * ```ts
+   * const state = await storage.discoveryState();
+   * console.log(state?.authorizationServerUrl);
+   * ```
+   */
+  async discoveryState(): Promise<Discovery | undefined> {
+    return (await this.records.discoveryState()) as Discovery | undefined;
+  }
+
+  /**
+   * Saves the discovery state, with the code verifier's lifetime.
+   *
+   * @example
+   * ```ts
+   * await storage.saveDiscoveryState(state);
+   * ```
+   */
+  async saveDiscoveryState(state: Discovery): Promise<void> {
+    await this.records.saveDiscoveryState(state);
+  }
+
+  /**
+   * Forgets credentials the server said are no longer valid (the SDK calls this with `'all'` on
+   * `invalid_client` and `'tokens'` on `invalid_grant`): in 2.x, those of the latest set and of the
+   * authorization server last used (other servers' sets stay).
+   *
+   * @example
+   * ```ts
+   * await storage.invalidateCredentials('tokens'); // log out, keep the registration
+   * ```
+   */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.records.invalidate(scope);
   }
 }

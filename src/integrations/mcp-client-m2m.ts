@@ -332,3 +332,54 @@ export class ClientCredentialsCore {
 /** Members an SDK reads of a non-interactive provider that this flow never uses. */
 export const NOT_INTERACTIVE =
   'A client-credentials provider has no interactive authorization (no redirect, no PKCE verifier)';
+
+/**
+ * What the 1.x and 2.x client-credentials providers have in common: the core, no redirect URI, the
+ * grant, invalidation, and the interactive members that throw. Each adapter adds
+ * `addClientAuthentication`, `clientMetadata`, `clientInformation`, `tokens` and `saveTokens`
+ * typed with its own SDK's types (`Options`: the adapter's options type, for its constructor).
+ */
+export abstract class ClientCredentialsProviderBase<Options extends ClientCredentialsCoreOptions> {
+  readonly #core: ClientCredentialsCore;
+
+  constructor(options: Options) {
+    this.#core = new ClientCredentialsCore(options);
+  }
+
+  /** @internal The credentials and the stored tokens, for the adapter's typed members. */
+  protected get core(): ClientCredentialsCore {
+    return this.#core;
+  }
+
+  /**
+   * Always `undefined`: the SDK then runs the non-interactive grant.
+   *
+   * @example
+   * ```ts
+   * console.log(authProvider.redirectUrl); // undefined
+   * ```
+   */
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+  /** The client-credentials grant. */
+  prepareTokenRequest(scope?: string): URLSearchParams {
+    return this.core.prepareTokenRequest(scope);
+  }
+  /** Forgets the stored token (`'all'` and `'tokens'`). */
+  invalidateCredentials(scope: CredentialScope): Promise<void> {
+    return this.core.invalidate(scope);
+  }
+  /** Never called for this grant: throws. */
+  redirectToAuthorization(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  saveCodeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+  /** Never called for this grant: throws. */
+  codeVerifier(): never {
+    throw new Error(NOT_INTERACTIVE);
+  }
+}

@@ -17,6 +17,7 @@ import type {
 import type { AsyncKeyValue } from '../contract.js';
 import {
   type ClientProviderCoreOptions,
+  ClientStorageBase,
   type ClientStorageCoreOptions,
   RedirectPlumbing,
   requireProtectedStore,
@@ -24,11 +25,10 @@ import {
 import {
   type ClientAssertionAlgorithm,
   type ClientAuthenticationMethod,
-  ClientCredentialsCore,
   type ClientCredentialsCoreOptions,
-  NOT_INTERACTIVE,
+  ClientCredentialsProviderBase,
 } from './mcp-client-m2m.js';
-import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
+import { ClientRecords } from './mcp-client-records.js';
 
 export type { ClientAssertionAlgorithm, ClientAuthenticationMethod };
 
@@ -66,28 +66,14 @@ export interface McpClientStorageOptions extends ClientStorageCoreOptions {
  * const tokens = await storage.tokens({ issuer: 'https://auth.example.com' }); // undefined before the first login
  * ```
  */
-export class McpClientStorage {
-  readonly #records: ClientRecords;
-
+export class McpClientStorage extends ClientStorageBase<OAuthDiscoveryState> {
   constructor(store: AsyncKeyValue, serverUrl: string | URL, options: McpClientStorageOptions = {}) {
     requireProtectedStore(
       store,
       options.allowUnprotectedSecrets,
       'The MCP client storage keeps tokens and client secrets',
     );
-    this.#records = new ClientRecords(store, serverUrl, options, true);
-  }
-
-  /**
-   * The key all records of this server (and session) are stored under.
-   *
-   * @example
-   * ```ts
-   * console.log(storage.key); // "https://mcp.example.com/mcp"
-   * ```
-   */
-  get key(): string {
-    return this.#records.key;
+    super(new ClientRecords(store, serverUrl, options, true));
   }
 
   /**
@@ -99,7 +85,7 @@ export class McpClientStorage {
    * ```
    */
   async tokens(ctx?: OAuthClientInformationContext): Promise<StoredOAuthTokens | undefined> {
-    return (await this.#records.read('tokens', ctx?.issuer)) as StoredOAuthTokens | undefined;
+    return (await this.records.read('tokens', ctx?.issuer)) as StoredOAuthTokens | undefined;
   }
 
   /**
@@ -112,7 +98,7 @@ export class McpClientStorage {
    * ```
    */
   async saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
-    await this.#records.write('tokens', tokens, ctx?.issuer);
+    await this.records.write('tokens', tokens, ctx?.issuer);
   }
 
   /**
@@ -128,7 +114,7 @@ export class McpClientStorage {
   async clientInformation(
     ctx?: OAuthClientInformationContext,
   ): Promise<StoredOAuthClientInformation | undefined> {
-    return (await this.#records.read('clientInformation', ctx?.issuer)) as
+    return (await this.records.read('clientInformation', ctx?.issuer)) as
       | StoredOAuthClientInformation
       | undefined;
   }
@@ -148,55 +134,7 @@ export class McpClientStorage {
     info: StoredOAuthClientInformation,
     ctx?: OAuthClientInformationContext,
   ): Promise<void> {
-    await this.#records.write('clientInformation', info, ctx?.issuer);
-  }
-
-  /**
-   * The PKCE code verifier; throws when none is saved (expired, or never started).
-   *
-   * @example
-   * ```ts
-   * const verifier = await storage.codeVerifier();
-   * ```
-   */
-  codeVerifier(): Promise<string> {
-    return this.#records.codeVerifier();
-  }
-
-  /**
-   * Saves the PKCE code verifier of an authorization in progress, with a short lifetime.
-   *
-   * @example
-   * ```ts
-   * await storage.saveCodeVerifier(verifier);
-   * ```
-   */
-  saveCodeVerifier(codeVerifier: string): Promise<void> {
-    return this.#records.saveCodeVerifier(codeVerifier);
-  }
-
-  /**
-   * The discovery state of an authorization in progress, or `undefined`.
-   *
-   * @example
-   * ```ts
-   * const state = await storage.discoveryState();
-   * ```
-   */
-  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    return (await this.#records.discoveryState()) as OAuthDiscoveryState | undefined;
-  }
-
-  /**
-   * Saves the discovery state, with the code verifier's lifetime.
-   *
-   * @example
-   * ```ts
-   * await storage.saveDiscoveryState(state);
-   * ```
-   */
-  saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
-    return this.#records.saveDiscoveryState(state);
+    await this.records.write('clientInformation', info, ctx?.issuer);
   }
 
   /**
@@ -208,7 +146,7 @@ export class McpClientStorage {
    * ```
    */
   resourceUrl(): Promise<string | undefined> {
-    return this.#records.context('resource_url');
+    return this.records.context('resource_url');
   }
 
   /**
@@ -220,7 +158,7 @@ export class McpClientStorage {
    * ```
    */
   saveResourceUrl(resourceUrl: string): Promise<void> {
-    return this.#records.saveContext('resource_url', resourceUrl);
+    return this.records.saveContext('resource_url', resourceUrl);
   }
 
   /**
@@ -233,7 +171,7 @@ export class McpClientStorage {
    * ```
    */
   authorizationServerUrl(): Promise<string | undefined> {
-    return this.#records.context('authorization_server_url');
+    return this.records.context('authorization_server_url');
   }
 
   /**
@@ -245,20 +183,7 @@ export class McpClientStorage {
    * ```
    */
   saveAuthorizationServerUrl(url: string): Promise<void> {
-    return this.#records.saveContext('authorization_server_url', url);
-  }
-
-  /**
-   * Forgets what `scope` names: tokens and registrations of the latest set and of the
-   * authorization server last used (other servers' sets stay).
-   *
-   * @example
-   * ```ts
-   * await storage.invalidateCredentials('tokens'); // log out, keep the registration
-   * ```
-   */
-  invalidateCredentials(scope: CredentialScope): Promise<void> {
-    return this.#records.invalidate(scope);
+    return this.records.saveContext('authorization_server_url', url);
   }
 }
 
@@ -382,63 +307,28 @@ export interface McpClientCredentialsProviderOptions extends ClientCredentialsCo
  *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
  * ```
  */
-export class McpClientCredentialsProvider implements OAuthClientProvider {
-  readonly #core: ClientCredentialsCore;
+export class McpClientCredentialsProvider
+  extends ClientCredentialsProviderBase<McpClientCredentialsProviderOptions>
+  implements OAuthClientProvider
+{
   /** Authenticates the client at the token endpoint (the SDK calls it). */
-  readonly addClientAuthentication: AddClientAuthentication;
+  readonly addClientAuthentication: AddClientAuthentication = (headers, params, url, metadata) =>
+    this.core.addClientAuthentication(headers, params, url, metadata);
 
-  constructor(options: McpClientCredentialsProviderOptions) {
-    const core = new ClientCredentialsCore(options);
-    this.#core = core;
-    this.addClientAuthentication = (headers, params, url, metadata) =>
-      core.addClientAuthentication(headers, params, url, metadata);
-  }
-
-  /**
-   * Always `undefined`: the SDK then runs the non-interactive grant.
-   *
-   * @example
-   * ```ts
-   * console.log(authProvider.redirectUrl); // undefined
-   * ```
-   */
-  get redirectUrl(): undefined {
-    return undefined;
-  }
   /** The client metadata (grant `client_credentials`, the configured scope and method). */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#core.metadata();
+    return this.core.metadata();
   }
   /** The configured client (never stored). */
   clientInformation(): StoredOAuthClientInformation {
-    return this.#core.clientInformation();
+    return this.core.clientInformation();
   }
   /** The access token stored for `ctx.issuer` (without `ctx`, the latest), or `undefined` once expired. */
   async tokens(ctx?: OAuthClientInformationContext): Promise<StoredOAuthTokens | undefined> {
-    return (await this.#core.tokens(ctx?.issuer)) as StoredOAuthTokens | undefined;
+    return (await this.core.tokens(ctx?.issuer)) as StoredOAuthTokens | undefined;
   }
   /** Stores the token, for `ctx.issuer` and as the latest, until it expires. */
   saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
-    return this.#core.saveTokens(tokens, ctx?.issuer);
-  }
-  /** The client-credentials grant. */
-  prepareTokenRequest(scope?: string): URLSearchParams {
-    return this.#core.prepareTokenRequest(scope);
-  }
-  /** Forgets the stored token (`'all'` and `'tokens'`). */
-  invalidateCredentials(scope: CredentialScope): Promise<void> {
-    return this.#core.invalidate(scope);
-  }
-  /** Never called for this grant: throws. */
-  redirectToAuthorization(): never {
-    throw new Error(NOT_INTERACTIVE);
-  }
-  /** Never called for this grant: throws. */
-  saveCodeVerifier(): never {
-    throw new Error(NOT_INTERACTIVE);
-  }
-  /** Never called for this grant: throws. */
-  codeVerifier(): never {
-    throw new Error(NOT_INTERACTIVE);
+    return this.core.saveTokens(tokens, ctx?.issuer);
   }
 }

@@ -16,15 +16,15 @@ import type {
 import type { AsyncKeyValue } from '../contract.js';
 import {
   type ClientProviderCoreOptions,
+  ClientStorageBase,
   type ClientStorageCoreOptions,
   RedirectPlumbing,
 } from './mcp-client-core.js';
 import {
   type ClientAssertionAlgorithm,
   type ClientAuthenticationMethod,
-  ClientCredentialsCore,
   type ClientCredentialsCoreOptions,
-  NOT_INTERACTIVE,
+  ClientCredentialsProviderBase,
 } from './mcp-client-m2m.js';
 import { ClientRecords, type CredentialScope } from './mcp-client-records.js';
 
@@ -59,23 +59,9 @@ export interface OAuthClientStorageOptions extends ClientStorageCoreOptions {}
  * const tokens = await storage.tokens(); // undefined before the first login
  * ```
  */
-export class OAuthClientStorage {
-  readonly #records: ClientRecords;
-
+export class OAuthClientStorage extends ClientStorageBase<OAuthDiscoveryState> {
   constructor(store: AsyncKeyValue, serverUrl: string | URL, options: OAuthClientStorageOptions = {}) {
-    this.#records = new ClientRecords(store, serverUrl, options);
-  }
-
-  /**
-   * The key all records of this server (and session) are stored under.
-   *
-   * @example
-   * ```ts
-   * console.log(storage.key); // "https://mcp.example.com/mcp"
-   * ```
-   */
-  get key(): string {
-    return this.#records.key;
+    super(new ClientRecords(store, serverUrl, options));
   }
 
   /**
@@ -87,7 +73,7 @@ export class OAuthClientStorage {
    * ```
    */
   async tokens(): Promise<OAuthTokens | undefined> {
-    return (await this.#records.read('tokens', undefined)) as OAuthTokens | undefined;
+    return (await this.records.read('tokens', undefined)) as OAuthTokens | undefined;
   }
 
   /**
@@ -100,7 +86,7 @@ export class OAuthClientStorage {
    * ```
    */
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.#records.write('tokens', tokens, undefined);
+    await this.records.write('tokens', tokens, undefined);
   }
 
   /**
@@ -113,7 +99,7 @@ export class OAuthClientStorage {
    * ```
    */
   async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
-    return (await this.#records.read('clientInformation', undefined)) as
+    return (await this.records.read('clientInformation', undefined)) as
       | OAuthClientInformationMixed
       | undefined;
   }
@@ -127,72 +113,7 @@ export class OAuthClientStorage {
    * ```
    */
   async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
-    await this.#records.write('clientInformation', info, undefined);
-  }
-
-  /**
-   * The saved PKCE code verifier. Throws when none is saved (expired, or never started), as the
-   * SDK expects.
-   *
-   * @example
-   * ```ts
-   * const verifier = await storage.codeVerifier();
-   * ```
-   */
-  codeVerifier(): Promise<string> {
-    return this.#records.codeVerifier();
-  }
-
-  /**
-   * Saves the PKCE code verifier of an authorization in progress, with a short lifetime.
-   *
-   * @example
-   * ```ts
-   * await storage.saveCodeVerifier(verifier);
-   * ```
-   */
-  saveCodeVerifier(codeVerifier: string): Promise<void> {
-    return this.#records.saveCodeVerifier(codeVerifier);
-  }
-
-  /**
-   * The discovery state of an authorization in progress, or `undefined`: it lives as long as the
-   * code verifier and ends when tokens are saved, so a server that moves to another
-   * authorization server is followed (in the same process and after a restart).
-   *
-   * @example
-   * ```ts
-   * const state = await storage.discoveryState();
-   * console.log(state?.authorizationServerUrl);
-   * ```
-   */
-  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    return (await this.#records.discoveryState()) as OAuthDiscoveryState | undefined;
-  }
-
-  /**
-   * Saves the discovery state, with the code verifier's lifetime.
-   *
-   * @example
-   * ```ts
-   * await storage.saveDiscoveryState(state);
-   * ```
-   */
-  async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
-    await this.#records.saveDiscoveryState(state);
-  }
-
-  /**
-   * Forgets credentials the server said are no longer valid (the SDK calls this with `'all'` on
-   * `invalid_client` and `'tokens'` on `invalid_grant`).
-   *
-   * @example
-   * ```ts
-   * await storage.invalidateCredentials('tokens'); // log out, keep the registration
-   * ```
-   */
-  invalidateCredentials(scope: CredentialScope): Promise<void> {
-    return this.#records.invalidate(scope);
+    await this.records.write('clientInformation', info, undefined);
   }
 }
 
@@ -333,56 +254,28 @@ export interface PersistentClientCredentialsProviderOptions extends ClientCreden
  *   new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider }));
  * ```
  */
-export class PersistentClientCredentialsProvider implements OAuthClientProvider {
-  readonly #core: ClientCredentialsCore;
+export class PersistentClientCredentialsProvider
+  extends ClientCredentialsProviderBase<PersistentClientCredentialsProviderOptions>
+  implements OAuthClientProvider
+{
   /** Authenticates the client at the token endpoint (the SDK calls it). */
-  readonly addClientAuthentication: AddClientAuthentication;
+  readonly addClientAuthentication: AddClientAuthentication = (headers, params, url, metadata) =>
+    this.core.addClientAuthentication(headers, params, url, metadata);
 
-  constructor(options: PersistentClientCredentialsProviderOptions) {
-    const core = new ClientCredentialsCore(options);
-    this.#core = core;
-    this.addClientAuthentication = (headers, params, url, metadata) =>
-      core.addClientAuthentication(headers, params, url, metadata);
-  }
-
-  /** Always `undefined`: the SDK then runs the non-interactive grant. */
-  get redirectUrl(): undefined {
-    return undefined;
-  }
   /** The client metadata (grant `client_credentials`, the configured scope and method). */
   get clientMetadata(): OAuthClientMetadata {
-    return this.#core.metadata();
+    return this.core.metadata();
   }
   /** The configured client (never stored). */
   clientInformation(): OAuthClientInformationMixed {
-    return this.#core.clientInformation();
+    return this.core.clientInformation();
   }
   /** The stored access token, shared by every process on the store, or `undefined` once expired. */
   async tokens(): Promise<OAuthTokens | undefined> {
-    return (await this.#core.tokens(undefined)) as OAuthTokens | undefined;
+    return (await this.core.tokens(undefined)) as OAuthTokens | undefined;
   }
   /** Stores the token until it expires. */
   saveTokens(tokens: OAuthTokens): Promise<void> {
-    return this.#core.saveTokens(tokens, undefined);
-  }
-  /** The client-credentials grant. */
-  prepareTokenRequest(scope?: string): URLSearchParams {
-    return this.#core.prepareTokenRequest(scope);
-  }
-  /** Forgets the stored token (`'all'` and `'tokens'`). */
-  invalidateCredentials(scope: CredentialScope): Promise<void> {
-    return this.#core.invalidate(scope);
-  }
-  /** Never called for this grant: throws. */
-  redirectToAuthorization(): never {
-    throw new Error(NOT_INTERACTIVE);
-  }
-  /** Never called for this grant: throws. */
-  saveCodeVerifier(): never {
-    throw new Error(NOT_INTERACTIVE);
-  }
-  /** Never called for this grant: throws. */
-  codeVerifier(): never {
-    throw new Error(NOT_INTERACTIVE);
+    return this.core.saveTokens(tokens, undefined);
   }
 }

@@ -65,6 +65,25 @@ export interface LoginProviderParts {
   onRedirect: (url: URL) => Promise<void>;
 }
 
+/**
+ * The options of a login's provider that both SDK lines take: `parts` with the user's extra client
+ * metadata over the base metadata.
+ */
+export function loginProviderOptions<Metadata extends object>(
+  parts: LoginProviderParts,
+  clientMetadata: Partial<Metadata> | undefined,
+) {
+  return {
+    store: parts.store,
+    serverUrl: parts.serverUrl,
+    session: parts.session,
+    redirectUrl: parts.redirectUrl,
+    clientMetadata: { ...parts.baseMetadata, ...clientMetadata },
+    state: parts.state,
+    onRedirect: parts.onRedirect,
+  };
+}
+
 /** What the core needs of a provider. */
 export interface LoginProviderLike {
   invalidateCredentials(scope: 'tokens' | 'all'): Promise<void>;
@@ -91,9 +110,9 @@ const CALLBACK_PATH = '/callback';
 
 /**
  * A login to one MCP server, for either SDK line: the provider to give the transport, the loopback
- * callback server, and `connect`.
+ * callback server, and `connect`. `Transport` is what `connect` needs of the SDK's transport.
  */
-export abstract class LoginCore<Provider extends LoginProviderLike> {
+export abstract class LoginCore<Provider extends LoginProviderLike, Transport> {
   /** The `OAuthClientProvider` to give the transport. */
   readonly provider: Provider;
   /** The MCP server URL. */
@@ -168,13 +187,26 @@ export abstract class LoginCore<Provider extends LoginProviderLike> {
   }
 
   /** Hands the callback to the transport (1.x: the code; 2.x: the callback's parameters). */
-  protected abstract finish(transport: unknown, callback: URLSearchParams): Promise<void>;
+  protected abstract finish(transport: Transport, callback: URLSearchParams): Promise<void>;
 
-  /** The connect loop of `connect`. */
-  protected async connectWith<T>(
-    client: { connect(transport: never): Promise<void> },
-    makeTransport: (authProvider: Provider) => T,
-  ): Promise<T> {
+  /**
+   * Connects `client` through a transport from `makeTransport(provider)`. When the server asks for
+   * a login (the SDK calls the provider's redirect), it waits for the browser to come back to the
+   * loopback callback, hands it to `transport.finishAuth` (SDK 1.x: the code; SDK 2.x: the
+   * callback's parameters, so the SDK checks `iss` before it redeems the code), and connects again
+   * with a new transport. Stale stored credentials are forgotten and the client registers again
+   * (the SDK's `invalidateCredentials`). Returns the connected transport.
+   *
+   * @example
+   * ```ts
+   * const transport = await login.connect(client, (authProvider) =>
+   *   new StreamableHTTPClientTransport(login.serverUrl, { authProvider }));
+   * ```
+   */
+  async connect<
+    C extends { connect(transport: never): Promise<void> },
+    T extends Transport & Parameters<C['connect']>[0],
+  >(client: C, makeTransport: (authProvider: Provider) => T): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const transport = makeTransport(this.provider);
       this.#pending = undefined;

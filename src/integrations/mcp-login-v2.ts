@@ -13,6 +13,7 @@ import {
   LoginCore,
   type LoginCoreOptions,
   type LoginParts,
+  loginProviderOptions,
   openLogin,
   registrationForRedirect,
 } from './mcp-login-core.js';
@@ -83,46 +84,21 @@ class LoginProvider extends McpOAuthClientProvider {
  * await login.connect(client, (authProvider) => new StreamableHTTPClientTransport(login.serverUrl, { authProvider }));
  * ```
  */
-export class McpLogin extends LoginCore<McpOAuthClientProvider> {
+export class McpLogin extends LoginCore<McpOAuthClientProvider, LoginTransport> {
   /** @internal Use {@link createMcpLogin}. */
   constructor(parts: LoginParts & { options: McpLoginOptions }) {
     super(
       parts,
       (p) =>
         new LoginProvider({
-          store: p.store,
-          serverUrl: p.serverUrl,
-          session: p.session,
-          redirectUrl: p.redirectUrl,
-          clientMetadata: { ...p.baseMetadata, ...parts.options.clientMetadata },
-          state: p.state,
-          onRedirect: p.onRedirect,
+          ...loginProviderOptions(p, parts.options.clientMetadata),
           allowUnprotectedSecrets: parts.options.allowUnprotectedSecrets,
         }),
     );
   }
 
-  protected override finish(transport: unknown, callback: URLSearchParams): Promise<void> {
-    return (transport as LoginTransport).finishAuth(callback);
-  }
-
-  /**
-   * Connects `client` through a transport from `makeTransport(provider)`. When the server asks for
-   * a login, it waits for the browser to come back to the loopback callback, hands the callback's
-   * parameters to `transport.finishAuth` (the SDK checks `iss`, then redeems the code), and
-   * connects again with a new transport. Returns the connected transport.
-   *
-   * @example
-   * ```ts
-   * const transport = await login.connect(client, (authProvider) =>
-   *   new StreamableHTTPClientTransport(login.serverUrl, { authProvider }));
-   * ```
-   */
-  connect<
-    C extends { connect(transport: never): Promise<void> },
-    T extends LoginTransport & Parameters<C['connect']>[0],
-  >(client: C, makeTransport: (authProvider: McpOAuthClientProvider) => T): Promise<T> {
-    return this.connectWith(client, makeTransport);
+  protected override finish(transport: LoginTransport, callback: URLSearchParams): Promise<void> {
+    return transport.finishAuth(callback);
   }
 }
 

@@ -9,7 +9,13 @@
  */
 import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { PersistentOAuthClientProvider } from './mcp-client.js';
-import { LoginCore, type LoginCoreOptions, openLogin, registrationForRedirect } from './mcp-login-core.js';
+import {
+  LoginCore,
+  type LoginCoreOptions,
+  loginProviderOptions,
+  openLogin,
+  registrationForRedirect,
+} from './mcp-login-core.js';
 
 /**
  * Options of {@link createMcpLogin}.
@@ -72,46 +78,14 @@ class LoginProvider extends PersistentOAuthClientProvider {
  * await login.connect(client, (authProvider) => new StreamableHTTPClientTransport(login.serverUrl, { authProvider }));
  * ```
  */
-export class McpLogin extends LoginCore<PersistentOAuthClientProvider> {
+export class McpLogin extends LoginCore<PersistentOAuthClientProvider, LoginTransport> {
   /** @internal Use {@link createMcpLogin}. */
   constructor(parts: ConstructorParameters<typeof LoginCore>[0] & { options: McpLoginOptions }) {
-    super(
-      parts,
-      (p) =>
-        new LoginProvider({
-          store: p.store,
-          serverUrl: p.serverUrl,
-          session: p.session,
-          redirectUrl: p.redirectUrl,
-          clientMetadata: { ...p.baseMetadata, ...parts.options.clientMetadata },
-          state: p.state,
-          onRedirect: p.onRedirect,
-        }),
-    );
+    super(parts, (p) => new LoginProvider(loginProviderOptions(p, parts.options.clientMetadata)));
   }
 
-  protected override finish(transport: unknown, callback: URLSearchParams): Promise<void> {
-    return (transport as LoginTransport).finishAuth(callback.get('code') ?? '');
-  }
-
-  /**
-   * Connects `client` through a transport from `makeTransport(provider)`. When the server asks for
-   * a login (the SDK calls the provider's redirect), it waits for the browser to come back to the
-   * loopback callback, hands the code to `transport.finishAuth`, and connects again with a new
-   * transport. Stale stored credentials are forgotten and the client registers again (the SDK's
-   * `invalidateCredentials`). Returns the connected transport.
-   *
-   * @example
-   * ```ts
-   * const transport = await login.connect(client, (authProvider) =>
-   *   new StreamableHTTPClientTransport(login.serverUrl, { authProvider }));
-   * ```
-   */
-  connect<
-    C extends { connect(transport: never): Promise<void> },
-    T extends LoginTransport & Parameters<C['connect']>[0],
-  >(client: C, makeTransport: (authProvider: PersistentOAuthClientProvider) => T): Promise<T> {
-    return this.connectWith(client, makeTransport);
+  protected override finish(transport: LoginTransport, callback: URLSearchParams): Promise<void> {
+    return transport.finishAuth(callback.get('code') ?? '');
   }
 }
 

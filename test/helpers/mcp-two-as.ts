@@ -12,6 +12,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { AsyncKeyValue } from '../../src/contract.js';
 import { OAuthStateStore, PersistentOAuthServerProvider } from '../../src/integrations/mcp.js';
 import { MemoryStore } from '../../src/stores/memory.js';
@@ -145,6 +146,33 @@ export async function startResourceServer(first: AuthServerHandle): Promise<Reso
     calls,
     close: closer(server),
   };
+}
+
+/** The servers of {@link twoAuthorizationServers}. */
+export interface TwoAuthorizationServers {
+  as1: AuthServerHandle;
+  as2: AuthServerHandle;
+  /** The MCP server, protected by `as1` until `rs.use` moves it. */
+  rs: ResourceServerHandle;
+}
+
+/**
+ * Two authorization servers and the MCP server, started before the file's tests (`beforeAll`) and
+ * closed after them; read their handles from the returned object inside the tests.
+ */
+export function twoAuthorizationServers(): Readonly<TwoAuthorizationServers> {
+  const servers = {} as TwoAuthorizationServers;
+  beforeAll(async () => {
+    servers.as1 = await startAuthorizationServer();
+    servers.as2 = await startAuthorizationServer();
+    servers.rs = await startResourceServer(servers.as1);
+  });
+  afterAll(async () => {
+    await servers.rs.close();
+    await servers.as1.close();
+    await servers.as2.close();
+  });
+  return servers;
 }
 
 /** The user agent: follows an authorization URL (the SDK router approves at once) and returns the callback's query. */

@@ -2,18 +2,7 @@
 // too, and a store without atomic take is skipped there with its reason.
 // @ts-expect-error bun:test exists only under bun
 import * as bunTest from 'bun:test';
-import { describeConformance, jestLikeRunner } from '../../src/conformance/core.js';
-import { KeyvStore } from '../../src/stores/keyv/index.js';
-import { DeleteAlwaysTrue } from '../conformance-self/broken-raw.js';
+import { jestLikeRunner } from '../../src/conformance/core.js';
+import { describeBrokenSuites } from './runner-suites.js';
 
-const runner = jestLikeRunner(bunTest);
-describeConformance('DeleteAlwaysTrue', {
-  runner,
-  createStore: () => new DeleteAlwaysTrue(),
-  only: ['op.delete'],
-});
-describeConformance('KeyvStore', {
-  runner,
-  createStore: () => new KeyvStore(new Map()),
-  only: ['cap.atomic'],
-});
+describeBrokenSuites(jestLikeRunner(bunTest));

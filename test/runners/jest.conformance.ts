@@ -1,7 +1,7 @@
 // Run by test/conformance-runners.test.ts with jest (test/runners/jest.config.cjs): the suites of
-// ./jest-like-suites.ts through jestLikeRunner and jest's own API (@jest/globals).
+// ./runner-suites.ts through jestLikeRunner and jest's own API (@jest/globals).
 import * as jestGlobals from '@jest/globals';
 import { jestLikeRunner } from '../../src/conformance/core.js';
-import { describeRunnerSuites } from './jest-like-suites.js';
+import { describeRunnerSuites } from './runner-suites.js';
 
 describeRunnerSuites(jestLikeRunner(jestGlobals), 'jest');
