@@ -134,6 +134,17 @@ describe('MemoryStore', () => {
     expect(await s.keys(DEFAULT_COLLECTION, { cursor: 'zzz' })).toEqual({ keys: [], cursor: undefined });
   });
 
+  test('keys() after the last key of an index chunk is deleted, written again and deleted again', async () => {
+    const s = make({ sweepIntervalMs: 0 });
+    // Written in order, 600 keys split the index after k512: k255 ends the first chunk.
+    const keys = Array.from({ length: 600 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    await s.putMany(keys.map((k) => [k, { k }] as const));
+    expect(await s.delete('k255')).toBe(true);
+    await s.put('k255', { k: 'again' });
+    expect(await s.delete('k255')).toBe(true);
+    expect((await listAll(s, DEFAULT_COLLECTION, 1000)).keys).toEqual(keys.filter((k) => k !== 'k255'));
+  });
+
   test('keys() looks at no more than 4096 keys per call: a page behind many expired entries is short but paging goes on', async () => {
     let now = 1_000_000;
     const s = make({ clock: () => now, sweepIntervalMs: 0 });
