@@ -32,6 +32,14 @@ export const entries: Record<string, string> = {
 export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
 
 /**
+ * Internal files that no subpath exports, loaded by the core on demand through a specifier no
+ * bundler reads: `createStore`'s URL parsing and backend table (src/open-store.ts), so
+ * `import('oauth-kv')` does not parse them (docs/benchmarks.md, "Import (cold start)"). Built like
+ * the other non-root entries: what they share with the root comes from the core file.
+ */
+export const internalEntries: Record<string, string> = { 'open-store': 'src/open-store.ts' };
+
+/**
  * The root entry's whole import graph is ONE internal file, dist/core.js (dist/core.cjs), built from
  * src/core.ts without splitting; dist/index.js only re-exports its public names from it (two files
  * for `import('oauth-kv')`, where shared chunks made ten and cost twice Keyv's cold import). Every
@@ -99,8 +107,8 @@ function toCore(graph: ReadonlySet<string>, importer?: string): Plugin {
 
 const shared: Options = {
   format: ['esm', 'cjs'],
-  // No source maps: the output is not minified (readable, with the source's names and comments
-  // stripped only of types), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
+  // No source maps: the output keeps the source's names (only the core's whitespace is minified, see
+  // below), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
   sourcemap: false,
   // Keep `node:` in imports: Deno and Workers (nodejs_compat) resolve built-ins by that prefix.
   removeNodeProtocol: false,
@@ -136,6 +144,12 @@ export default defineConfig(() => {
       ...shared,
       entry: { core: CORE, index: index as string },
       splitting: false,
+      // `import('oauth-kv')` parses the whole core: without comments and whitespace (and with syntax
+      // shortened) it costs V8's scanner and pre-parser less (docs/benchmarks.md, "Import (cold
+      // start)"). Identifiers are NOT minified, so every class and function keeps its name in stack
+      // traces and `.name`; a trace's positions point into long lines instead of the source's.
+      minifyWhitespace: true,
+      minifySyntax: true,
       dts: false,
       clean: false,
       esbuildPlugins: [toCore(graph, resolve('src/index.ts'))],
@@ -143,7 +157,7 @@ export default defineConfig(() => {
     },
     {
       ...shared,
-      entry: { ...others, ...cliEntries },
+      entry: { ...others, ...cliEntries, ...internalEntries },
       // Inline the Standard Schema types so the published .d.ts needs no extra package.
       dts: { entry: { ...entries, ...cliEntries }, resolve: ['@standard-schema/spec'] },
       // Both builds run at once: this one's cleaning must spare the other's output.
