@@ -50,6 +50,23 @@ export const internalEntries: Record<string, string> = { 'open-store': 'src/open
 const CORE = 'src/core.ts';
 const CORE_PLACEHOLDER = '#oauth-kv-core';
 
+/**
+ * `createStore`'s work (src/open-store.ts) is an entry of its own that the core imports on the first
+ * call (src/create-store.ts): it stays out of the root graph and out of the core file, and the
+ * core's import of it keeps its literal path (`./open-store.js`, or `./open-store.cjs` in the
+ * CommonJS build).
+ */
+const lazyOpener: Plugin = {
+  name: 'oauth-kv-open-store',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/open-store\.c?js$/ }, (args) =>
+      resolve(args.importer) === resolve('src/create-store.ts')
+        ? { path: args.path, external: true }
+        : undefined,
+    );
+  },
+};
+
 /** Source files of the root entry's graph (src/index.ts included), absolute. */
 function rootGraph(): Set<string> {
   const { metafile } = buildSync({
@@ -62,6 +79,8 @@ function rootGraph(): Set<string> {
     packages: 'external',
     outdir: 'dist',
     logLevel: 'silent',
+    // What lazyOpener does, for this synchronous build (which cannot take plugins).
+    external: ['./open-store.js', './open-store.cjs'],
   });
   const graph = new Set(Object.keys(metafile.inputs).map((f) => resolve(f)));
   // src/core.ts re-exports exactly that graph: a module missing there would be bundled twice.
@@ -152,7 +171,7 @@ export default defineConfig(() => {
       minifySyntax: true,
       dts: false,
       clean: false,
-      esbuildPlugins: [toCore(graph, resolve('src/index.ts'))],
+      esbuildPlugins: [lazyOpener, toCore(graph, resolve('src/index.ts'))],
       plugins: [corePath],
     },
     {

@@ -103,21 +103,14 @@ export async function openStoreUrl(
 declare const __OAUTH_KV_CJS__: boolean | undefined;
 
 /**
- * ./open-store.ts, through a specifier no bundler reads (like the backends it loads in turn): from the
- * source tree in tests, and as the built package's internal dist/open-store.js (dist/open-store.cjs
- * for the CommonJS build, whose classes are the ones the caller imported).
+ * ./open-store.ts: from the source tree in tests, and in the built package the internal
+ * dist/open-store.js (dist/open-store.cjs in the CommonJS build, so its classes are the ones the
+ * caller required). The specifiers are literal, so an application's bundler (a Worker's, say)
+ * follows them and `createStore('memory:')` works from a bundle, as before.
  */
 function loadOpener(): Promise<typeof import('./open-store.js')> {
   if (typeof __OAUTH_KV_CJS__ === 'boolean' && __OAUTH_KV_CJS__) {
-    return Promise.resolve(opaqueRequire('./open-store.cjs') as typeof import('./open-store.js'));
+    return Promise.resolve(require('./open-store.cjs') as typeof import('./open-store.js'));
   }
-  return opaqueImport('./open-store.js') as Promise<typeof import('./open-store.js')>;
-}
-
-function opaqueImport(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ specifier);
-}
-
-function opaqueRequire(specifier: string): unknown {
-  return require(specifier);
+  return import('./open-store.js');
 }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { entries } from '../tsup.config.js';
 
@@ -51,16 +52,18 @@ describe('the build', () => {
     await store.close();
   });
 
-  test('the root entry is two files: index re-exports from core, which loads no other file of the build', () => {
-    // Relative module specifiers of a built file (import/export ... from, require).
+  test('the root entry is two files: index re-exports from core, which loads no other file of the build (but createStore, on its first call)', () => {
+    // Relative module specifiers of a built file (import/export ... from, require, import()).
     const files = (name: string) =>
-      [...readFileSync(join(out, name), 'utf8').matchAll(/(?:from\s*|require\()['"](\.[^'"]+)['"]/g)].map(
-        (m) => m[1] as string,
-      );
+      [
+        ...readFileSync(join(out, name), 'utf8').matchAll(
+          /(?:from\s*|require\(|import\()['"](\.[^'"]+)['"]/g,
+        ),
+      ].map((m) => m[1] as string);
     expect(files('index.js')).toEqual(['./core.js']);
     expect(files('index.cjs')).toEqual(['./core.cjs']);
-    expect(files('core.js')).toEqual([]);
-    expect(files('core.cjs')).toEqual([]);
+    expect(files('core.js')).toEqual(['./open-store.js']);
+    expect(files('core.cjs')).toEqual(['./open-store.cjs']);
     // The other subpaths share the root's classes through the same core file.
     expect(files('file.js')).toContain('./core.js');
     expect(files('file.cjs')).toContain('./core.cjs');
@@ -112,6 +115,23 @@ describe('the build', () => {
       const err = await lib.createStore('mysql://h/x').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(lib.StoreSetupError);
     }
+  });
+
+  test("an application's bundler follows createStore's import: createStore('memory:') works from a one-file bundle", async () => {
+    const bundled = join(out, 'app-bundle', 'app.mjs');
+    await build({
+      stdin: { contents: "export { createStore, MemoryStore } from './index.js';", resolveDir: out },
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      outfile: bundled,
+      logLevel: 'silent',
+    });
+    expect(readFileSync(bundled, 'utf8')).toContain('parseStoreUrl');
+    const app = (await import(pathToFileURL(bundled).href)) as typeof import('../src/index.js');
+    const store = await app.createStore('memory:', { keys: false, env: {} });
+    expect(store).toBeInstanceOf(app.MemoryStore);
+    await store.close();
   });
 
   test('ESM: the same holds', async () => {
