@@ -32,10 +32,10 @@ export const entries: Record<string, string> = {
 export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
 
 /**
- * Internal files that no subpath exports, loaded by the core on demand through a specifier no
- * bundler reads: `createStore`'s URL parsing and backend table (src/open-store.ts), so
- * `import('oauth-kv')` does not parse them (docs/benchmarks.md, "Import (cold start)"). Built like
- * the other non-root entries: what they share with the root comes from the core file.
+ * Internal files that no subpath exports, imported by the core on demand: `createStore`'s URL parsing
+ * and backend table (src/open-store.ts, see lazyOpener), so `import('oauth-kv')` does not parse them
+ * (docs/benchmarks.md, "Import (cold start)"). Built like the other non-root entries: what they
+ * share with the root comes from the core file.
  */
 export const internalEntries: Record<string, string> = { 'open-store': 'src/open-store.ts' };
 
