@@ -32,6 +32,14 @@ export const entries: Record<string, string> = {
 export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
 
 /**
+ * Internal files that no subpath exports, imported by the core on demand: `createStore`'s URL parsing
+ * and backend table (src/open-store.ts, see lazyOpener), so `import('oauth-kv')` does not parse them
+ * (docs/benchmarks.md, "Import (cold start)"). Built like the other non-root entries: what they
+ * share with the root comes from the core file.
+ */
+export const internalEntries: Record<string, string> = { 'open-store': 'src/open-store.ts' };
+
+/**
  * The root entry's whole import graph is ONE internal file, dist/core.js (dist/core.cjs), built from
  * src/core.ts without splitting; dist/index.js only re-exports its public names from it (two files
  * for `import('oauth-kv')`, where shared chunks made ten and cost twice Keyv's cold import). Every
@@ -41,6 +49,23 @@ export const cliEntries: Record<string, string> = { cli: 'src/cli/main.ts' };
  */
 const CORE = 'src/core.ts';
 const CORE_PLACEHOLDER = '#oauth-kv-core';
+
+/**
+ * `createStore`'s work (src/open-store.ts) is an entry of its own that the core imports on the first
+ * call (src/create-store.ts): it stays out of the root graph and out of the core file, and the
+ * core's import of it keeps its literal path (`./open-store.js`, or `./open-store.cjs` in the
+ * CommonJS build).
+ */
+const lazyOpener: Plugin = {
+  name: 'oauth-kv-open-store',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/open-store\.c?js$/ }, (args) =>
+      resolve(args.importer) === resolve('src/create-store.ts')
+        ? { path: args.path, external: true }
+        : undefined,
+    );
+  },
+};
 
 /** Source files of the root entry's graph (src/index.ts included), absolute. */
 function rootGraph(): Set<string> {
@@ -54,6 +79,8 @@ function rootGraph(): Set<string> {
     packages: 'external',
     outdir: 'dist',
     logLevel: 'silent',
+    // What lazyOpener does, for this synchronous build (which cannot take plugins).
+    external: ['./open-store.js', './open-store.cjs'],
   });
   const graph = new Set(Object.keys(metafile.inputs).map((f) => resolve(f)));
   // src/core.ts re-exports exactly that graph: a module missing there would be bundled twice.
@@ -99,8 +126,8 @@ function toCore(graph: ReadonlySet<string>, importer?: string): Plugin {
 
 const shared: Options = {
   format: ['esm', 'cjs'],
-  // No source maps: the output is not minified (readable, with the source's names and comments
-  // stripped only of types), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
+  // No source maps: the output keeps the source's names (only the core's whitespace is minified, see
+  // below), and maps with their inlined sources were 1.5 MB of a 2.5 MB dist.
   sourcemap: false,
   // Keep `node:` in imports: Deno and Workers (nodejs_compat) resolve built-ins by that prefix.
   removeNodeProtocol: false,
@@ -136,14 +163,20 @@ export default defineConfig(() => {
       ...shared,
       entry: { core: CORE, index: index as string },
       splitting: false,
+      // `import('oauth-kv')` parses the whole core: without comments and whitespace (and with syntax
+      // shortened) it costs V8's scanner and pre-parser less (docs/benchmarks.md, "Import (cold
+      // start)"). Identifiers are NOT minified, so every class and function keeps its name in stack
+      // traces and `.name`; a trace's positions point into long lines instead of the source's.
+      minifyWhitespace: true,
+      minifySyntax: true,
       dts: false,
       clean: false,
-      esbuildPlugins: [toCore(graph, resolve('src/index.ts'))],
+      esbuildPlugins: [lazyOpener, toCore(graph, resolve('src/index.ts'))],
       plugins: [corePath],
     },
     {
       ...shared,
-      entry: { ...others, ...cliEntries },
+      entry: { ...others, ...cliEntries, ...internalEntries },
       // Inline the Standard Schema types so the published .d.ts needs no extra package.
       dts: { entry: { ...entries, ...cliEntries }, resolve: ['@standard-schema/spec'] },
       // Both builds run at once: this one's cleaning must spare the other's output.

@@ -6,7 +6,6 @@
  * @module
  */
 export * from './backend/kit.js';
-export * from './backend/scrub.js';
 export * from './base-store.js';
 export * from './contract.js';
 export * from './create-store.js';
@@ -21,8 +20,6 @@ export * from './errors.js';
 export * from './secrets.js';
 export * from './stored-json.js';
 export * from './stores/memory.js';
-export * from './stores/redis/options.js';
-export * from './url/parse.js';
 export * from './validation.js';
 export * from './wrappers/args.js';
 export * from './wrappers/base.js';

@@ -6,9 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { AsyncKeyValue, JsonObject } from '../contract.js';
-import { type OpenedStore, sentinelOptions } from '../create-store.js';
+import type { OpenedStore } from '../create-store.js';
 import { Fernet } from '../crypto/fernet.js';
 import { DeserializationError } from '../errors.js';
+import { sentinelOptions } from '../open-store.js';
 import { checkRedisOptions } from '../stores/redis/options.js';
 import type { StoreSpec } from '../url/parse.js';
 import { ENCRYPTED_DATA_FIELD } from '../wrappers/encrypted-form.js';

@@ -106,3 +106,14 @@ const ENCODER = new TextEncoder();
 export function utf8(text: string): Uint8Array {
   return ENCODER.encode(text);
 }
+
+let strictDecoder: { decode(bytes: Uint8Array): string } | undefined;
+
+/**
+ * UTF-8 bytes as text; throws a `TypeError` on malformed UTF-8. The decoder is made on first use,
+ * not when the module loads (a fatal `TextDecoder` costs a cold `import('oauth-kv')` about 2%).
+ */
+export function decodeUtf8Strict(bytes: Uint8Array): string {
+  strictDecoder ??= new TextDecoder('utf-8', { fatal: true });
+  return strictDecoder.decode(bytes);
+}

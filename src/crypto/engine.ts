@@ -18,16 +18,35 @@ type Key = NodeCryptoModule.KeyObject;
 type SubtleCrypto = NodeCryptoModule.webcrypto.SubtleCrypto;
 type CryptoKey = NodeCryptoModule.webcrypto.CryptoKey;
 
-/** `node:crypto`, or `undefined` where the runtime has none. */
-const native = (
-  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+type Lookup<T> = T | undefined | null; // null: not looked up yet
 
-/** WebCrypto's SubtleCrypto (every supported runtime has it). */
-const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+let nodeModule: Lookup<NodeCrypto> = null;
+let subtleApi: Lookup<SubtleCrypto> = null;
+
+/**
+ * `node:crypto`, or `undefined` where the runtime has none. Looked up on first use, not when this
+ * module loads: loading `node:crypto` costs a Node process about as much as the whole rest of
+ * `import('oauth-kv')`, and a program that never encrypts need not pay it (docs/benchmarks.md).
+ */
+function nodeCrypto(): NodeCrypto | undefined {
+  if (nodeModule === null) {
+    nodeModule = (
+      globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+    ).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  }
+  return nodeModule;
+}
+
+/** WebCrypto's SubtleCrypto (every supported runtime has it); on first use, like {@link nodeCrypto}. */
+function webSubtle(): SubtleCrypto | undefined {
+  if (subtleApi === null) subtleApi = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  return subtleApi;
+}
 
 /** `true` where the synchronous Fernet methods work (`node:crypto` is there). */
-export const SYNC_CRYPTO: boolean = native !== undefined;
+export function syncCrypto(): boolean {
+  return nodeCrypto() !== undefined;
+}
 
 /** A Fernet key split in its two halves, with the platform key objects made from them. */
 export interface KeyMaterial {
@@ -46,6 +65,7 @@ export function keyMaterial(raw: Uint8Array): KeyMaterial {
   // Copies (a Buffer's slice() would share memory with `raw`, which the caller wipes).
   const signing = Uint8Array.prototype.slice.call(raw, 0, 16);
   const encryption = Uint8Array.prototype.slice.call(raw, 16, 32);
+  const native = nodeCrypto();
   const node = native
     ? { signing: native.createSecretKey(signing), encryption: native.createSecretKey(encryption) }
     : undefined;
@@ -65,6 +85,7 @@ function webKeys(key: KeyMaterial): Promise<{ signing: CryptoKey; encryption: Cr
 }
 
 function requireSubtle(): SubtleCrypto {
+  const subtle = webSubtle();
   if (subtle === undefined) {
     throw new NotSupportedError('encryption', 'This runtime, which has neither node:crypto nor WebCrypto,');
   }
@@ -73,6 +94,7 @@ function requireSubtle(): SubtleCrypto {
 
 /** Fills `bytes` from the system CSPRNG. */
 export function fillRandom(bytes: Uint8Array): void {
+  const native = nodeCrypto();
   if (native) native.randomFillSync(bytes);
   else for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
 }
@@ -81,13 +103,13 @@ export function fillRandom(bytes: Uint8Array): void {
 
 /** AES-128-CBC with PKCS#7 padding (`node:crypto`). */
 export function aesEncryptSync(key: KeyMaterial, iv: Uint8Array, plaintext: Uint8Array): Uint8Array[] {
-  const cipher = native!.createCipheriv('aes-128-cbc', key.node!.encryption, iv);
+  const cipher = nodeCrypto()!.createCipheriv('aes-128-cbc', key.node!.encryption, iv);
   return [cipher.update(plaintext), cipher.final()];
 }
 
 /** AES-128-CBC decryption; throws on bad padding (`node:crypto`). */
 export function aesDecryptSync(key: KeyMaterial, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  const decipher = native!.createDecipheriv('aes-128-cbc', key.node!.encryption, iv);
+  const decipher = nodeCrypto()!.createDecipheriv('aes-128-cbc', key.node!.encryption, iv);
   const head = decipher.update(ciphertext);
   const tail = decipher.final();
   // A Buffer, as before: where node:crypto exists, so does Buffer.
@@ -96,16 +118,17 @@ export function aesDecryptSync(key: KeyMaterial, iv: Uint8Array, ciphertext: Uin
 
 /** HMAC-SHA-256 under the signing key (`node:crypto`). */
 export function hmacSync(key: KeyMaterial, data: Uint8Array): Uint8Array {
-  return native!.createHmac('sha256', key.node!.signing).update(data).digest();
+  return nodeCrypto()!.createHmac('sha256', key.node!.signing).update(data).digest();
 }
 
 /** Constant-time equality of two 32-byte MACs (`node:crypto`). */
 export function macEqualSync(a: Uint8Array, b: Uint8Array): boolean {
-  return native!.timingSafeEqual(a, b);
+  return nodeCrypto()!.timingSafeEqual(a, b);
 }
 
 /** HKDF-SHA-256: `node:crypto` where it exists, plain JavaScript elsewhere (both synchronous). */
 export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const native = nodeCrypto();
   if (native) return new Uint8Array(native.hkdfSync('sha256', ikm, salt, info, length));
   return hkdfSha256(ikm, salt, info, length);
 }
@@ -149,6 +172,7 @@ export async function hmacVerifyWeb(key: KeyMaterial, data: Uint8Array, mac: Uin
  * a second at py-key-value's iteration count), WebCrypto elsewhere.
  */
 export async function pbkdf2(secret: Uint8Array, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const native = nodeCrypto();
   if (native) {
     const derive = native.pbkdf2;
     return new Promise((resolve, reject) => {

@@ -6,8 +6,8 @@
  * @module
  */
 import { DecryptionError, EncryptionError, NotSupportedError } from '../errors.js';
-import { utf8 } from './bytes.js';
-import { hkdf, hmacSync, hmacVerifyWeb, type KeyMaterial, macEqualSync, SYNC_CRYPTO } from './engine.js';
+import { decodeUtf8Strict, utf8 } from './bytes.js';
+import { hkdf, hmacSync, hmacVerifyWeb, type KeyMaterial, macEqualSync, syncCrypto } from './engine.js';
 import {
   checkAge,
   checkIv,
@@ -131,7 +131,9 @@ export class Fernet {
    * const text = Fernet.supportsSync ? fernet.decryptText(token) : await fernet.decryptTextAsync(token);
    * ```
    */
-  static readonly supportsSync: boolean = SYNC_CRYPTO;
+  static get supportsSync(): boolean {
+    return syncCrypto();
+  }
 
   readonly #keys: readonly KeyMaterial[];
 
@@ -216,7 +218,7 @@ export class Fernet {
    * ```
    */
   async encryptAsync(data: Uint8Array | string, options: FernetEncryptOptions = {}): Promise<string> {
-    if (SYNC_CRYPTO) return this.encrypt(data, options);
+    if (syncCrypto()) return this.encrypt(data, options);
     const plaintext = toBytes(data);
     const iv = options.iv === undefined ? freshIv() : checkIv(options.iv);
     return sealWeb(this.#keys[0]!, plaintext, iv, timestampOf(options.now));
@@ -302,7 +304,7 @@ export class Fernet {
     token: string | Uint8Array,
     options: FernetDecryptOptions = {},
   ): Promise<FernetDecrypted> {
-    if (SYNC_CRYPTO) return this.decryptWithInfo(token, options);
+    if (syncCrypto()) return this.decryptWithInfo(token, options);
     const bytes = decodeToken(token);
     const keyIndex = await this.#verifyWeb(bytes);
     const timestamp = tokenTimestamp(bytes);
@@ -334,7 +336,7 @@ export class Fernet {
    * ```
    */
   async extractTimestampAsync(token: string | Uint8Array): Promise<number> {
-    if (SYNC_CRYPTO) return this.extractTimestamp(token);
+    if (syncCrypto()) return this.extractTimestamp(token);
     const bytes = decodeToken(token);
     await this.#verifyWeb(bytes);
     return tokenTimestamp(bytes);
@@ -363,7 +365,7 @@ export class Fernet {
    * ```
    */
   async rotateAsync(token: string | Uint8Array): Promise<string> {
-    if (SYNC_CRYPTO) return this.rotate(token);
+    if (syncCrypto()) return this.rotate(token);
     const { data, timestamp } = await this.decryptWithInfoAsync(token);
     return sealWeb(this.#keys[0]!, data, freshIv(), timestamp);
   }
@@ -398,18 +400,16 @@ export class Fernet {
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 function decodeText(data: Uint8Array): string {
   try {
-    return UTF8.decode(data);
+    return decodeUtf8Strict(data);
   } catch {
     throw new DecryptionError('The decrypted Fernet data is not valid UTF-8 text');
   }
 }
 
 function requireSync(method: string): void {
-  if (SYNC_CRYPTO) return;
+  if (syncCrypto()) return;
   const err = new NotSupportedError(method, 'Fernet on a runtime without node:crypto');
   err.message += `; use ${method}Async(), which works on every runtime`;
   throw err;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { bytesToLatin1, fromBase64, latin1ToBytes, toBase64 } from '../crypto/bytes.js';
+import { bytesToLatin1, decodeUtf8Strict, fromBase64, latin1ToBytes, toBase64 } from '../crypto/bytes.js';
 import type { Fernet, FernetDecrypted } from '../crypto/fernet.js';
 import { DecryptionError } from '../errors.js';
 import { isPlainObject, parseJsonObject, serializeValue } from '../validation.js';
@@ -69,8 +69,6 @@ export interface EncryptedValue {
   [ENCRYPTION_VERSION_FIELD]: number;
   [extra: string]: string | number;
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** How values are sealed and opened: the keys, and the wrapper's binding and plaintext options. */
 export interface FormPolicy {
@@ -222,7 +220,7 @@ function readPlaintext(
 ): Opened {
   let text: string;
   try {
-    text = UTF8.decode(decrypted.data);
+    text = decodeUtf8Strict(decrypted.data);
   } catch (err) {
     throw cannotDecrypt(err, collection, 'the plaintext is not UTF-8');
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AsyncKeyValue, CollectionOptions, JsonObject, PutOptions, TtlResult } from '../contract.js';
+import { syncCrypto } from '../crypto/engine.js';
 import { Fernet, type FernetKey } from '../crypto/fernet.js';
 import { DecryptionError, DeserializationError, EncryptionError, ValidationError } from '../errors.js';
 import { DERIVE_SECRETS } from '../secrets.js';
@@ -19,12 +20,6 @@ import {
   sealValue,
   sealValueAsync,
 } from './encrypted-form.js';
-
-/**
- * Where `node:crypto` exists, values are sealed and opened synchronously (the fast path); elsewhere
- * (Workers without `nodejs_compat`, browsers) through WebCrypto, asynchronously.
- */
-const SYNC = Fernet.supportsSync;
 
 /**
  * Options of {@link EncryptionWrapper} and {@link withEncryption}.
@@ -149,7 +144,7 @@ export class EncryptionWrapper extends WrapperStore {
   override async get(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
     const { key: k, collection } = keyArgs(key, options);
     const raw = await this.inner.get(k, { collection });
-    return SYNC ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
+    return syncCrypto() ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
   }
 
   override async getMany(
@@ -160,7 +155,7 @@ export class EncryptionWrapper extends WrapperStore {
     const raws = await this.inner.getMany(list, { collection });
     // A value whose plaintext cannot be read (Python's NaN, an integer a double cannot hold) fails its
     // own position, as in every store; tampering and wrong keys still fail the call.
-    if (SYNC)
+    if (syncCrypto())
       return raws.map((raw, i) => unlessUnreadable(() => this.#read(raw, collection, list[i]!), undefined));
     return Promise.all(
       raws.map((raw, i) =>
@@ -172,14 +167,14 @@ export class EncryptionWrapper extends WrapperStore {
   override async ttl(key: string, options?: CollectionOptions): Promise<TtlResult> {
     const { key: k, collection } = keyArgs(key, options);
     const result = await this.inner.ttl(k, { collection });
-    return SYNC ? this.#readTtl(result, collection, k) : this.#readTtlAsync(result, collection, k);
+    return syncCrypto() ? this.#readTtl(result, collection, k) : this.#readTtlAsync(result, collection, k);
   }
 
   override async ttlMany(keys: readonly string[], options?: CollectionOptions): Promise<TtlResult[]> {
     const { keys: list, collection } = manyArgs(keys, options);
     const results = await this.inner.ttlMany(list, { collection });
     const missing: TtlResult = { value: undefined, ttl: undefined };
-    if (SYNC) {
+    if (syncCrypto()) {
       return results.map((result, i) =>
         unlessUnreadable(() => this.#readTtl(result, collection, list[i]!), { ...missing }),
       );
@@ -194,18 +189,22 @@ export class EncryptionWrapper extends WrapperStore {
   override async take(key: string, options?: CollectionOptions): Promise<JsonObject | undefined> {
     const { key: k, collection } = keyArgs(key, options);
     const raw = await this.inner.take(k, { collection });
-    return SYNC ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
+    return syncCrypto() ? this.#read(raw, collection, k) : this.#readAsync(raw, collection, k);
   }
 
   override async put(key: string, value: JsonObject, options?: PutOptions): Promise<void> {
     const { key: k, collection, ttl } = writeArgs(key, options);
-    const sealed = SYNC ? this.#seal(collection, k, value) : await this.#sealAsync(collection, k, value);
+    const sealed = syncCrypto()
+      ? this.#seal(collection, k, value)
+      : await this.#sealAsync(collection, k, value);
     await this.inner.put(k, sealed, { collection, ttl });
   }
 
   override async putIfAbsent(key: string, value: JsonObject, options?: PutOptions): Promise<boolean> {
     const { key: k, collection, ttl } = writeArgs(key, options);
-    const sealed = SYNC ? this.#seal(collection, k, value) : await this.#sealAsync(collection, k, value);
+    const sealed = syncCrypto()
+      ? this.#seal(collection, k, value)
+      : await this.#sealAsync(collection, k, value);
     return this.inner.putIfAbsent(k, sealed, { collection, ttl });
   }
 
@@ -214,7 +213,7 @@ export class EncryptionWrapper extends WrapperStore {
     options?: PutOptions,
   ): Promise<void> {
     const { entries: pairs, collection, ttl } = batchArgs(entries, options);
-    const sealed = SYNC
+    const sealed = syncCrypto()
       ? pairs.map(([key, value]) => [key, this.#seal(collection, key, value)] as const)
       : await Promise.all(
           pairs.map(async ([key, value]) => [key, await this.#sealAsync(collection, key, value)] as const),
