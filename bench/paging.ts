@@ -10,7 +10,7 @@
  * Sizes: env BENCH_PAGING_SIZES (comma-separated, default 1000,10000,100000); env
  * BENCH_PAGING_PASS=0 skips the full-pass comparisons (they take minutes where a page costs O(n)).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { KeysPage } from '../src/contract.js';
 import { type Comparison, comparePaired, quantile, writeResult } from './lib.js';
 
@@ -48,10 +48,13 @@ export async function benchPaging(
   // Wall time includes being descheduled on a loaded machine; CPU time of the call does not.
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
+  // When each call ran, to tell a garbage collection that fell inside a call from the call's own work.
+  const startedAt: number[] = [];
   const timed = async (collection: string, limit: number, cursor: string | undefined) => {
     const cpu = process.cpuUsage();
     const started = performance.now();
     const page = await store.keys(collection, { limit, cursor });
+    startedAt.push(started);
     wallMs.push(performance.now() - started);
     const used = process.cpuUsage(cpu);
     cpuMs.push((used.user + used.system) / 1000);
@@ -109,10 +112,28 @@ export async function benchPaging(
       });
     }
   }
+  const gcs: Array<{ start: number; end: number; kind: number }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const result = await comparePaired(suite, comparisons);
   delay.disable();
+  await new Promise((resolve) => setImmediate(resolve)); // the last gc entries are delivered
+  observer.disconnect();
+  // A call during which a collection ran: its time is partly the collector's (every allocation of
+  // the process can trigger one), not work of keys() itself.
+  const withGc = wallMs.map((w, i) => {
+    const start = startedAt[i] as number;
+    return gcs.some((g) => g.start < start + w && g.end > start);
+  });
+  const cpuWithoutGc = cpuMs.filter((_, i) => !withGc[i]);
+  const over10 = cpuMs.map((c, i) => [c, i] as const).filter(([c]) => c > 10);
   const blocking = {
     suite: `${suite}-blocking`,
     date: result.date,
@@ -131,14 +152,25 @@ export async function benchPaging(
       p99: round(quantile(cpuMs, 0.99)),
       p999: round(quantile(cpuMs, 0.999)),
     },
-    keysCallsOver10msCpu: cpuMs.filter((x) => x > 10).length,
+    keysCallsOver10msCpu: over10.length,
+    keysCallsOver10msCpuWithGcInside: over10.filter(([, i]) => withGc[i]).length,
+    keysCallsWithGcInside: withGc.filter(Boolean).length,
+    longestKeysCallCpuMsWithoutGc: round(Math.max(...cpuWithoutGc)),
+    gcPauses: gcs.length,
+    longestGcPauseMs: round(Math.max(0, ...gcs.map((g) => g.end - g.start))),
+    // perf_hooks constants: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
+    gcPausesOver10ms: gcs
+      .filter((g) => g.end - g.start > 10)
+      .map((g) => ({ ms: round(g.end - g.start), kind: g.kind })),
     eventLoopDelayMaxMs: Math.round((delay.max / 1e6) * 100) / 100,
     eventLoopDelayP99Ms: Math.round((delay.percentile(99) / 1e6) * 100) / 100,
   };
   console.log(
     `  keys() calls: ${blocking.keysCalls}; longest ${blocking.longestKeysCallMs} ms wall, ` +
       `${blocking.longestKeysCallCpuMs} ms CPU (p99.9 ${blocking.keysCallCpuMs.p999} ms CPU), ` +
-      `${blocking.keysCallsOver10msCpu} over 10 ms CPU; event loop delay max ` +
+      `${blocking.keysCallsOver10msCpu} over 10 ms CPU (${blocking.keysCallsOver10msCpuWithGcInside} with a ` +
+      `garbage collection inside; longest without one ${blocking.longestKeysCallCpuMsWithoutGc} ms CPU; ` +
+      `longest collection ${blocking.longestGcPauseMs} ms); event loop delay max ` +
       `${blocking.eventLoopDelayMaxMs} ms, p99 ${blocking.eventLoopDelayP99Ms} ms`,
   );
   writeResult(`${suite}-blocking`, blocking);

@@ -20,6 +20,8 @@ import { errorText, failure } from './helpers/secret-scan.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'keyv-pa55-never-shown';
+// Long enough that random ciphertext cannot contain it by chance (a 2-character secret once did).
+const SECRET = 'client-secret-never-readable-at-rest';
 const KEY = generateFernetKey();
 const pg = await findBackend('postgres');
 const binaries = await redisBinariesAvailable();
@@ -67,11 +69,11 @@ describe.runIf(binaries)('keyv+redis:// on a private redis-server with a passwor
     server = await startRedisServer(['--requirepass', PASSWORD]);
     const url = `keyv+redis://:${PASSWORD}@127.0.0.1:${server.port}/3?namespace=oauth`;
     const store = await createStore(url, { keys: KEY });
-    await store.put('client-1', { client_id: 'client-1', client_secret: 's3' }, { collection: 'clients' });
+    await store.put('client-1', { client_id: 'client-1', client_secret: SECRET }, { collection: 'clients' });
     await store.put('t-1', { access_token: 'at' }, { collection: 'tokens', ttl: 600 });
     expect(await store.get('client-1', { collection: 'clients' })).toEqual({
       client_id: 'client-1',
-      client_secret: 's3',
+      client_secret: SECRET,
     });
     const { ttl } = await store.ttl('t-1', { collection: 'tokens' });
     expect(ttl).toBeGreaterThan(590);
@@ -88,7 +90,7 @@ describe.runIf(binaries)('keyv+redis:// on a private redis-server with a passwor
     ]);
     const stored = await redisCli('-n', '3', 'get', 'oauth::oauth:clients:client-1');
     expect(stored).toContain('__encrypted_data__');
-    expect(stored).not.toContain('s3');
+    expect(stored).not.toContain(SECRET);
     // Its connection is the store's own: close() ends it (only redis-cli's own stays).
     expect(await clients()).toBe(2);
     await store.close();
@@ -135,12 +137,12 @@ describe.runIf(pg.available)('keyv+postgres:// on PostgreSQL', () => {
     await store.putMany(
       [
         ['a', { secret: 'one' }],
-        ['b', { secret: 'two' }],
+        ['b', { secret: `${SECRET}-two` }],
       ],
       { collection: 'codes', ttl: 300 },
     );
     const got = await store.ttlMany(['a', 'b', 'c'], { collection: 'codes' });
-    expect(got.map((r) => r.value)).toEqual([{ secret: 'one' }, { secret: 'two' }, undefined]);
+    expect(got.map((r) => r.value)).toEqual([{ secret: 'one' }, { secret: `${SECRET}-two` }, undefined]);
     expect(got[0]?.ttl).toBeGreaterThan(290);
     expect(await store.take('a', { collection: 'codes' })).toEqual({ secret: 'one' });
     expect((await store.keys('codes')).keys).toEqual(['b']);
@@ -151,7 +153,7 @@ describe.runIf(pg.available)('keyv+postgres:// on PostgreSQL', () => {
     const { rows } = await client.query(`SELECT key, value FROM public.${table}`);
     await client.end();
     expect(rows.map((r: { key: string }) => r.key)).toEqual(['mcp:codes:b']);
-    expect(JSON.stringify(rows)).not.toContain('two');
+    expect(JSON.stringify(rows)).not.toContain(SECRET);
   });
 
   test('a database that does not exist: a StoreSetupError from createStore, no password', async () => {
