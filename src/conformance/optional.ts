@@ -93,7 +93,17 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         }
         for (let i = 905; i < n; i += 5) await s.put(name(i), { again: i }, { collection });
         // Entries that expire: new keys, overwrites of live keys, and a deleted key written again.
-        const expiring = [name(2000), name(2001), name(1003), name(1004), name(1005), name(310)];
+        // (Overwrites far apart too: 150 and 950 share no neighbourhood with the other expiring keys.)
+        const expiring = [
+          name(2000),
+          name(2001),
+          name(1003),
+          name(1004),
+          name(1005),
+          name(310),
+          name(150),
+          name(950),
+        ];
         for (const k of expiring) {
           await s.put(k, { soon: true }, { collection, ttl: 0.3 });
           live.delete(k);
@@ -121,6 +131,25 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         } while (cursor !== undefined);
         equal(purged.sort(), expected, 'the keys listed while each page was deleted after it was read');
         equal(await s.keys(collection), { keys: [], cursor: undefined }, 'keys() of the purged collection');
+
+        // A cursor whose key, and every key after it, was deleted since: an empty last page.
+        await s.putMany(
+          ['a', 'b', 'c', 'd'].map((k) => [k, { k }] as const),
+          { collection },
+        );
+        const first = await s.keys(collection, { limit: 2 });
+        ok(first.cursor !== undefined, 'a page of 2 of 4 keys must have a cursor');
+        const rest = ['a', 'b', 'c', 'd'].filter((k) => !first.keys.slice(0, 1).includes(k));
+        await s.deleteMany(rest, { collection });
+        const after: string[] = [];
+        let next: string | undefined = first.cursor;
+        for (let guard = 0; next !== undefined; guard++) {
+          ok(guard < 10, 'keys() never ended after the keys past its cursor were deleted');
+          const page: KeysPage = await s.keys(collection, { limit: 2, cursor: next });
+          after.push(...page.keys);
+          next = page.cursor;
+        }
+        equal(after, [], 'keys() past a cursor whose key and every later key were deleted');
       },
     );
 
