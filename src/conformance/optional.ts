@@ -132,20 +132,22 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         equal(purged.sort(), expected, 'the keys listed while each page was deleted after it was read');
         equal(await s.keys(collection), { keys: [], cursor: undefined }, 'keys() of the purged collection');
 
-        // A cursor whose key, and every key after it, was deleted since: an empty last page.
+        // A cursor whose key, and every key after it, was deleted since: an empty last page (in a
+        // collection of its own, where no expired entry may still sort after the cursor).
+        const tail = fresh('tail');
         await s.putMany(
           ['a', 'b', 'c', 'd'].map((k) => [k, { k }] as const),
-          { collection },
+          { collection: tail },
         );
-        const first = await s.keys(collection, { limit: 2 });
+        const first = await s.keys(tail, { limit: 2 });
         ok(first.cursor !== undefined, 'a page of 2 of 4 keys must have a cursor');
         const rest = ['a', 'b', 'c', 'd'].filter((k) => !first.keys.slice(0, 1).includes(k));
-        await s.deleteMany(rest, { collection });
+        await s.deleteMany(rest, { collection: tail });
         const after: string[] = [];
         let next: string | undefined = first.cursor;
         for (let guard = 0; next !== undefined; guard++) {
           ok(guard < 10, 'keys() never ended after the keys past its cursor were deleted');
-          const page: KeysPage = await s.keys(collection, { limit: 2, cursor: next });
+          const page: KeysPage = await s.keys(tail, { limit: 2, cursor: next });
           after.push(...page.keys);
           next = page.cursor;
         }
