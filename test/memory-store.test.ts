@@ -61,22 +61,24 @@ describe('MemoryStore', () => {
     expect(s.size).toBe(4);
   });
 
-  test('invalid options are a StoreSetupError at construction', () => {
-    const bad: unknown[] = [
-      { maxEntriesPerCollection: 0 },
-      { maxEntriesPerCollection: 1.5 },
-      { maxEntriesPerCollection: '10' },
-      { sweepIntervalMs: -1 },
-      { sweepIntervalMs: Number.NaN },
-      { sweepIntervalMs: '1000' },
-      { sweepIntervalMs: 2 ** 31 }, // setInterval would clamp it to 1 ms
-      'not an object',
-      null,
+  test('invalid options are a StoreSetupError at construction, naming the store, the option and what was wrong', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ maxEntriesPerCollection: 0 }, /^MemoryStore option maxEntriesPerCollection .*integer.*, got 0$/],
+      [{ maxEntriesPerCollection: 1.5 }, /^MemoryStore option maxEntriesPerCollection .*, got 1\.5$/],
+      [{ maxEntriesPerCollection: '10' }, /^MemoryStore option maxEntriesPerCollection /],
+      [{ sweepIntervalMs: -1 }, /^MemoryStore option sweepIntervalMs .*positive.*, got -1$/],
+      [{ sweepIntervalMs: Number.NaN }, /^MemoryStore option sweepIntervalMs /],
+      [{ sweepIntervalMs: '1000' }, /^MemoryStore option sweepIntervalMs /],
+      // setInterval would clamp it to 1 ms
+      [{ sweepIntervalMs: 2 ** 31 }, /^MemoryStore option sweepIntervalMs must be at most 2147483647 ms$/],
+      ['not an object', /^MemoryStore options must be an object, got a string$/],
+      [null, /^MemoryStore options must be an object, got null$/],
     ];
-    for (const options of bad) {
+    for (const [options, message] of bad) {
       expect(() => new MemoryStore(options as MemoryStoreOptions), JSON.stringify(options)).toThrow(
         StoreSetupError,
       );
+      expect(() => new MemoryStore(options as MemoryStoreOptions), JSON.stringify(options)).toThrow(message);
     }
     make({ sweepIntervalMs: 0, maxEntriesPerCollection: 1 }); // 0 turns the timer off
     make({ sweepIntervalMs: 2 ** 31 - 1 });
