@@ -127,7 +127,7 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
           purged.push(...page.keys);
           await s.deleteMany(page.keys, { collection });
           cursor = page.cursor;
-          ok(++pages < 1000, 'keys() never returned a final page while its pages were deleted');
+          ok(++pages < 10_000, 'keys() never returned a final page while its pages were deleted');
         } while (cursor !== undefined);
         equal(purged.sort(), expected, 'the keys listed while each page was deleted after it was read');
         equal(await s.keys(collection), { keys: [], cursor: undefined }, 'keys() of the purged collection');
@@ -145,8 +145,10 @@ export function describeOptional({ test, describe, make, fresh, slackMs }: Suite
         await s.deleteMany(rest, { collection: tail });
         const after: string[] = [];
         let next: string | undefined = first.cursor;
+        // Pages may be empty while more follow (a namespace in a shared collection skips the others'
+        // keys), so the guard only catches a cursor that never ends.
         for (let guard = 0; next !== undefined; guard++) {
-          ok(guard < 10, 'keys() never ended after the keys past its cursor were deleted');
+          ok(guard < 10_000, 'keys() never ended after the keys past its cursor were deleted');
           const page: KeysPage = await s.keys(tail, { limit: 2, cursor: next });
           after.push(...page.keys);
           next = page.cursor;
