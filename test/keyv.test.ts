@@ -117,6 +117,31 @@ describe('KeyvStore', () => {
     expect(await s.cull()).toBe(1);
   });
 
+  test("a key Keyv's iterator yields twice (@keyv/redis when the database shrinks mid-SCAN) is listed and culled once", async () => {
+    let now = Date.now();
+    const keyv = new Keyv();
+    const iterate = keyv.iterator!;
+    keyv.iterator = async function* twice(namespace?: string) {
+      for await (const item of iterate.call(keyv, namespace)) {
+        yield item;
+        yield item;
+      }
+    } as typeof keyv.iterator;
+    const s = track(new KeyvStore(keyv, { clock: () => now }));
+    await s.putMany(
+      [
+        ['a', { n: 1 }],
+        ['b', { n: 2 }],
+      ],
+      { collection: 'c' },
+    );
+    await s.put('gone', { n: 3 }, { collection: 'c', ttl: 600 });
+    now += 601_000;
+    expect(await s.keys('c')).toEqual({ keys: ['a', 'b'], cursor: undefined });
+    expect(await s.keys('c', { limit: 1 })).toEqual({ keys: ['a'], cursor: 'a' });
+    expect(await s.cull()).toBe(1);
+  });
+
   test('a Keyv value that is not an oauth-kv envelope is a DeserializationError', async () => {
     const keyv = new Keyv();
     await keyv.set('c:raw', 'just a string');

@@ -193,4 +193,47 @@ describe.skipIf(!available)('RedisStore faults (private redis-server)', () => {
     ).toEqual([...keys].sort());
     expect(await a.take('code-0', { collection })).toBeUndefined();
   }, 30_000);
+  test('keys() lists each key once, in key order, across a shrink of the database (SCAN repeats keys then)', async () => {
+    // Redis halves its key table once it is under 10% full; a SCAN that goes on across that may
+    // return keys it returned before. Page through half of a 400-key collection among 60k other
+    // keys, delete the others, wait until the table has shrunk (DEBUG HTSTATS), list the rest.
+    const server = await start(['--appendonly', 'no', '--hz', '100', '--enable-debug-command', 'yes']);
+    const raw = new Redis(server.url);
+    const tableSize = async () =>
+      Number(/table size: (\d+)/.exec(String(await raw.call('debug', 'htstats', '0')))?.[1] ?? 0);
+    try {
+      const store = new RedisStore({ url: server.url, scanCount: 100 });
+      stores.push(store);
+      const keys = Array.from({ length: 400 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+      await store.putMany(
+        keys.map((k) => [k, { k }] as const),
+        { collection: 'c' },
+      );
+      const filler = Array.from({ length: 60_000 }, (_, i) => `filler-${i}`);
+      for (let i = 0; i < filler.length; i += 5_000) {
+        await raw.mset(...filler.slice(i, i + 5_000).flatMap((k) => [k, '1']));
+      }
+      const before = await tableSize();
+      const listed: string[] = [];
+      let page = await store.keys('c', { limit: 7 });
+      listed.push(...page.keys);
+      while (listed.length < 200 && page.cursor !== undefined) {
+        page = await store.keys('c', { limit: 7, cursor: page.cursor });
+        listed.push(...page.keys);
+      }
+      for (let i = 0; i < filler.length; i += 5_000) await raw.unlink(...filler.slice(i, i + 5_000));
+      for (let i = 0; i < 100 && (await tableSize()) >= before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await tableSize()).toBeLessThan(before);
+      for (let pages = 0; page.cursor !== undefined && pages < 1_000; pages++) {
+        page = await store.keys('c', { limit: 7, cursor: page.cursor });
+        expect(page.keys.length).toBeLessThanOrEqual(7);
+        listed.push(...page.keys);
+      }
+      expect(listed).toEqual(keys);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

@@ -256,16 +256,22 @@ export class KeyvStore extends BaseStore {
     return (await this.#call('getMany', (keyv) => keyv.getMany(keys))) as unknown[];
   }
 
-  /** Every entry of this store's Keyv namespace: decoded names and whether it is live. */
+  /**
+   * Every entry of this store's Keyv namespace, each once: decoded names and whether it is live.
+   * Keyv's iterator may yield a key twice (`@keyv/redis` follows `SCAN`, which repeats keys when
+   * the database shrinks during the scan).
+   */
   async #scan(): Promise<Array<{ collection: string; key: string; live: boolean }>> {
     const out: Array<{ collection: string; key: string; live: boolean }> = [];
+    const seen = new Set<string>();
     await this.#call('iterator', async (keyv) => {
       const iterator = keyv.iterator;
       if (typeof iterator !== 'function') throw new NotSupportedError('keys', 'KeyvStore');
       for await (const item of iterator(undefined) as AsyncIterable<[string, unknown]>) {
         const [k, raw] = item;
         const names = typeof k === 'string' ? parseKeyvKey(k) : undefined;
-        if (names === undefined || raw === undefined || raw === null) continue;
+        if (names === undefined || raw === undefined || raw === null || seen.has(k)) continue;
+        seen.add(k);
         out.push({ ...names, live: this.#live(raw) });
       }
     });

@@ -19,14 +19,7 @@ import {
 import { DeserializationError, ValidationError } from '../../errors.js';
 import { type Arg, type Client, MAX_BATCH, RedisConnection } from './connection.js';
 import { replyCode } from './errors.js';
-import {
-  decodeCollection,
-  KeyNames,
-  matchPrefix,
-  readCursor,
-  type ScanCursor,
-  writeCursor,
-} from './names.js';
+import { decodeCollection, KeyNames, matchPrefix, readCursor, SmallestKeys, writeCursor } from './names.js';
 import { checkRedisOptions, type RedisStoreOptions } from './options.js';
 import { SCRIPTS } from './scripts.js';
 
@@ -35,10 +28,8 @@ export type { RedisStoreOptions } from './options.js';
 
 /** The largest native expiry we set, in ms (the largest JavaScript date, ~275 000 years). */
 const MAX_PX = 8.64e15;
-/** Most `SCAN` calls one `keys()` page makes before returning a shorter page with a cursor. */
-const MAX_SCANS_PER_PAGE = 64;
-/** The `node` of a `keys()` cursor over a key index. */
-const INDEX_NODE = '#index';
+/** Most index reads one `keys()` page makes before returning a shorter page with a cursor. */
+const MAX_INDEX_READS_PER_PAGE = 64;
 /** Attempts of the expired-entry replacement in `putIfAbsent` before giving up to a racing writer. */
 const MAX_CAS_ATTEMPTS = 8;
 
@@ -290,47 +281,22 @@ export class RedisStore extends BaseStore {
     limit: number,
     cursor: string | undefined,
   ): Promise<KeysPage> {
-    const start = cursor === undefined ? undefined : readCursor(cursor);
+    const after = cursor === undefined ? undefined : readCursor(cursor);
     const client = await this.#conn.ready();
-    if (this.#indexed(collection)) return this.#listIndexed(client, collection, limit, start);
-    const nodes = this.#conn.scanNodes(client);
+    if (this.#indexed(collection)) return this.#listIndexed(client, collection, limit, after);
+    // SCAN returns keys in hash order and may return one twice if the database shrinks meanwhile,
+    // and its cursor cannot say which keys came before: the page is the next `limit` keys in key
+    // order, chosen from a whole scan of the collection's pattern. Exact (each key once, whatever
+    // else happens to the database), at the price of one scan of the database per page.
     const head = this.#conn.driverPrefix + this.#names.collection(collection);
-    const match = matchPrefix(head);
-    let state = start ?? { node: nodes[0]!.id, scan: '0', after: undefined };
-    let index = nodes.findIndex((n) => n.id >= state.node);
-    if (index < 0) return { keys: [], cursor: undefined };
-    if (nodes[index]!.id !== state.node) state = { node: nodes[index]!.id, scan: '0', after: undefined };
-    const page: string[] = [];
-    for (let calls = 0; calls < MAX_SCANS_PER_PAGE; calls++) {
-      const node = nodes[index]!;
-      const [next, batch] = await this.#conn.send<[string, string[]]>(node.client, 'scan', [
-        state.scan,
-        'MATCH',
-        match,
-        'COUNT',
-        this.#conn.scanCount,
-      ]);
-      const after = state.after;
-      const found = [...new Set(batch.map((k) => k.slice(head.length)))]
-        .filter((k) => after === undefined || k > after)
-        .sort();
-      const room = limit - page.length;
-      if (found.length > room) {
-        const taken = found.slice(0, room);
-        page.push(...taken);
-        return { keys: page, cursor: writeCursor({ node: node.id, scan: state.scan, after: taken.at(-1) }) };
-      }
-      page.push(...found);
-      if (next === '0') {
-        index++;
-        if (index >= nodes.length) return { keys: page, cursor: undefined };
-        state = { node: nodes[index]!.id, scan: '0', after: undefined };
-      } else {
-        state = { node: node.id, scan: next, after: undefined };
-      }
-      if (page.length >= limit) break;
-    }
-    return { keys: page, cursor: writeCursor(state) };
+    const next = new SmallestKeys(limit + 1, after);
+    await this.#conn.scanAll(client, matchPrefix(head), (batch) => {
+      for (const redisKey of batch) next.offer(redisKey.slice(head.length));
+    });
+    const keys = next.sorted();
+    if (keys.length <= limit) return { keys, cursor: undefined };
+    const page = keys.slice(0, limit);
+    return { keys: page, cursor: writeCursor(page[limit - 1]!) };
   }
 
   protected override async listCollections(): Promise<string[]> {
@@ -465,12 +431,12 @@ export class RedisStore extends BaseStore {
     client: Client,
     collection: string,
     limit: number,
-    start: ScanCursor | undefined,
+    start: string | undefined,
   ): Promise<KeysPage> {
     const index = this.#names.index(collection);
-    let after = start?.after;
+    let after = start;
     const page: string[] = [];
-    for (let round = 0; round < MAX_SCANS_PER_PAGE; round++) {
+    for (let round = 0; round < MAX_INDEX_READS_PER_PAGE; round++) {
       const want = limit - page.length;
       const members = await this.#conn.send<string[]>(client, 'zrangebylex', [
         index,
@@ -501,7 +467,7 @@ export class RedisStore extends BaseStore {
       if (members.length < want) return { keys: page, cursor: undefined };
       if (page.length >= limit) break;
     }
-    return { keys: page, cursor: writeCursor({ node: INDEX_NODE, scan: '0', after }) };
+    return { keys: page, cursor: after === undefined ? undefined : writeCursor(after) };
   }
 }
 

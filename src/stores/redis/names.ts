@@ -80,40 +80,70 @@ export function matchPrefix(head: string): string {
   return `${head.replace(/[\\*?[\]^]/g, '\\$&')}*`;
 }
 
-/** Where a `keys()` page stopped: the node, its `SCAN` cursor and the last key returned there. */
-export interface ScanCursor {
-  node: string;
-  scan: string;
-  after: string | undefined;
+/**
+ * The opaque cursor text of a `keys()` page: the last key it returned. Pages are in key order
+ * (by `SCAN` or by the key index alike), so the next page starts after it.
+ */
+export function writeCursor(after: string): string {
+  return Buffer.from(JSON.stringify([after]), 'utf8').toString('base64url');
 }
 
-/** The opaque cursor text of a `keys()` page. */
-export function writeCursor(cursor: ScanCursor): string {
-  const parts =
-    cursor.after === undefined ? [cursor.node, cursor.scan] : [cursor.node, cursor.scan, cursor.after];
-  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
-}
-
-/** Reads a cursor {@link writeCursor} wrote; anything else is a {@link ValidationError}. */
-export function readCursor(text: string): ScanCursor {
+/** The last key of the page that returned `text` ({@link writeCursor}); else a {@link ValidationError}. */
+export function readCursor(text: string): string {
   let parts: unknown;
   try {
     parts = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
     parts = undefined;
   }
-  if (
-    !Array.isArray(parts) ||
-    parts.length < 2 ||
-    parts.length > 3 ||
-    !parts.every((p) => typeof p === 'string') ||
-    !/^\d+$/.test(parts[1] as string)
-  ) {
+  if (!Array.isArray(parts) || parts.length !== 1 || typeof parts[0] !== 'string') {
     const message = 'keys() cursor must be the string a previous page returned';
     throw new ValidationError(message, [{ message, path: 'options.cursor' }]);
   }
-  const [node, scan, after] = parts as [string, string, string | undefined];
-  return { node, scan, after };
+  return parts[0];
+}
+
+/**
+ * The `count` smallest distinct keys greater than `after` among those offered, in memory bounded by
+ * about `2 * count` keys. `SCAN` offers keys in hash order, and may offer one twice (when the
+ * database shrinks during the scan), so a `keys()` page by `SCAN` sees the whole collection and
+ * keeps only what its page needs.
+ */
+export class SmallestKeys {
+  readonly #count: number;
+  readonly #after: string | undefined;
+  #kept: string[] = [];
+  /** Once `count` keys are kept, only smaller keys can still belong to the page. */
+  #bound: string | undefined;
+
+  constructor(count: number, after: string | undefined) {
+    this.#count = count;
+    this.#after = after;
+  }
+
+  offer(key: string): void {
+    if (this.#after !== undefined && key <= this.#after) return;
+    if (this.#bound !== undefined && key >= this.#bound) return;
+    this.#kept.push(key);
+    if (this.#kept.length >= 2 * this.#count + 64) this.#trim();
+  }
+
+  /** The kept keys, sorted, each once. */
+  sorted(): string[] {
+    this.#trim();
+    return this.#kept;
+  }
+
+  #trim(): void {
+    const sorted = this.#kept.sort();
+    const unique: string[] = [];
+    for (const key of sorted) {
+      if (unique.length === this.#count) break;
+      if (key !== unique[unique.length - 1]) unique.push(key);
+    }
+    this.#kept = unique;
+    if (unique.length === this.#count) this.#bound = unique[unique.length - 1];
+  }
 }
 
 const CRC16_TABLE = (() => {
