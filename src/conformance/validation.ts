@@ -5,7 +5,7 @@
  * @module
  */
 import type { JsonObject } from '../contract.js';
-import { equal, ok, rejects, saysFound } from './assert.js';
+import { equal, rejects, saysFound } from './assert.js';
 import { allKeys, type SuiteContext } from './context.js';
 
 /** Bad options arguments, each with what a refusal's message must say was found. */
