@@ -169,10 +169,19 @@ export function createSuiteContext<Id extends string = ClauseId>(
   };
 }
 
-/** Collects every key of a collection through `keys()` paging. */
-export async function allKeys(store: AsyncKeyValue, collection: string, limit = 7): Promise<string[]> {
+/**
+ * Collects every key of a collection through `keys()` paging, from the start or from `from` (a
+ * cursor a page returned). Pages may be empty while more follow; a cursor answered with itself, or
+ * paging that never ends, fails.
+ */
+export async function allKeys(
+  store: AsyncKeyValue,
+  collection: string,
+  limit = 7,
+  from?: string,
+): Promise<string[]> {
   const keys: string[] = [];
-  let cursor: string | undefined;
+  let cursor: string | undefined = from;
   let guard = 0;
   do {
     const page = await store.keys(collection, { limit, cursor });
