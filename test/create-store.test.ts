@@ -290,6 +290,16 @@ describe('drivers load only for their scheme', () => {
     const line = out.split('\n').find((l) => l.startsWith('IMPORTS '));
     return { packages: JSON.parse(line?.slice('IMPORTS '.length) ?? '[]') as string[], output: out };
   }
+  async function dropTable(table: string): Promise<void> {
+    const { default: pgModule } = await import('pg');
+    const admin = new pgModule.Client({ connectionString: 'postgres://postgres@127.0.0.1/test' });
+    await admin.connect();
+    try {
+      await admin.query(`DROP TABLE IF EXISTS "${table}"`);
+    } finally {
+      await admin.end();
+    }
+  }
   const open = (url: string) =>
     `const { createStore } = await import('./src/index.ts');
      try { const s = await createStore(${JSON.stringify(url)}, { keys: false }); await s.close(); console.log('OPENED'); }
@@ -304,12 +314,15 @@ describe('drivers load only for their scheme', () => {
     expect(redis.packages).not.toContain('@google-cloud/firestore');
   });
 
-  test('keyv+redis:// loads keyv and @keyv/redis only; keyv+postgres:// keyv and @keyv/postgres', () => {
+  test('keyv+redis:// loads keyv and @keyv/redis only; keyv+postgres:// keyv and @keyv/postgres', async () => {
     const redis = loaded(open('keyv+redis://127.0.0.1:6379'));
     expect(redis.output).toContain('OPENED');
     expect(redis.packages).toEqual(expect.arrayContaining(['keyv', '@keyv/redis']));
     for (const other of ['ioredis', 'pg', '@keyv/postgres']) expect(redis.packages).not.toContain(other);
-    const postgres = loaded(open('keyv+postgres://postgres@127.0.0.1/test'));
+    // @keyv/postgres creates its table on connect: a table of this run's, dropped afterwards.
+    const table = uniqueName('keyv_loaded').toLowerCase();
+    const postgres = loaded(open(`keyv+postgres://postgres@127.0.0.1/test?table=${table}`));
+    await dropTable(table);
     expect(postgres.output).toContain('OPENED');
     expect(postgres.packages).toEqual(expect.arrayContaining(['keyv', '@keyv/postgres']));
     for (const other of ['ioredis', '@keyv/redis']) expect(postgres.packages).not.toContain(other);

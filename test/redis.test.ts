@@ -189,6 +189,20 @@ describe.skipIf(!backend.available)(`RedisStore ${backend.description}`, () => {
       expect((await store.keys('idx-not')).keys).toEqual(['x']);
     });
 
+    test("destroyCollection() on a store that does not index the collection deletes another store's index too", async () => {
+      const indexing = make({ keyIndex: true });
+      const plain = make();
+      const collection = fresh('idx-other');
+      await indexing.putMany(
+        ['a', 'b'].map((k) => [k, { k }] as const),
+        { collection },
+      );
+      expect(await raw.exists(`${prefix}${collection}:#keys`)).toBe(1);
+      expect(await plain.destroyCollection(collection)).toBe(true);
+      expect(await raw.exists(`${prefix}${collection}:#keys`)).toBe(0);
+      expect(await indexing.keys(collection)).toEqual({ keys: [], cursor: undefined });
+    });
+
     test('keys that expired or were deleted behind the store (as py-key-value does) are left out of pages and pruned', async () => {
       const store = make({ keyIndex: true });
       const collection = fresh('idx-prune');

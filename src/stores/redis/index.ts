@@ -319,7 +319,9 @@ export class RedisStore extends BaseStore {
     const client = await this.#conn.ready();
     const driverPrefix = this.#conn.driverPrefix;
     let removed = 0;
-    if (this.#indexed(collection)) await this.#conn.send(client, 'unlink', [this.#names.index(collection)]);
+    // The index name is reserved (no `::`), so it goes whether or not this store indexes the
+    // collection: another store (another replica's configuration) may have kept one.
+    await this.#conn.send(client, 'unlink', [this.#names.index(collection)]);
     await this.#conn.scanAll(
       client,
       matchPrefix(driverPrefix + this.#names.collection(collection)),
