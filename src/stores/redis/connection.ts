@@ -98,11 +98,6 @@ export class RedisConnection {
     return this.#isCluster;
   }
 
-  /** The `COUNT` hint of each `SCAN` call. */
-  get scanCount(): number {
-    return this.#settings.scanCount;
-  }
-
   /** The prefix the client itself puts before every key (what `SCAN` returns includes it). */
   get driverPrefix(): string {
     return this.#driverPrefix;
@@ -201,16 +196,14 @@ export class RedisConnection {
     );
   }
 
-  /** The nodes a scan must visit (every master of a Cluster), in a stable order. */
-  scanNodes(client: Client): { id: string; client: Client }[] {
-    if (!this.#isCluster) return [{ id: '', client }];
+  /** The nodes a scan must visit: the server, or every master of a Cluster. */
+  #scanNodes(client: Client): Client[] {
+    if (!this.#isCluster) return [client];
     const masters = (client as unknown as Cluster).nodes('master');
     if (masters.length === 0) {
       throw new StoreConnectionError(`The Redis Cluster at ${this.address()} has no reachable master`);
     }
-    return masters
-      .map((node) => ({ id: `${node.options.host}:${node.options.port}`, client: node }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return masters;
   }
 
   /** Every key matching `match` on every node, batch by batch. */
@@ -219,10 +212,10 @@ export class RedisConnection {
     match: string,
     onBatch: (batch: string[]) => void | Promise<void>,
   ): Promise<void> {
-    for (const node of this.scanNodes(client)) {
+    for (const node of this.#scanNodes(client)) {
       let cursor = '0';
       do {
-        const [next, batch] = await this.send<[string, string[]]>(node.client, 'scan', [
+        const [next, batch] = await this.send<[string, string[]]>(node, 'scan', [
           cursor,
           'MATCH',
           match,
